@@ -1,0 +1,171 @@
+import { z } from 'zod';
+
+/**
+ * All configuration is environment variables (the seed's names), parsed once at start-up by this
+ * one schema. A bad value stops the process with a message naming the variable. Defaults never
+ * depend on NODE_ENV.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: "expected 'true' or 'false'" })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int({ message: 'expected a whole number' })
+    .min(min, { message: `expected a number ≥ ${min}` })
+    .max(max, { message: `expected a number ≤ ${max}` });
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const webhookSourceSchema = z.object({
+  /** Standard Webhooks secret (`whsec_…` base64) or any string used as the raw HMAC key. */
+  secret: z.string().min(8, 'a webhook secret needs at least 8 characters'),
+  /** IPs or CIDR ranges allowed to call this source; empty = any. */
+  allow_ips: z.array(z.string()).default([]),
+  /** Requests per minute from this source before 429. */
+  rate_limit_per_minute: z.number().int().positive().optional(),
+});
+export type WebhookSourceConfig = z.infer<typeof webhookSourceSchema>;
+
+const webhookSourcesJson = z.string().transform((s, ctx) => {
+  try {
+    const parsed = z.record(z.string(), webhookSourceSchema).safeParse(JSON.parse(s));
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: `invalid source entry: ${z.prettifyError(parsed.error)}` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected JSON like {"stripe":{"secret":"whsec_…"}}' });
+  }
+  return z.NEVER;
+});
+
+export const envSchema = z.object({
+  // server
+  PORT: int(0, 65535).default(3004),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./data'),
+  ROLES: csv.default(['ingest', 'staging', 'jobs', 'api']),
+  SHUTDOWN_TIMEOUT_MS: int(100).default(15000),
+  // operational store: DATABASE_URL, or the seed's DB_* variables; neither = embedded PGlite
+  DATABASE_URL: z.string().url({ message: 'expected postgres://user:pass@host:port/db' }).optional(),
+  DB_HOST: z.string().optional(),
+  DB_PORT: int(1, 65535).default(5432),
+  DB_DATABASE: z.string().default('payscope'),
+  DB_USERNAME: z.string().default('postgres'),
+  DB_PASSWORD: z.string().default(''),
+  DB_POOL_MIN: int(0).default(2),
+  DB_POOL_MAX: int(1).default(20),
+  // redis (optional dedup layer)
+  REDIS_URL: z.string().optional(),
+  REDIS_HOST: z.string().optional(),
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TTL_SECONDS: int(1).default(86400),
+  ENABLE_REDIS_CACHE: bool.default(true),
+  // kafka (used by the event log; see issue 3)
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_TOPIC: z.string().default('payment.events'),
+  KAFKA_CLIENT_ID: z.string().default('payscope'),
+  KAFKA_BATCH_SIZE: int(1).default(100),
+  // staging
+  STAGING_BATCH_SIZE: int(1, 100000).default(1000),
+  STAGING_INTERVAL_SECONDS: int(0).default(30),
+  STAGING_MAX_RETRIES: int(0, 100).default(3),
+  STAGING_WORKERS: int(1, 64).default(1),
+  // webhooks
+  WEBHOOK_TIMEOUT_MS: int(1).default(5000),
+  WEBHOOK_SECRET: z.string().min(8, 'a webhook secret needs at least 8 characters').optional(),
+  WEBHOOK_SOURCES: webhookSourcesJson.optional(),
+  WEBHOOK_TOLERANCE_SECONDS: int(1).default(300),
+  WEBHOOK_MAX_BODY_BYTES: int(256).default(65536),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: int(1).default(600000),
+  // recorder
+  DEFAULT_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as INR')
+    .default('INR'),
+  GROUP_COMMIT_MAX_BATCH: int(1, 10000).default(500),
+  ENABLE_MEMORY_CACHE: bool.default(true),
+  MEMORY_CACHE_MAX_SIZE: int(1).default(10000),
+  REFERENCE_CACHE_TTL_DAYS: int(1).default(90),
+  REFERENCE_CLEANUP_ENABLED: bool.default(false),
+  // partitions
+  PARTITION_MONTHS_AHEAD: int(0, 120).default(3),
+  PARTITION_RETENTION_MONTHS: int(1).default(12),
+  PARTITION_ARCHIVE_ENABLED: bool.default(false),
+  PARTITION_JOB_CRON: z.string().default('17 * * * *'),
+  REFERENCE_CLEANUP_CRON: z.string().default('41 3 * * *'),
+  // monitoring
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ENABLE_METRICS: bool.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type StoreConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'postgres'; connectionString: string; poolMin: number; poolMax: number };
+
+export interface Config {
+  env: Env;
+  store: StoreConfig;
+  redisUrl: string | undefined;
+  webhookSources: Record<string, WebhookSourceConfig>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable and what it should be. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(source).filter(([k, v]) => k in envSchema.shape && v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}=${JSON.stringify(raw[String(i.path[0])] ?? '')}: ${i.message}`),
+    );
+  }
+  const env = parsed.data;
+  if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
+    throw new ConfigError([`DB_POOL_MIN=${env.DB_POOL_MIN}: must not exceed DB_POOL_MAX=${env.DB_POOL_MAX}`]);
+  }
+  return {
+    env,
+    store: storeConfigOf(env),
+    redisUrl: redisUrlOf(env),
+    webhookSources: {
+      ...(env.WEBHOOK_SECRET ? { default: { secret: env.WEBHOOK_SECRET, allow_ips: [] } } : {}),
+      ...(env.WEBHOOK_SOURCES ?? {}),
+    },
+  };
+}
+
+function storeConfigOf(env: Env): StoreConfig {
+  const poolMin = env.DB_POOL_MIN;
+  const poolMax = env.DB_POOL_MAX;
+  if (env.DATABASE_URL) return { kind: 'postgres', connectionString: env.DATABASE_URL, poolMin, poolMax };
+  if (env.DB_HOST) {
+    const auth = `${encodeURIComponent(env.DB_USERNAME)}${env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : ''}`;
+    const connectionString = `postgres://${auth}@${env.DB_HOST}:${env.DB_PORT}/${encodeURIComponent(env.DB_DATABASE)}`;
+    return { kind: 'postgres', connectionString, poolMin, poolMax };
+  }
+  return { kind: 'pglite', dataDir: `${env.DATA_DIR.replace(/\/$/, '')}/pglite` };
+}
+
+function redisUrlOf(env: Env): string | undefined {
+  if (!env.ENABLE_REDIS_CACHE) return undefined;
+  if (env.REDIS_URL) return env.REDIS_URL;
+  if (env.REDIS_HOST) {
+    const auth = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
+    return `redis://${auth}${env.REDIS_HOST}:${env.REDIS_PORT}`;
+  }
+  return undefined;
+}

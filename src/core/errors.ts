@@ -1,0 +1,97 @@
+/**
+ * The one catalogue of error codes Payscope returns. Every rejection a client can see carries one
+ * of these codes; `httpStatusOf` maps each to its HTTP status with an exhaustive switch so a new
+ * code cannot be added without deciding its status.
+ */
+export const ErrorCode = {
+  MALFORMED_JSON: 'MALFORMED_JSON',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  AMOUNT_PRECISION: 'AMOUNT_PRECISION',
+  UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
+  UNSUPPORTED_CHANNEL: 'UNSUPPORTED_CHANNEL',
+  UNSUPPORTED_EVENT_TYPE: 'UNSUPPORTED_EVENT_TYPE',
+  SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  TIMESTAMP_OUT_OF_TOLERANCE: 'TIMESTAMP_OUT_OF_TOLERANCE',
+  SOURCE_NOT_CONFIGURED: 'SOURCE_NOT_CONFIGURED',
+  IP_NOT_ALLOWED: 'IP_NOT_ALLOWED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  NOT_FOUND: 'NOT_FOUND',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.MALFORMED_JSON:
+      return 400;
+    case ErrorCode.SIGNATURE_MISSING:
+    case ErrorCode.SIGNATURE_INVALID:
+    case ErrorCode.TIMESTAMP_OUT_OF_TOLERANCE:
+      return 401;
+    case ErrorCode.IP_NOT_ALLOWED:
+      return 403;
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.UNSUPPORTED_CHANNEL:
+    case ErrorCode.SOURCE_NOT_CONFIGURED:
+      return 404;
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return 413;
+    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case ErrorCode.VALIDATION_FAILED:
+    case ErrorCode.AMOUNT_PRECISION:
+    case ErrorCode.UNKNOWN_CURRENCY:
+    case ErrorCode.UNSUPPORTED_EVENT_TYPE:
+      return 422;
+    case ErrorCode.RATE_LIMITED:
+      return 429;
+    case ErrorCode.INTERNAL:
+      return 500;
+    case ErrorCode.SERVICE_UNAVAILABLE:
+      return 503;
+    case ErrorCode.TIMEOUT:
+      return 504;
+    default: {
+      const unreachable: never = code;
+      throw new Error(`unmapped error code ${String(unreachable)}`);
+    }
+  }
+}
+
+/** An expected failure: a stable code, a message that says what to fix, optional details. */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: unknown;
+  /** Whether sending the same thing again later may succeed. */
+  readonly retryable?: boolean;
+}
+
+export type Result<T, E = Failure> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E = Failure>(error: E): Result<never, E> => ({ ok: false, error });
+
+export function failure(code: ErrorCode, message: string, details?: unknown): Failure {
+  return details === undefined ? { code, message } : { code, message, details };
+}
+
+/** An expected failure raised across a boundary that cannot return a Result (HTTP hooks). */
+export class PayscopeError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(f: Failure) {
+    super(f.message);
+    this.name = 'PayscopeError';
+    this.code = f.code;
+    this.details = f.details;
+  }
+}
+
+/** Where each code is explained; the error body's `docs` field points here. */
+export const DOCS_BASE = 'docs/errors.md#';

@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric Payscope exports, in one registry per process (tests build their own).
+ * Components receive this object; none of them touches prom-client's global registry.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'payscope_' });
+  const r = [registry];
+  return {
+    registry,
+    webhookDuration: new Histogram({
+      name: 'payscope_webhook_duration_seconds',
+      help: 'Webhook request latency from receipt to response, by channel and outcome',
+      labelNames: ['channel', 'outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: r,
+    }),
+    recordOutcomes: new Counter({
+      name: 'payscope_payments_total',
+      help: 'Payments offered to the recorder, by source and outcome (created, duplicate, rejected)',
+      labelNames: ['source', 'outcome'] as const,
+      registers: r,
+    }),
+    groupCommitSize: new Histogram({
+      name: 'payscope_group_commit_size',
+      help: 'Payments per group-commit transaction',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: r,
+    }),
+    cacheLookups: new Counter({
+      name: 'payscope_dedup_cache_lookups_total',
+      help: 'Dedup cache lookups by layer (memory, redis) and result (hit, miss, error)',
+      labelNames: ['layer', 'result'] as const,
+      registers: r,
+    }),
+    stagingRows: new Counter({
+      name: 'payscope_staging_rows_total',
+      help: 'Staging rows handled, by result (processed, duplicate, error)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    stagingBatchDuration: new Histogram({
+      name: 'payscope_staging_batch_duration_seconds',
+      help: 'Time to process one staging batch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    }),
+    stagingBatchFailures: new Counter({
+      name: 'payscope_staging_batch_failures_total',
+      help: 'Staging batch attempts that failed on infrastructure errors (retried)',
+      registers: r,
+    }),
+    outboxBacklog: new Gauge({ name: 'payscope_outbox_backlog', help: 'Outbox events not yet published', registers: r }),
+    stagingBacklog: new Gauge({ name: 'payscope_staging_backlog', help: 'Unprocessed staging rows', registers: r }),
+    poolConnections: new Gauge({
+      name: 'payscope_db_pool_connections',
+      help: 'Database pool connections by state (total, idle, waiting, max)',
+      labelNames: ['state'] as const,
+      registers: r,
+    }),
+    webhookRejections: new Counter({
+      name: 'payscope_webhook_rejections_total',
+      help: 'Webhook requests rejected, by error code',
+      labelNames: ['code'] as const,
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import { ErrorCode, PayscopeError } from '../core/errors.js';
+import type { Metrics } from '../core/metrics.js';
+import { withRetry } from '../core/retry.js';
+import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../store/store-port.js';
+import type { DedupCache } from './dedup-cache.js';
+import type { CanonicalPayment } from './payment.js';
+import { type RecordOutcome, recordPaymentsInTx } from './record-batch.js';
+
+export type { RecordOutcome } from './record-batch.js';
+
+export interface Recorder {
+  /**
+   * Records one validated payment. Concurrent calls are grouped into one transaction (group
+   * commit); each caller still gets its own outcome, or its own error.
+   */
+  record(payment: CanonicalPayment): Promise<RecordOutcome>;
+  /**
+   * For callers that own the transaction (the staging processor): dedups through the caches and
+   * records inside `tx`. Call `afterCommit` once the transaction has committed.
+   */
+  recordInTransaction(
+    tx: SqlExecutor,
+    payments: readonly CanonicalPayment[],
+  ): Promise<{ outcomes: RecordOutcome[]; afterCommit: () => Promise<void> }>;
+  /** Stops taking new payments and waits for every queued one to be answered. */
+  close(): Promise<void>;
+}
+
+export interface RecorderDeps {
+  store: OperationalStore;
+  cache: DedupCache | null;
+  metrics: Metrics;
+  logger: Logger;
+  maxBatch: number;
+  retries?: number;
+}
+
+interface Pending {
+  payment: CanonicalPayment;
+  resolve: (o: RecordOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+export function createRecorder(deps: RecorderDeps): Recorder {
+  const { store, cache, metrics, logger } = deps;
+  const queue: Pending[] = [];
+  let inflight = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+
+  const count = (payments: readonly CanonicalPayment[], outcomes: readonly RecordOutcome[]) => {
+    outcomes.forEach((o, i) => metrics.recordOutcomes.inc({ source: payments[i]?.source ?? 'unknown', outcome: o.status }));
+  };
+
+  async function recordInTransaction(tx: SqlExecutor, payments: readonly CanonicalPayment[]) {
+    const known = cache ? await cache.getMany([...new Set(payments.map((p) => p.reference_number))]) : new Map<string, string>();
+    const fresh = payments.filter((p) => !known.has(p.reference_number));
+    const freshOutcomes = fresh.length > 0 ? await recordPaymentsInTx(tx, fresh) : [];
+    let next = 0;
+    const outcomes = payments.map((p): RecordOutcome => {
+      const cachedId = known.get(p.reference_number);
+      if (cachedId !== undefined) return { status: 'duplicate', payment_id: cachedId };
+      const o = freshOutcomes[next++];
+      if (!o) throw new Error('recorder lost an outcome');
+      return o;
+    });
+    const afterCommit = async () => {
+      count(payments, outcomes);
+      if (cache) {
+        const entries = fresh.map((p, i) => [p.reference_number, freshOutcomes[i]?.payment_id ?? ''] as const);
+        await cache.setMany(entries.filter(([, id]) => id !== ''));
+      }
+    };
+    return { outcomes, afterCommit };
+  }
+
+  async function commit(batch: readonly Pending[]): Promise<RecordOutcome[]> {
+    const payments = batch.map((b) => b.payment);
+    const { outcomes, afterCommit } = await withRetry(() => store.transaction((tx) => recordInTransaction(tx, payments)), {
+      retries: deps.retries ?? 3,
+      isRetryable: isRetryableStoreError,
+      onRetry: (e, attempt) => logger.warn({ err: e, attempt, size: batch.length }, 'group commit retry'),
+    });
+    await afterCommit();
+    return outcomes;
+  }
+
+  async function flush(batch: Pending[]): Promise<void> {
+    metrics.groupCommitSize.observe(batch.length);
+    try {
+      const outcomes = await commit(batch);
+      batch.forEach((b, i) => b.resolve(outcomes[i] as RecordOutcome));
+    } catch (error) {
+      if (batch.length > 1 && !isRetryableStoreError(error)) {
+        // One row the validator let through broke the statement: answer each caller on its own.
+        logger.warn({ err: error, size: batch.length }, 'group commit failed; recording one by one');
+        for (const b of batch) await flush([b]);
+        return;
+      }
+      const wrapped = isRetryableStoreError(error)
+        ? new PayscopeError({
+            code: ErrorCode.SERVICE_UNAVAILABLE,
+            message: 'the payment store is unavailable; retry later',
+            retryable: true,
+          })
+        : error;
+      for (const b of batch) b.reject(wrapped);
+    }
+  }
+
+  function pump(): void {
+    while (inflight < store.maxConcurrency && queue.length > 0) {
+      const batch = queue.splice(0, deps.maxBatch);
+      inflight++;
+      void flush(batch).finally(() => {
+        inflight--;
+        if (queue.length > 0) pump();
+        else if (inflight === 0 && drained) drained();
+      });
+    }
+  }
+
+  return {
+    record(payment) {
+      if (closing) {
+        return Promise.reject(
+          new PayscopeError({
+            code: ErrorCode.SERVICE_UNAVAILABLE,
+            message: 'Payscope is shutting down; retry on another instance',
+            retryable: true,
+          }),
+        );
+      }
+      return new Promise<RecordOutcome>((resolve, reject) => {
+        queue.push({ payment, resolve, reject });
+        pump();
+      });
+    },
+    recordInTransaction,
+    async close() {
+      closing = true;
+      if (queue.length === 0 && inflight === 0) return;
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+      });
+    },
+  };
+}

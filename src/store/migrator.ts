@@ -1,0 +1,50 @@
+import * as m0001 from './migrations/0001-recording.js';
+import type { OperationalStore } from './store-port.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+/** Every migration, in order. Both adapters run exactly these. */
+export const migrations: readonly Migration[] = [{ version: 1, name: 'recording', up: m0001.up }];
+
+export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };
+
+const LOCK_KEY = 7_406_139_021; // arbitrary constant: serialises concurrent migrators on PostgreSQL
+
+/**
+ * Applies pending migrations, each in its own transaction, under an advisory lock so several
+ * processes starting at once migrate only once. Returns a result; never throws for a failed
+ * migration (a lost connection still throws).
+ */
+export async function migrate(store: OperationalStore): Promise<MigrationResult> {
+  await store.query(`CREATE TABLE IF NOT EXISTS payscope_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())`);
+  const applied: Migration[] = [];
+  for (const migration of migrations) {
+    try {
+      const ran = await store.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+        const done = await tx.query('SELECT 1 FROM payscope_migrations WHERE version = $1', [migration.version]);
+        if (done.rows.length > 0) return false;
+        for (const statement of splitStatements(migration.up)) await tx.query(statement);
+        await tx.query('INSERT INTO payscope_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        return true;
+      });
+      if (ran) applied.push(migration);
+    } catch (error) {
+      return { ok: false, applied, failed: migration, error: error as Error };
+    }
+  }
+  return { ok: true, applied };
+}
+
+/** Splits a migration script on statement-ending semicolons (our migrations use no $$ bodies). */
+function splitStatements(script: string): string[] {
+  return script
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+}
