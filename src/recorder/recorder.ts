@@ -50,7 +50,9 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   let drained: (() => void) | null = null;
 
   const count = (payments: readonly CanonicalPayment[], outcomes: readonly RecordOutcome[]) => {
-    outcomes.forEach((o, i) => metrics.recordOutcomes.inc({ source: payments[i]?.source ?? 'unknown', outcome: o.status }));
+    for (const [i, o] of outcomes.entries()) {
+      metrics.recordOutcomes.inc({ source: payments[i]?.source ?? 'unknown', outcome: o.status });
+    }
   };
 
   async function recordInTransaction(tx: SqlExecutor, payments: readonly CanonicalPayment[]) {
@@ -90,7 +92,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     metrics.groupCommitSize.observe(batch.length);
     try {
       const outcomes = await commit(batch);
-      batch.forEach((b, i) => b.resolve(outcomes[i] as RecordOutcome));
+      for (const [i, b] of batch.entries()) b.resolve(outcomes[i] as RecordOutcome);
     } catch (error) {
       if (batch.length > 1 && !isRetryableStoreError(error)) {
         // One row the validator let through broke the statement: answer each caller on its own.
