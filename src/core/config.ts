@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -26,7 +27,18 @@ const webhookSourceSchema = z.object({
   /** Standard Webhooks secret (`whsec_…` base64) or any string used as the raw HMAC key. */
   secret: z.string().min(8, 'a webhook secret needs at least 8 characters'),
   /** IPs or CIDR ranges allowed to call this source; empty = any. */
-  allow_ips: z.array(z.string()).default([]),
+  allow_ips: z
+    .array(
+      z.string().refine(
+        (s) => {
+          const [addr = '', prefix] = s.split('/');
+          const family = isIP(addr);
+          return family !== 0 && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+        },
+        { message: 'expected an IP address or CIDR range such as 10.0.0.0/8' },
+      ),
+    )
+    .default([]),
   /** Requests per minute from this source before 429. */
   rate_limit_per_minute: z.number().int().positive().optional(),
 });

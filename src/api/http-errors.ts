@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DOCS_BASE, ErrorCode, type Failure, PayscopeError, httpStatusOf } from '../core/errors.js';
+
+/** The one error body every route returns: `{error: {code, message, details?, request_id, docs}}`. */
+export function sendFailure(reply: FastifyReply, f: Failure): FastifyReply {
+  return reply.code(httpStatusOf(f.code)).send({
+    error: {
+      code: f.code,
+      message: f.message,
+      ...(f.details === undefined ? {} : { details: f.details }),
+      request_id: reply.request.id,
+      docs: `${DOCS_BASE}${f.code.toLowerCase()}`,
+    },
+  });
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.MALFORMED_JSON,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.MALFORMED_JSON,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.MALFORMED_JSON,
+};
+
+/** Maps thrown errors to the catalogue; anything unknown is masked and logged with the request id. */
+export function installErrorHandlers(app: FastifyInstance, limits: { maxBodyBytes: number }): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof PayscopeError) return sendFailure(reply, { code: error.code, message: error.message, details: error.details });
+    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (mapped === ErrorCode.PAYLOAD_TOO_LARGE) {
+      return sendFailure(reply, { code: mapped, message: `the body is larger than ${limits.maxBodyBytes} bytes; send one payment per request` });
+    }
+    if (mapped === ErrorCode.UNSUPPORTED_MEDIA_TYPE) {
+      return sendFailure(reply, { code: mapped, message: `content-type '${request.headers['content-type'] ?? ''}' is not accepted; send application/json` });
+    }
+    if (mapped) return sendFailure(reply, { code: mapped, message: error.message });
+    if (error.statusCode === 429) return sendFailure(reply, { code: ErrorCode.RATE_LIMITED, message: error.message });
+    if (error.validation) return sendFailure(reply, { code: ErrorCode.VALIDATION_FAILED, message: error.message });
+    request.log.error({ err: error }, 'unhandled error');
+    return sendFailure(reply, { code: ErrorCode.INTERNAL, message: 'internal error; quote the request_id when reporting it' });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(reply, { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}

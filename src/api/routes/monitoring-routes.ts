@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Metrics } from '../../core/metrics.js';
+import type { OperationalStore } from '../../store/store-port.js';
+import type { WebhookStats } from '../webhook-stats.js';
+
+export interface MonitoringDeps {
+  store: OperationalStore;
+  redis: Redis | null;
+  metrics: Metrics;
+  stats: WebhookStats;
+  metricsEnabled: boolean;
+}
+
+async function stagingStatus(store: OperationalStore) {
+  const [backlog, last, today] = await Promise.all([
+    store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE'),
+    store.query<{ at: Date | null }>(`SELECT max(completed_at) AS at FROM payment_service.staging_process_log WHERE status = 'completed'`),
+    store.query<{ processed: number | null; avg_ms: number | null }>(
+      `SELECT sum(processed_records)::bigint AS processed,
+              round(avg(extract(epoch FROM completed_at - started_at) * 1000))::bigint AS avg_ms
+       FROM payment_service.staging_process_log
+       WHERE status = 'completed' AND started_at >= date_trunc('day', now())`,
+    ),
+  ]);
+  return {
+    backlog: backlog.rows[0]?.n ?? 0,
+    lastRun: last.rows[0]?.at ? new Date(last.rows[0].at).toISOString() : null,
+    processedToday: today.rows[0]?.processed ?? 0,
+    averageBatchMs: today.rows[0]?.avg_ms ?? 0,
+  };
+}
+
+async function outboxBacklog(store: OperationalStore): Promise<number> {
+  const r = await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.outbox WHERE published_at IS NULL');
+  return r.rows[0]?.n ?? 0;
+}
+
+async function check(fn: () => Promise<unknown>): Promise<'ok' | 'error'> {
+  try {
+    await fn();
+    return 'ok';
+  } catch {
+    return 'error';
+  }
+}
+
+/** `/health` (the seed's shape), `/metrics` (Prometheus) and `/api/v1/payments/stats`. */
+export async function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringDeps): Promise<void> {
+  app.get('/health', async (_request, reply) => {
+    const database = await check(() => deps.store.query('SELECT 1'));
+    const redis = deps.redis ? await check(() => (deps.redis as Redis).ping()) : 'not_configured';
+    let staging: Awaited<ReturnType<typeof stagingStatus>> | null = null;
+    let backlog: number | null = null;
+    if (database === 'ok') {
+      [staging, backlog] = await Promise.all([stagingStatus(deps.store), outboxBacklog(deps.store)]).catch(() => [null, null]);
+    }
+    const healthy = database === 'ok' && redis !== 'error';
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'healthy' : 'unhealthy',
+      checks: {
+        database,
+        redis,
+        // The event log is the outbox table until a Kafka relay is configured.
+        event_log: database,
+        kafka: 'not_configured',
+        outbox_backlog: backlog,
+        staging_backlog: staging?.backlog ?? null,
+        last_staging_run: staging?.lastRun ?? null,
+      },
+    });
+  });
+
+  app.get('/api/v1/payments/stats', async () => {
+    const staging = await stagingStatus(deps.store);
+    return {
+      staging: {
+        processed_today: staging.processedToday,
+        pending_count: staging.backlog,
+        average_batch_time_ms: staging.averageBatchMs,
+      },
+      webhooks: deps.stats.snapshot(),
+    };
+  });
+
+  if (deps.metricsEnabled) {
+    app.get('/metrics', async (_request, reply) => {
+      const { metrics, store } = deps;
+      try {
+        const [staging, backlog] = await Promise.all([stagingStatus(store), outboxBacklog(store)]);
+        metrics.stagingBacklog.set(staging.backlog);
+        metrics.outboxBacklog.set(backlog);
+      } catch {
+        // The scrape still returns the counters; the gauges keep their last value.
+      }
+      const pool = store.poolStats();
+      if (pool) for (const [state, n] of Object.entries(pool)) metrics.poolConnections.set({ state }, n);
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import type { WebhookSourceConfig } from '../../core/config.js';
+import { ErrorCode, PayscopeError } from '../../core/errors.js';
+import type { Metrics } from '../../core/metrics.js';
+import { DEFAULT_SOURCE, type WebhookIntake } from '../../sources/webhooks/webhook-intake.js';
+import { sendFailure } from '../http-errors.js';
+import type { WebhookStats } from '../webhook-stats.js';
+
+export interface WebhookRouteDeps {
+  intake: WebhookIntake;
+  sources: Record<string, WebhookSourceConfig>;
+  metrics: Metrics;
+  stats: WebhookStats;
+  maxBodyBytes: number;
+  timeoutMs: number;
+  defaultRateLimitPerMinute: number;
+}
+
+/**
+ * `POST /api/v1/payments/webhook` (the seed's canonical body) and
+ * `POST /api/v1/payments/webhook/:channel` (a gateway's own payload, mapped by its adapter).
+ * 201 `{status:'created', payment_id}` for a new payment, 200 `{status:'duplicate', payment_id}`
+ * (the original id) for one already recorded or a replayed delivery.
+ */
+export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {
+  // The signature covers the exact bytes sent, so this scope keeps the body raw and parses it
+  // only after the signature checks out.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const sourceOf = (channel: string | undefined) => channel ?? DEFAULT_SOURCE;
+  const rateLimit = {
+    timeWindow: 60_000,
+    max: (_req: unknown, key: string) => deps.sources[key]?.rate_limit_per_minute ?? deps.defaultRateLimitPerMinute,
+    keyGenerator: (req: { params: unknown }) => sourceOf((req.params as { channel?: string }).channel),
+    errorResponseBuilder: (req: { params: unknown }, context: { max: number; after: string }) =>
+      new PayscopeError({
+        code: ErrorCode.RATE_LIMITED,
+        message: `source '${sourceOf((req.params as { channel?: string }).channel)}' sent more than ${context.max} requests a minute; retry after ${context.after}`,
+      }),
+  };
+
+  const handler = async (
+    request: import('fastify').FastifyRequest<{ Params: { channel?: string } }>,
+    reply: import('fastify').FastifyReply,
+  ) => {
+    const started = process.hrtime.bigint();
+    const channel = request.params.channel;
+    const label = sourceOf(channel);
+    const finish = (outcome: 'created' | 'duplicate' | 'rejected') => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.webhookDuration.observe({ channel: label, outcome }, seconds);
+      deps.stats.observe(outcome, seconds * 1000);
+    };
+    if (!Buffer.isBuffer(request.body)) {
+      finish('rejected');
+      deps.metrics.webhookRejections.inc({ code: ErrorCode.UNSUPPORTED_MEDIA_TYPE });
+      return sendFailure(reply, { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'send the payment as an application/json body' });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new PayscopeError({
+              code: ErrorCode.TIMEOUT,
+              message: `not recorded within ${deps.timeoutMs} ms; retry with the same reference_number (it will not be counted twice)`,
+            }),
+          ),
+        deps.timeoutMs,
+      );
+    });
+    try {
+      const result = await Promise.race([
+        deps.intake.receive({ channel, rawBody: request.body, headers: request.headers, ip: request.ip }),
+        timeout,
+      ]);
+      if (!result.ok) {
+        finish('rejected');
+        deps.metrics.webhookRejections.inc({ code: result.error.code });
+        request.log.info({ code: result.error.code, source: label }, 'webhook rejected');
+        return sendFailure(reply, result.error);
+      }
+      const { status, payment_id, replayed } = result.value;
+      finish(status);
+      if (replayed) reply.header('webhook-replayed', 'true');
+      return reply.code(status === 'created' && !replayed ? 201 : 200).send({ status: replayed ? 'duplicate' : status, payment_id });
+    } catch (error) {
+      finish('rejected');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  app.post('/api/v1/payments/webhook', { config: { rateLimit } }, handler);
+  app.post<{ Params: { channel: string } }>('/api/v1/payments/webhook/:channel', { config: { rateLimit } }, handler);
+}

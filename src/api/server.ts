@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { WebhookSourceConfig } from '../core/config.js';
+import type { Metrics } from '../core/metrics.js';
+import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
+import type { OperationalStore } from '../store/store-port.js';
+import { installErrorHandlers } from './http-errors.js';
+import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
+import { registerWebhookRoutes } from './routes/webhook-route.js';
+import { createWebhookStats } from './webhook-stats.js';
+
+export interface HttpServerDeps {
+  logger: Logger;
+  store: OperationalStore;
+  redis: Redis | null;
+  metrics: Metrics;
+  intake: WebhookIntake | null;
+  webhookSources: Record<string, WebhookSourceConfig>;
+  maxBodyBytes: number;
+  webhookTimeoutMs: number;
+  webhookRateLimitPerMinute: number;
+  metricsEnabled: boolean;
+  /** Forwarded-for headers are trusted only when set (behind a known proxy). */
+  trustProxy?: boolean;
+}
+
+/** Builds the HTTP API; the caller listens and closes it. */
+export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: deps.maxBodyBytes,
+    trustProxy: deps.trustProxy ?? false,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandlers(app, { maxBodyBytes: deps.maxBodyBytes });
+  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'payscope:rl:' } : {}) });
+
+  const stats = createWebhookStats();
+  if (deps.intake) {
+    const intake = deps.intake;
+    await app.register(async (scope) =>
+      registerWebhookRoutes(scope, {
+        intake,
+        sources: deps.webhookSources,
+        metrics: deps.metrics,
+        stats,
+        maxBodyBytes: deps.maxBodyBytes,
+        timeoutMs: deps.webhookTimeoutMs,
+        defaultRateLimitPerMinute: deps.webhookRateLimitPerMinute,
+      }),
+    );
+  }
+  await registerMonitoringRoutes(app, { store: deps.store, redis: deps.redis, metrics: deps.metrics, stats, metricsEnabled: deps.metricsEnabled });
+  return app;
+}

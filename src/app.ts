@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { createHttpServer } from './api/server.js';
+import type { Config, WebhookSourceConfig } from './core/config.js';
+import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
+import type { Logger } from './core/logger.js';
+import { type Metrics, createMetrics } from './core/metrics.js';
+import { createPartitionJob } from './jobs/partition-job.js';
+import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
+import { type Job, scheduleJobs } from './jobs/scheduler.js';
+import { type DedupCache, createLayeredDedupCache, createMemoryDedupCache, createRedisDedupCache } from './recorder/dedup-cache.js';
+import { type Recorder, createRecorder } from './recorder/recorder.js';
+import { type StagingProcessor, createStagingProcessor } from './sources/staging/staging-processor.js';
+import { createReplayGuard } from './sources/webhooks/replay-guard.js';
+import { createWebhookIntake } from './sources/webhooks/webhook-intake.js';
+import { lockDataDir } from './store/data-dir-lock.js';
+import { migrate } from './store/migrator.js';
+import { createPartitionManager } from './store/partition-manager.js';
+import { createPgliteStore, openPglite } from './store/pglite-adapter.js';
+import { createPgPool, createPostgresStore } from './store/postgres-adapter.js';
+import type { OperationalStore } from './store/store-port.js';
+
+/**
+ * The composition root: the only place that reads configuration to choose adapters and wires the
+ * data flow together. Everything else receives what it needs.
+ */
+
+export const ROLES = ['ingest', 'staging', 'jobs', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  store: OperationalStore;
+  recorder: Recorder;
+  redis: Redis | null;
+  stagingWorkers: StagingProcessor[];
+  http: FastifyInstance | null;
+  /** The URL the HTTP server listens on, once started. */
+  url: string | null;
+  webhookSources: Record<string, WebhookSourceConfig>;
+  /** True when the webhook secrets were generated on this start (print them for the user). */
+  generatedSecrets: boolean;
+  stop(): Promise<void>;
+}
+
+/** Opens the operational store chosen by configuration and applies migrations. */
+export async function openStore(config: Config, logger: Logger): Promise<OperationalStore> {
+  let store: OperationalStore;
+  if (config.store.kind === 'pglite') {
+    const release = await lockDataDir(config.store.dataDir);
+    try {
+      store = createPgliteStore(await openPglite(config.store.dataDir), release);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    logger.info({ store: 'pglite', data_dir: config.store.dataDir }, 'embedded store opened');
+  } else {
+    const pool = createPgPool(config.store.connectionString, { min: config.store.poolMin, max: config.store.poolMax });
+    pool.on('error', (e) => logger.warn({ err: e }, 'idle database connection lost'));
+    store = createPostgresStore(pool, Math.max(1, Math.floor(config.store.poolMax / 2)));
+    logger.info({ store: 'postgres', host: new URL(config.store.connectionString).host }, 'PostgreSQL store opened');
+  }
+  const result = await migrate(store);
+  if (!result.ok) {
+    await store.close();
+    throw new Error(`migration ${result.failed.version} (${result.failed.name}) failed: ${result.error.message}`);
+  }
+  if (result.applied.length > 0) logger.info({ applied: result.applied.map((m) => m.name) }, 'migrations applied');
+  return store;
+}
+
+export async function startApp(config: Config, logger: Logger, options: { roles?: readonly Role[] } = {}): Promise<App> {
+  const env = config.env;
+  const roles = new Set<string>(options.roles ?? env.ROLES);
+  const lifecycle: Lifecycle = createLifecycle(logger);
+  const metrics = createMetrics({ defaultMetrics: true });
+
+  const store = await openStore(config, logger);
+  lifecycle.onStop('store', () => store.close());
+  try {
+    const partitions = createPartitionManager({ store, logger });
+    const partitionJob = createPartitionJob({
+      manager: partitions,
+      monthsAhead: env.PARTITION_MONTHS_AHEAD,
+      retentionMonths: env.PARTITION_RETENTION_MONTHS,
+      archiveEnabled: env.PARTITION_ARCHIVE_ENABLED,
+      logger,
+    });
+    await partitionJob.run();
+
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
+    if (redis) lifecycle.onStop('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
+    const storeId = (await store.query<{ value: string }>(`SELECT value FROM payment_service.meta WHERE key = 'store_id'`)).rows[0]?.value ?? 'unknown';
+
+    const layers: DedupCache[] = [];
+    const ttlMs = Math.min(env.REDIS_TTL_SECONDS * 1000, env.REFERENCE_CACHE_TTL_DAYS * 86_400_000);
+    if (env.ENABLE_MEMORY_CACHE) layers.push(createMemoryDedupCache({ maxSize: env.MEMORY_CACHE_MAX_SIZE, ttlMs, metrics }));
+    if (redis) {
+      layers.push(
+        createRedisDedupCache({
+          redis,
+          storeId,
+          ttlSeconds: Math.min(env.REDIS_TTL_SECONDS, env.REFERENCE_CACHE_TTL_DAYS * 86_400),
+          metrics,
+          onError: (e) => logger.warn({ err: e }, 'redis dedup layer unavailable; the database decides'),
+        }),
+      );
+    }
+    const recorder = createRecorder({
+      store,
+      cache: layers.length > 0 ? createLayeredDedupCache(layers) : null,
+      metrics,
+      logger,
+      maxBatch: env.GROUP_COMMIT_MAX_BATCH,
+    });
+    lifecycle.onStop('recorder', () => recorder.close());
+
+    const stagingWorkers: StagingProcessor[] = [];
+    if (roles.has('staging')) {
+      for (let i = 0; i < env.STAGING_WORKERS; i++) {
+        const worker = createStagingProcessor({
+          store,
+          recorder,
+          metrics,
+          logger,
+          batchSize: env.STAGING_BATCH_SIZE,
+          intervalSeconds: env.STAGING_INTERVAL_SECONDS,
+          maxRetries: env.STAGING_MAX_RETRIES,
+          defaultCurrency: env.DEFAULT_CURRENCY,
+        });
+        worker.start();
+        stagingWorkers.push(worker);
+      }
+      lifecycle.onStop('staging', async () => void (await Promise.all(stagingWorkers.map((w) => w.stop()))));
+    }
+
+    if (roles.has('jobs')) {
+      const jobs: Array<{ job: Job; cron: string }> = [{ job: partitionJob, cron: env.PARTITION_JOB_CRON }];
+      if (env.REFERENCE_CLEANUP_ENABLED) {
+        jobs.push({
+          job: createReferenceCleanupJob({ store, ttlDays: env.REFERENCE_CACHE_TTL_DAYS, logger }),
+          cron: env.REFERENCE_CLEANUP_CRON,
+        });
+      }
+      lifecycle.onStop('jobs', scheduleJobs(jobs, logger));
+    }
+
+    const { sources: webhookSources, generated } = webhookSourcesOf(config);
+    let http: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (roles.has('api') || roles.has('ingest')) {
+      const intake = roles.has('ingest')
+        ? createWebhookIntake({
+            recorder,
+            sources: webhookSources,
+            replayGuard: createReplayGuard({ ttlSeconds: env.WEBHOOK_TOLERANCE_SECONDS * 2, redis, namespace: storeId }),
+            toleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
+            defaultCurrency: env.DEFAULT_CURRENCY,
+          })
+        : null;
+      const server = await createHttpServer({
+        logger,
+        store,
+        redis,
+        metrics,
+        intake,
+        webhookSources,
+        maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+        webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+        metricsEnabled: env.ENABLE_METRICS,
+      });
+      const address = await server.listen({ port: env.PORT, host: env.HOST });
+      http = server;
+      url = address.replace('[::1]', 'localhost');
+      // Registered last so it stops first: finish in-flight requests before the workers and store go.
+      lifecycle.onStop('http', () => server.close());
+    }
+
+    logger.info({ roles: [...roles], url }, 'payscope started');
+    return {
+      config,
+      logger,
+      metrics,
+      store,
+      recorder,
+      redis,
+      stagingWorkers,
+      http,
+      url,
+      webhookSources,
+      generatedSecrets: generated,
+      stop: () => lifecycle.stopAll(config.env.SHUTDOWN_TIMEOUT_MS),
+    };
+  } catch (error) {
+    await lifecycle.stopAll(config.env.SHUTDOWN_TIMEOUT_MS);
+    throw error;
+  }
+}
+
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+  redis.on('error', (e) => logger.warn({ err: e.message }, 'redis connection error'));
+  try {
+    await redis.connect();
+    logger.info({ redis: new URL(url).host }, 'redis connected');
+  } catch (error) {
+    logger.warn({ err: error }, 'redis not reachable at start; continuing on the database alone, health reports it');
+  }
+  return redis;
+}
+
+const GENERATED_SOURCES = ['default', 'razorpay', 'stripe'] as const;
+
+/**
+ * Configured webhook sources, or — when none is configured — secrets generated once into the data
+ * directory, so the embedded default accepts signed webhooks on first start.
+ */
+function webhookSourcesOf(config: Config): { sources: Record<string, WebhookSourceConfig>; generated: boolean } {
+  if (Object.keys(config.webhookSources).length > 0) return { sources: config.webhookSources, generated: false };
+  const dir = config.env.DATA_DIR;
+  const file = join(dir, 'webhook-secrets.json');
+  if (existsSync(file)) return { sources: JSON.parse(readFileSync(file, 'utf8')) as Record<string, WebhookSourceConfig>, generated: false };
+  mkdirSync(dir, { recursive: true });
+  const sources = Object.fromEntries(
+    GENERATED_SOURCES.map((name) => [name, { secret: `whsec_${randomBytes(24).toString('base64')}`, allow_ips: [] as string[] }]),
+  );
+  writeFileSync(file, `${JSON.stringify(sources, null, 2)}\n`, { mode: 0o600 });
+  return { sources, generated: true };
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { ROLES, type Role, openStore, startApp } from '../app.js';
+import { type Config, ConfigError, loadConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { createMetrics } from '../core/metrics.js';
+import { createReferenceCleanupJob } from '../jobs/reference-cleanup-job.js';
+import { createRecorder } from '../recorder/recorder.js';
+import { loadStagingCsv } from '../sources/staging/staging-csv-loader.js';
+import { createStagingProcessor } from '../sources/staging/staging-processor.js';
+import { createPartitionManager } from '../store/partition-manager.js';
+import type { OperationalStore } from '../store/store-port.js';
+
+/** The `payscope` command line. Every sub-command reads the same environment configuration. */
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+};
+
+/** Opens the store for a one-off command (logs to stderr at warn level so output stays readable). */
+async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+  const store = await openStore(cfg, logger);
+  try {
+    return await fn(store, cfg);
+  } finally {
+    await store.close();
+  }
+}
+
+const program = new Command()
+  .name('payscope')
+  .description('Record payments, publish them as CloudEvents, and analyse the stream.\nConfiguration is environment variables; see README.md.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('start the service (HTTP API, webhook intake, staging workers, scheduled jobs)')
+  .option('--roles <roles>', `comma-separated roles to run (${ROLES.join(', ')})`)
+  .action(async (opts: { roles?: string }) => {
+    const cfg = config();
+    const logger = createLogger(cfg.env.LOG_LEVEL);
+    const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
+    const unknown = roles?.filter((r) => !ROLES.includes(r));
+    if (unknown && unknown.length > 0) {
+      console.error(`unknown role(s): ${unknown.join(', ')}; choose from ${ROLES.join(', ')}`);
+      process.exit(64);
+    }
+    const app = await startApp(cfg, logger, roles ? { roles } : {});
+    if (app.url) {
+      const lines = [`Payscope is running at ${app.url}`, `  health:   ${app.url}/health`, `  webhooks: POST ${app.url}/api/v1/payments/webhook`];
+      if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
+      process.stdout.write(`\n${lines.join('\n')}\n\n`);
+    }
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight requests and the current batch');
+      await app.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(() => withStore(async () => console.log('migrations are up to date')));
+
+const staging = program.command('staging').description('the ETL staging table');
+staging
+  .command('load <file>')
+  .description('load a CSV file (header row = payment_staging column names) into the staging table')
+  .option('--chunk <rows>', 'rows per insert', positiveInt, 5000)
+  .option('--rejects <file>', 'write rows that cannot be staged to this CSV file')
+  .action((file: string, opts: { chunk: number; rejects?: string }) =>
+    withStore(async (store) => {
+      const bar = new SingleBar({ format: 'loading {bar} {percentage}% | {value}/{total} bytes | {duration}s', hideCursor: true });
+      bar.start(1, 0);
+      const result = await loadStagingCsv({
+        db: store,
+        file,
+        chunkSize: opts.chunk,
+        onProgress: (read, total) => {
+          bar.setTotal(total);
+          bar.update(read);
+        },
+      });
+      bar.stop();
+      console.log(`staged ${result.loaded} rows; ${result.rejected.length} rejected`);
+      if (result.rejected.length > 0) {
+        for (const r of result.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.reason}`);
+        if (opts.rejects) {
+          writeFileSync(opts.rejects, `line,reason\n${result.rejected.map((r) => `${r.line},"${r.reason.replaceAll('"', '""')}"`).join('\n')}\n`);
+          console.log(`all rejected rows written to ${opts.rejects}`);
+        }
+        process.exitCode = 2;
+      }
+    }),
+  );
+staging
+  .command('run')
+  .description('process the staging backlog now, then exit')
+  .action(() =>
+    withStore(async (store, cfg) => {
+      const logger = createLogger('warn', process.stderr);
+      const metrics = createMetrics();
+      const recorder = createRecorder({ store, cache: null, metrics, logger, maxBatch: cfg.env.GROUP_COMMIT_MAX_BATCH });
+      const processor = createStagingProcessor({
+        store,
+        recorder,
+        metrics,
+        logger,
+        batchSize: cfg.env.STAGING_BATCH_SIZE,
+        intervalSeconds: cfg.env.STAGING_INTERVAL_SECONDS,
+        maxRetries: cfg.env.STAGING_MAX_RETRIES,
+        defaultCurrency: cfg.env.DEFAULT_CURRENCY,
+      });
+      const backlog = (await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE')).rows[0]?.n ?? 0;
+      const bar = new SingleBar({ format: 'staging {bar} {percentage}% | {value}/{total} rows | {duration}s', hideCursor: true });
+      bar.start(backlog, 0);
+      let done = 0;
+      const totals = await processor.drain((s) => {
+        done += s.total;
+        bar.update(Math.min(done, backlog));
+      });
+      bar.stop();
+      console.log(`batches ${totals.batches}: recorded ${totals.processed}, duplicates ${totals.duplicates}, errors ${totals.errors}`);
+    }),
+  );
+
+const partitions = program.command('partitions').description('monthly partitions of payment_service.payments');
+partitions
+  .command('list')
+  .description('list partitions with their ranges')
+  .action(() =>
+    withStore(async (store) => {
+      const rows = await createPartitionManager({ store }).listPartitions();
+      console.table(
+        rows.map((p) => ({ name: p.name, from: p.from?.toISOString().slice(0, 10) ?? 'DEFAULT', to: p.to?.toISOString().slice(0, 10) ?? '', rows: p.rows })),
+      );
+    }),
+  );
+partitions
+  .command('ensure')
+  .description('create partitions ahead, and for any month waiting in the default partition (moving its rows)')
+  .option('--ahead <months>', 'months ahead to create', positiveInt)
+  .action((opts: { ahead?: number }) =>
+    withStore(async (store, cfg) => {
+      const r = await createPartitionManager({ store }).ensurePartitions({ monthsAhead: opts.ahead ?? cfg.env.PARTITION_MONTHS_AHEAD });
+      console.log(`created ${r.created.length} partition(s)${r.created.length ? `: ${r.created.join(', ')}` : ''}; moved ${r.movedRows} row(s) out of the default partition`);
+    }),
+  );
+partitions
+  .command('archive')
+  .description('detach partitions older than the retention into schema payment_service_archive (or drop them)')
+  .option('--retention <months>', 'months to keep', positiveInt)
+  .option('--drop', 'drop instead of detaching (data is deleted)')
+  .action((opts: { retention?: number; drop?: boolean }) =>
+    withStore(async (store, cfg) => {
+      const r = await createPartitionManager({ store }).archivePartitions({
+        retentionMonths: opts.retention ?? cfg.env.PARTITION_RETENTION_MONTHS,
+        mode: opts.drop ? 'drop' : 'detach',
+      });
+      console.log(r.archived.length ? `${opts.drop ? 'dropped' : 'archived'}: ${r.archived.join(', ')}` : 'nothing older than the retention');
+    }),
+  );
+
+program
+  .command('references')
+  .description('dedup references')
+  .command('cleanup')
+  .description('delete references older than --days (the same reference arriving later is then recorded again)')
+  .requiredOption('--days <days>', 'age in days', positiveInt)
+  .action((opts: { days: number }) =>
+    withStore(async (store) => {
+      const job = createReferenceCleanupJob({ store, ttlDays: opts.days, logger: createLogger('warn', process.stderr) });
+      console.log(await job.run());
+    }),
+  );
+
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

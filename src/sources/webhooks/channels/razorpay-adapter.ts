@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { type Failure, type Result, err, ok } from '../../../core/errors.js';
+import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
+import {
+  type ChannelAdapter,
+  clipText,
+  dateOfUnixSeconds,
+  invalidBodyFailure,
+  referenceFieldsFromNotes,
+  unsupportedEventFailure,
+} from './channel-adapter.js';
+
+/**
+ * Razorpay payment webhooks (`payment.authorized`, `payment.captured`, `payment.failed`).
+ * Amounts are integers in the currency's smallest unit, which for Razorpay is the ISO 4217 minor
+ * unit (paise for INR, 3 decimals for KWD, none for JPY), so they pass through unchanged.
+ *
+ * Status comes from the event, not from `entity.status`: the event says what happened, while
+ * the entity is a snapshot that a late delivery may show in a later state.
+ *   payment.authorized → authorized   (bank approved, money not yet taken)
+ *   payment.captured   → captured     (money taken; Razorpay's terminal success)
+ *   payment.failed     → failed
+ *
+ * Only the fields read below are declared; zod drops the rest, so the customer's email and phone
+ * (`email`, `contact`) never leave this function.
+ */
+
+const RAZORPAY_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed'] as const;
+type RazorpayEvent = (typeof RAZORPAY_EVENTS)[number];
+
+const STATUS_OF_EVENT: Readonly<Record<RazorpayEvent, PaymentStatus>> = {
+  'payment.authorized': 'authorized',
+  'payment.captured': 'captured',
+  'payment.failed': 'failed',
+};
+
+const unixSeconds = z.number().int().nonnegative({ message: 'must be unix seconds' });
+const minorUnits = z.number({ message: 'must be an integer in the smallest currency unit' }).int().nonnegative();
+
+const paymentEntitySchema = z.object({
+  id: z.string().min(1, { message: 'must be the payment id (pay_…)' }),
+  amount: minorUnits,
+  currency: z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-letter ISO 4217 code' }),
+  order_id: z.string().nullish(),
+  method: z.string().nullish(),
+  fee: minorUnits.nullish(),
+  tax: minorUnits.nullish(),
+  customer_id: z.string().nullish(),
+  error_code: z.string().nullish(),
+  error_description: z.string().nullish(),
+  // Razorpay (a PHP service) sends an empty notes object as [].
+  notes: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).length(0)]).nullish(),
+  created_at: unixSeconds,
+});
+
+const webhookSchema = z.object({
+  event: z.enum(RAZORPAY_EVENTS),
+  account_id: z.string().nullish(),
+  payload: z.object({ payment: z.object({ entity: paymentEntitySchema }) }),
+});
+
+const envelopeSchema = z.object({ event: z.string({ message: 'must be the event name, e.g. payment.captured' }) });
+
+/** Maps a Razorpay payment webhook to the canonical PaymentInput. */
+export const razorpayAdapter: ChannelAdapter = {
+  channel: 'razorpay',
+  supportedEvents: RAZORPAY_EVENTS,
+  toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+    const envelope = envelopeSchema.safeParse(body);
+    if (!envelope.success) return err(invalidBodyFailure('razorpay', envelope.error));
+    if (!(RAZORPAY_EVENTS as readonly string[]).includes(envelope.data.event)) {
+      return err(unsupportedEventFailure('razorpay', envelope.data.event, RAZORPAY_EVENTS));
+    }
+    const parsed = webhookSchema.safeParse(body);
+    if (!parsed.success) return err(invalidBodyFailure('razorpay', parsed.error));
+
+    const { event, account_id: accountId } = parsed.data;
+    const payment = parsed.data.payload.payment.entity;
+    const notes = Array.isArray(payment.notes) ? null : payment.notes;
+    const { fields, ignored } = referenceFieldsFromNotes(notes);
+
+    return ok({
+      reference_number: payment.id,
+      amount_minor: payment.amount,
+      currency: payment.currency.toUpperCase(),
+      status: STATUS_OF_EVENT[event],
+      payment_date: dateOfUnixSeconds(payment.created_at),
+      payment_channel: 'razorpay',
+      gateway: 'razorpay',
+      payment_method: clipText(payment.method, 100),
+      gateway_txn_id: payment.id,
+      order_id: clipText(payment.order_id, 255) ?? fields.order_id,
+      customer_id: clipText(payment.customer_id, 255) ?? fields.customer_id,
+      loan_account_number: fields.loan_account_number,
+      cif: fields.cif,
+      merchant_id: fields.merchant_id,
+      region: fields.region,
+      country: fields.country,
+      fee_minor: payment.fee ?? null,
+      tax_minor: payment.tax ?? null,
+      failure_reason: event === 'payment.failed' ? clipText(payment.error_description ?? payment.error_code, 500) : null,
+      metadata: {
+        account_id: accountId ?? null,
+        event,
+        ...(payment.error_code ? { error_code: clipText(payment.error_code, 100) } : {}),
+        ...(ignored.length > 0 ? { ignored_notes: ignored } : {}),
+      },
+    });
+  },
+};

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
+import { currencyExponent } from '../../../core/money.js';
+import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
+import {
+  type ChannelAdapter,
+  clipText,
+  dateOfUnixSeconds,
+  invalidBodyFailure,
+  referenceFieldsFromNotes,
+  unsupportedEventFailure,
+} from './channel-adapter.js';
+
+/**
+ * Stripe events about charges and payment intents. One payment usually produces both a
+ * `charge.succeeded` and a `payment_intent.succeeded`; both map to reference_number = the payment
+ * intent id (a charge made without an intent falls back to its own id), so the recorder keeps one
+ * payment, whichever event arrives first. gateway_txn_id is the charge id in both cases.
+ *
+ * Status:
+ *   charge.succeeded                → succeeded, or authorized when `captured` is false
+ *                                     (manual capture: the card was only authorised)
+ *   payment_intent.succeeded        → succeeded
+ *   charge.failed, payment_intent.payment_failed → failed
+ *
+ * Fees are not in these events (the charge carries only a balance_transaction id), so fee_minor
+ * and tax_minor stay null; settlement files fill them in.
+ *
+ * Stripe's minor units differ from ISO 4217 for a few currencies (ISK is two-decimal at Stripe and
+ * zero-decimal in ISO; MGA the reverse), so amounts are converted to ISO minor units.
+ */
+
+const STRIPE_EVENTS = ['charge.succeeded', 'charge.failed', 'payment_intent.succeeded', 'payment_intent.payment_failed'] as const;
+
+// https://docs.stripe.com/currencies: zero-decimal and three-decimal lists; every other currency is two-decimal.
+const STRIPE_ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
+const STRIPE_THREE_DECIMAL = new Set('BHD JOD KWD OMR TND'.split(' '));
+
+const unixSeconds = z.number().int().nonnegative({ message: 'must be unix seconds' });
+const minorUnits = z.number({ message: 'must be an integer in the smallest currency unit' }).int().nonnegative();
+const currency = z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-letter ISO 4217 code' });
+// Webhooks send related objects as ids; an expanded object (from a re-sent API response) is read by its id.
+const objectId = z.union([z.string(), z.object({ id: z.string() }).transform((o) => o.id)]).nullish();
+const metadata = z.record(z.string(), z.unknown()).nullish();
+
+const chargeSchema = z.object({
+  id: z.string().min(1, { message: 'must be the charge id (ch_…)' }),
+  amount: minorUnits,
+  currency,
+  captured: z.boolean().nullish(),
+  payment_intent: objectId,
+  payment_method_details: z.object({ type: z.string().nullish() }).nullish(),
+  customer: objectId,
+  metadata,
+  billing_details: z.object({ address: z.object({ country: z.string().nullish() }).nullish() }).nullish(),
+  failure_code: z.string().nullish(),
+  failure_message: z.string().nullish(),
+  created: unixSeconds,
+});
+
+const paymentIntentSchema = z.object({
+  id: z.string().min(1, { message: 'must be the payment intent id (pi_…)' }),
+  amount: minorUnits,
+  amount_received: minorUnits.nullish(),
+  currency,
+  payment_method_types: z.array(z.string()).nullish(),
+  latest_charge: objectId,
+  customer: objectId,
+  metadata,
+  last_payment_error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+  created: unixSeconds,
+});
+
+const eventFields = { id: z.string().min(1, { message: 'must be the event id (evt_…)' }), livemode: z.boolean().nullish() };
+const chargeEventSchema = z.object({
+  ...eventFields,
+  type: z.enum(['charge.succeeded', 'charge.failed']),
+  data: z.object({ object: chargeSchema }),
+});
+const paymentIntentEventSchema = z.object({
+  ...eventFields,
+  type: z.enum(['payment_intent.succeeded', 'payment_intent.payment_failed']),
+  data: z.object({ object: paymentIntentSchema }),
+});
+const eventSchema = z.discriminatedUnion('type', [chargeEventSchema, paymentIntentEventSchema]);
+type ChargeEvent = z.infer<typeof chargeEventSchema>;
+type PaymentIntentEvent = z.infer<typeof paymentIntentEventSchema>;
+
+const envelopeSchema = z.object({ type: z.string({ message: 'must be the event type, e.g. charge.succeeded' }) });
+
+/** Maps a Stripe charge or payment-intent event to the canonical PaymentInput. */
+export const stripeAdapter: ChannelAdapter = {
+  channel: 'stripe',
+  supportedEvents: STRIPE_EVENTS,
+  toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+    const envelope = envelopeSchema.safeParse(body);
+    if (!envelope.success) return err(invalidBodyFailure('stripe', envelope.error));
+    if (!(STRIPE_EVENTS as readonly string[]).includes(envelope.data.type)) {
+      return err(unsupportedEventFailure('stripe', envelope.data.type, STRIPE_EVENTS));
+    }
+    const parsed = eventSchema.safeParse(body);
+    if (!parsed.success) return err(invalidBodyFailure('stripe', parsed.error));
+    const event = parsed.data;
+    return isChargeEvent(event) ? chargeInput(event) : paymentIntentInput(event);
+  },
+};
+
+const isChargeEvent = (event: ChargeEvent | PaymentIntentEvent): event is ChargeEvent => event.type.startsWith('charge.');
+
+function chargeInput(event: ChargeEvent): Result<PaymentInput, Failure> {
+  const charge = event.data.object;
+  const status: PaymentStatus = event.type === 'charge.failed' ? 'failed' : charge.captured === false ? 'authorized' : 'succeeded';
+  return canonicalInput(event, {
+    reference: charge.payment_intent ?? charge.id,
+    amount: charge.amount,
+    currency: charge.currency,
+    status,
+    created: charge.created,
+    paymentMethod: charge.payment_method_details?.type ?? null,
+    customer: charge.customer ?? null,
+    metadata: charge.metadata,
+    billingCountry: charge.billing_details?.address?.country ?? null,
+    chargeId: charge.id,
+    failureReason: status === 'failed' ? (charge.failure_message ?? charge.failure_code ?? null) : null,
+    failureCode: charge.failure_code ?? null,
+  });
+}
+
+function paymentIntentInput(event: PaymentIntentEvent): Result<PaymentInput, Failure> {
+  const intent = event.data.object;
+  const failed = event.type === 'payment_intent.payment_failed';
+  const types = intent.payment_method_types ?? [];
+  return canonicalInput(event, {
+    reference: intent.id,
+    // A partial capture receives less than was authorised; record what was actually taken.
+    amount: !failed && intent.amount_received ? intent.amount_received : intent.amount,
+    currency: intent.currency,
+    status: failed ? 'failed' : 'succeeded',
+    created: intent.created,
+    // The intent lists the methods it allowed, not the one used; only a single entry is certain.
+    paymentMethod: types.length === 1 ? (types[0] ?? null) : null,
+    customer: intent.customer ?? null,
+    metadata: intent.metadata,
+    billingCountry: null,
+    chargeId: intent.latest_charge ?? null,
+    failureReason: failed ? (intent.last_payment_error?.message ?? intent.last_payment_error?.code ?? null) : null,
+    failureCode: intent.last_payment_error?.code ?? null,
+  });
+}
+
+interface StripePayment {
+  reference: string;
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  created: number;
+  paymentMethod: string | null;
+  customer: string | null;
+  metadata: Record<string, unknown> | null | undefined;
+  billingCountry: string | null;
+  chargeId: string | null;
+  failureReason: string | null;
+  failureCode: string | null;
+}
+
+function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePayment): Result<PaymentInput, Failure> {
+  const currencyCode = p.currency.toUpperCase();
+  const amount = isoMinorUnits(p.amount, currencyCode);
+  if (!amount.ok) return amount;
+  const { fields, ignored } = referenceFieldsFromNotes(p.metadata);
+  const billingCountry = p.billingCountry && /^[A-Za-z]{2}$/.test(p.billingCountry) ? p.billingCountry.toUpperCase() : null;
+  return ok({
+    reference_number: p.reference,
+    amount_minor: amount.value,
+    currency: currencyCode,
+    status: p.status,
+    payment_date: dateOfUnixSeconds(p.created),
+    payment_channel: 'stripe',
+    gateway: 'stripe',
+    payment_method: clipText(p.paymentMethod, 100),
+    gateway_txn_id: p.chargeId ?? p.reference,
+    order_id: fields.order_id,
+    customer_id: clipText(p.customer, 255) ?? fields.customer_id,
+    loan_account_number: fields.loan_account_number,
+    cif: fields.cif,
+    merchant_id: fields.merchant_id,
+    region: fields.region,
+    country: billingCountry ?? fields.country,
+    fee_minor: null,
+    tax_minor: null,
+    failure_reason: clipText(p.failureReason, 500),
+    metadata: {
+      event_id: event.id,
+      event: event.type,
+      ...(event.livemode == null ? {} : { livemode: event.livemode }),
+      ...(p.failureCode ? { failure_code: clipText(p.failureCode, 100) } : {}),
+      ...(ignored.length > 0 ? { ignored_metadata: ignored } : {}),
+    },
+  });
+}
+
+/** Converts a Stripe amount to ISO 4217 minor units; an unknown currency passes through for the recorder to reject. */
+function isoMinorUnits(stripeAmount: number, currencyCode: string): Result<number, Failure> {
+  const isoExponent = currencyExponent(currencyCode);
+  if (isoExponent === undefined) return ok(stripeAmount);
+  const stripeExponent = STRIPE_ZERO_DECIMAL.has(currencyCode) ? 0 : STRIPE_THREE_DECIMAL.has(currencyCode) ? 3 : 2;
+  const shift = isoExponent - stripeExponent;
+  if (shift >= 0) return ok(stripeAmount * 10 ** shift);
+  const divisor = 10 ** -shift;
+  if (stripeAmount % divisor !== 0) {
+    return err(
+      failure(
+        ErrorCode.AMOUNT_PRECISION,
+        `data.object.amount: Stripe amount ${stripeAmount} ${currencyCode} has a fraction ${currencyCode} does not have ` +
+          `(ISO 4217 allows ${isoExponent} decimals); it is never rounded, record this payment by hand`,
+        { currency: currencyCode, allowed_decimals: isoExponent },
+      ),
+    );
+  }
+  return ok(stripeAmount / divisor);
+}

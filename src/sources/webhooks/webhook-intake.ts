@@ -1,0 +1,115 @@
+import { BlockList, isIP } from 'node:net';
+import type { WebhookSourceConfig } from '../../core/config.js';
+import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
+import { normalisePayment } from '../../recorder/payment.js';
+import type { RecordOutcome, Recorder } from '../../recorder/recorder.js';
+import { channelAdapters } from './channels/index.js';
+import type { ReplayGuard } from './replay-guard.js';
+import { verifyWebhookSignature } from './signature.js';
+
+/**
+ * Everything between the HTTP request and the recorder: which source is calling, is its IP
+ * allowed, is the signature good and fresh, was this delivery already answered, what canonical
+ * payment does the body describe. HTTP concerns (status codes, rate limits, body size) stay in
+ * the route.
+ */
+
+/** The generic endpoint's source; channel endpoints use the channel name. */
+export const DEFAULT_SOURCE = 'default';
+
+export interface WebhookDelivery {
+  /** undefined for the generic endpoint, which takes the seed's canonical body. */
+  channel: string | undefined;
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  ip: string;
+}
+
+export type WebhookAnswer = RecordOutcome & { replayed: boolean };
+
+export interface WebhookIntake {
+  receive(delivery: WebhookDelivery): Promise<Result<WebhookAnswer, Failure>>;
+  /** Channel names with an adapter. */
+  channels(): string[];
+}
+
+export function createWebhookIntake(deps: {
+  recorder: Recorder;
+  sources: Record<string, WebhookSourceConfig>;
+  replayGuard: ReplayGuard;
+  toleranceSeconds: number;
+  defaultCurrency: string;
+}): WebhookIntake {
+  const allowLists = new Map<string, BlockList | null>();
+  for (const [name, source] of Object.entries(deps.sources)) allowLists.set(name, blockListOf(source.allow_ips));
+
+  async function receive(delivery: WebhookDelivery): Promise<Result<WebhookAnswer, Failure>> {
+    const sourceName = delivery.channel ?? DEFAULT_SOURCE;
+    const adapter = delivery.channel === undefined ? undefined : channelAdapters.get(delivery.channel);
+    if (delivery.channel !== undefined && !adapter) {
+      return err(
+        failure(ErrorCode.UNSUPPORTED_CHANNEL, `no adapter for channel '${delivery.channel}'; supported: ${[...channelAdapters.keys()].join(', ')}`),
+      );
+    }
+    const source = deps.sources[sourceName];
+    if (!source) {
+      return err(
+        failure(
+          ErrorCode.SOURCE_NOT_CONFIGURED,
+          `webhook source '${sourceName}' has no secret configured; set WEBHOOK_SOURCES='{"${sourceName}":{"secret":"…"}}'`,
+        ),
+      );
+    }
+    const allow = allowLists.get(sourceName);
+    if (allow && !ipAllowed(allow, delivery.ip)) {
+      return err(failure(ErrorCode.IP_NOT_ALLOWED, `address ${delivery.ip} is not in the allow-list of source '${sourceName}'`));
+    }
+    const signature = verifyWebhookSignature({
+      rawBody: delivery.rawBody,
+      headers: delivery.headers,
+      secret: source.secret,
+      toleranceSeconds: deps.toleranceSeconds,
+    });
+    if (!signature.ok) return signature;
+    const webhookId = signature.value.webhookId;
+    if (webhookId) {
+      const previous = await deps.replayGuard.answered(sourceName, webhookId);
+      if (previous) return ok({ ...previous, replayed: true });
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(delivery.rawBody.toString('utf8'));
+    } catch (e) {
+      return err(failure(ErrorCode.MALFORMED_JSON, `the body is not valid JSON: ${(e as Error).message}`));
+    }
+    const input = adapter ? adapter.toPaymentInput(body) : ok(body);
+    if (!input.ok) return input;
+    const payment = normalisePayment(input.value, { source: 'webhook', defaultCurrency: deps.defaultCurrency });
+    if (!payment.ok) return payment;
+    if (payment.value.payment_channel === null) payment.value.payment_channel = delivery.channel ?? null;
+
+    const outcome = await deps.recorder.record(payment.value);
+    if (webhookId) await deps.replayGuard.remember(sourceName, webhookId, outcome);
+    return ok({ ...outcome, replayed: false });
+  }
+
+  return { receive, channels: () => [...channelAdapters.keys()] };
+}
+
+function blockListOf(entries: readonly string[]): BlockList | null {
+  if (entries.length === 0) return null;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return list;
+}
+
+function ipAllowed(list: BlockList, ip: string): boolean {
+  const mapped = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return list.check(mapped, isIP(mapped) === 6 ? 'ipv6' : 'ipv4');
+}

@@ -1,0 +1,456 @@
+/**
+ * Vitest global setup: starts a throwaway PostgreSQL cluster and a throwaway Redis on free
+ * loopback ports (in parallel, ~1 s), hands their URLs to the test workers through
+ * `provide`/`inject`, and stops them and removes their directories afterwards.
+ *
+ * The rule for a component that cannot start (see test/README.md):
+ * - `CI=true`: the run fails, naming what is missing and the apt package that provides it;
+ * - otherwise: one loud line on stderr, and the suites that need it are skipped.
+ *
+ * `PAYSCOPE_TEST_DATABASE_URL` / `PAYSCOPE_TEST_REDIS_URL` point the tests at servers of your own
+ * instead; `PAYSCOPE_PG_BIN` (directory holding initdb/pg_ctl) and `PAYSCOPE_REDIS_SERVER` (path
+ * of the redis-server binary) override where the binaries are looked for.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, chown, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+/** What the harness tells the test workers about one server. */
+export type HarnessComponent =
+  | { available: true; url: string; /** started by the harness (false: the user's own server) */ owned: boolean }
+  | { available: false; reason: string };
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    payscopePostgres: HarnessComponent;
+    payscopeRedis: HarnessComponent;
+    /** Prefix of every database the harness creates in this run: `test_<runId>_…`. */
+    payscopeRunId: string;
+  }
+}
+
+const run = promisify(execFile);
+const HARNESS_DIR_PREFIX = 'payscope-harness-';
+const PG_DEFAULT_BIN = '/usr/lib/postgresql/15/bin';
+
+/** A component that could not start, with the line a human needs to fix it. */
+class Unavailable extends Error {
+  constructor(
+    readonly component: 'PostgreSQL' | 'Redis',
+    readonly reason: string,
+    readonly aptPackage: string,
+  ) {
+    super(`${component}: ${reason}`);
+  }
+}
+
+interface Started {
+  url: string;
+  stop(): Promise<void>;
+  /** Synchronous last resort, run on process exit if teardown never ran. */
+  stopSync(): void;
+}
+
+export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+  const ci = process.env.CI === 'true';
+  const runId = randomBytes(3).toString('hex');
+  const startedAt = performance.now();
+
+  await sweepStaleHarnessDirs();
+  const baseDir = await mkdtemp(join(tmpdir(), HARNESS_DIR_PREFIX));
+  await chmod(baseDir, 0o755); // the postgres OS user must reach its cluster directory inside
+  await writeFile(join(baseDir, 'owner.pid'), String(process.pid));
+
+  const [pgResult, redisResult] = await Promise.allSettled([startPostgres(baseDir), startRedis(baseDir)]);
+  const started = [pgResult, redisResult].flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'started' ? [r.value.server] : []));
+
+  let tornDown = false;
+  const stopSyncOnExit = () => {
+    if (tornDown) return;
+    for (const server of started) server.stopSync();
+    rmSync(baseDir, { recursive: true, force: true });
+  };
+  process.once('exit', stopSyncOnExit);
+  const teardown = async () => {
+    if (tornDown) return;
+    tornDown = true;
+    process.removeListener('exit', stopSyncOnExit);
+    await Promise.allSettled(started.map((server) => server.stop()));
+    if (pgResult.status === 'fulfilled' && pgResult.value.kind === 'external') await dropRunDatabases(pgResult.value.server.url, runId);
+    await rm(baseDir, { recursive: true, force: true });
+  };
+
+  const failures: Unavailable[] = [];
+  const statusOf = (result: PromiseSettledResult<StartOutcome>, component: Unavailable['component'], aptPackage: string): HarnessComponent => {
+    if (result.status === 'fulfilled') return { available: true, url: result.value.server.url, owned: result.value.kind === 'started' };
+    const error = result.reason instanceof Unavailable ? result.reason : new Unavailable(component, `could not start: ${String(result.reason)}`, aptPackage);
+    failures.push(error);
+    return { available: false, reason: error.reason };
+  };
+  const postgres = statusOf(pgResult, 'PostgreSQL', 'postgresql');
+  const redis = statusOf(redisResult, 'Redis', 'redis-server');
+
+  if (failures.length > 0 && ci) {
+    await teardown();
+    const lines = failures.map((f) => `  - ${f.component}: ${f.reason}\n    install: apt-get install -y ${f.aptPackage}`);
+    throw new Error(`CI=true and the test harness could not start what the tests need:\n${lines.join('\n')}`);
+  }
+  for (const f of failures) {
+    process.stderr.write(`\n⚠ SKIPPING ${f.component} suites: ${f.reason} (apt-get install ${f.aptPackage}) — these tests did not run\n\n`);
+  }
+
+  provide('payscopePostgres', postgres);
+  provide('payscopeRedis', redis);
+  provide('payscopeRunId', runId);
+  if (process.env.PAYSCOPE_HARNESS_VERBOSE === 'true') {
+    process.stderr.write(`test harness ready in ${Math.round(performance.now() - startedAt)} ms\n`);
+  }
+  return teardown;
+}
+
+type StartOutcome = { kind: 'started'; server: Started } | { kind: 'external'; server: Pick<Started, 'url'> };
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+async function startPostgres(baseDir: string): Promise<StartOutcome> {
+  const external = process.env.PAYSCOPE_TEST_DATABASE_URL;
+  if (external) {
+    await checkExternalPostgres(external);
+    return { kind: 'external', server: { url: external } };
+  }
+  const bin = await findPgBin();
+  const asPostgres = await postgresRunner();
+  const dir = join(baseDir, 'pg');
+  const dataDir = join(dir, 'data');
+  const socketDir = join(dir, 'socket');
+  const logFile = join(dir, 'postgres.log');
+  await mkdir(socketDir, { recursive: true });
+  await asPostgres.own(dir);
+  await asPostgres.own(socketDir);
+
+  try {
+    await asPostgres.exec(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C']);
+  } catch (error) {
+    throw new Unavailable('PostgreSQL', `initdb failed: ${describeExecError(error)}`, 'postgresql');
+  }
+
+  const pgCtl = join(bin, 'pg_ctl');
+  // A port picked free may be taken before the postmaster binds it: try a few.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const options = [
+      `-p ${port}`,
+      `-k ${socketDir}`,
+      '-c listen_addresses=127.0.0.1',
+      '-c wal_level=logical',
+      '-c fsync=off',
+      '-c synchronous_commit=off',
+      '-c full_page_writes=off',
+      '-c max_connections=300',
+      // CDC tests in parallel files each hold a slot and a walsender.
+      '-c max_replication_slots=50',
+      '-c max_wal_senders=50',
+    ].join(' ');
+    try {
+      await asPostgres.exec(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
+    } catch (error) {
+      const log = await tail(logFile);
+      if (attempt < 3 && /could not bind|Address already in use/i.test(log)) continue;
+      throw new Unavailable('PostgreSQL', `pg_ctl start failed: ${describeExecError(error)}; log: ${log}`, 'postgresql');
+    }
+    const stopArgs = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+    return {
+      kind: 'started',
+      server: {
+        url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+        stop: () => asPostgres.exec(pgCtl, stopArgs).then(() => undefined),
+        stopSync: () => asPostgres.execSync(pgCtl, stopArgs),
+      },
+    };
+  }
+}
+
+async function findPgBin(): Promise<string> {
+  const override = process.env.PAYSCOPE_PG_BIN;
+  const candidates = override ? [override] : [PG_DEFAULT_BIN, ...(await otherPgBins())];
+  for (const dir of candidates) {
+    if ((await isExecutable(join(dir, 'initdb'))) && (await isExecutable(join(dir, 'pg_ctl')))) return dir;
+  }
+  const where = override ? `${override} (PAYSCOPE_PG_BIN)` : PG_DEFAULT_BIN;
+  throw new Unavailable('PostgreSQL', `initdb not found in ${where}`, 'postgresql');
+}
+
+/** Newer Debian/Ubuntu server packages (16, 17, …) if 15 is absent; the SQL we use runs on all. */
+async function otherPgBins(): Promise<string[]> {
+  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
+  return versions
+    .map(Number)
+    .filter((v) => Number.isInteger(v) && v > 15)
+    .sort((a, b) => b - a)
+    .map((v) => `/usr/lib/postgresql/${v}/bin`);
+}
+
+interface Runner {
+  exec(file: string, args: string[]): Promise<{ stdout: string }>;
+  execSync(file: string, args: string[]): void;
+  /** Gives `path` to the user the server runs as. */
+  own(path: string): Promise<void>;
+}
+
+/** PostgreSQL refuses to run as root: as root, run its tools as the `postgres` OS user. */
+async function postgresRunner(): Promise<Runner> {
+  if (process.getuid?.() !== 0) {
+    return {
+      exec: (file, args) => run(file, args),
+      execSync: (file, args) => void execFileSync(file, args, { stdio: 'ignore' }),
+      own: async () => {},
+    };
+  }
+  const entry = await run('getent', ['passwd', 'postgres']).catch(() => null);
+  const [, , uid, gid] = entry?.stdout.trim().split(':') ?? [];
+  if (!uid || !gid) {
+    throw new Unavailable('PostgreSQL', 'running as root but there is no `postgres` OS user to run the server as', 'postgresql');
+  }
+  const runuser = (await isExecutable('/usr/sbin/runuser')) ? '/usr/sbin/runuser' : (await isExecutable('/sbin/runuser')) ? '/sbin/runuser' : null;
+  const wrap = (file: string, args: string[]): [string, string[]] =>
+    runuser ? [runuser, ['-u', 'postgres', '--', file, ...args]] : ['su', ['postgres', '-s', '/bin/sh', '-c', [file, ...args].map(shellQuote).join(' ')]];
+  return {
+    exec: (file, args) => run(...wrap(file, args)),
+    execSync: (file, args) => void execFileSync(...wrap(file, args), { stdio: 'ignore' }),
+    own: (path) => chown(path, Number(uid), Number(gid)),
+  };
+}
+
+async function checkExternalPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'payscope-test-harness' });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw new Unavailable('PostgreSQL', `PAYSCOPE_TEST_DATABASE_URL is set but unreachable: ${(error as Error).message}`, 'postgresql');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** On a user's own server nothing removes the cluster: drop this run's leftover databases. */
+async function dropRunDatabases(url: string, runId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'payscope-test-harness' });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`test\\_${runId}\\_%`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } catch (error) {
+    process.stderr.write(`test harness: could not drop this run's databases: ${(error as Error).message}\n`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+
+async function startRedis(baseDir: string): Promise<StartOutcome> {
+  const external = process.env.PAYSCOPE_TEST_REDIS_URL;
+  if (external) {
+    await checkExternalRedis(external);
+    return { kind: 'external', server: { url: external } };
+  }
+  const binary = process.env.PAYSCOPE_REDIS_SERVER ?? (await findOnPath('redis-server'));
+  if (!binary || !(await isExecutable(binary))) {
+    const where = process.env.PAYSCOPE_REDIS_SERVER ? `${process.env.PAYSCOPE_REDIS_SERVER} (PAYSCOPE_REDIS_SERVER)` : 'PATH';
+    throw new Unavailable('Redis', `redis-server not found on ${where}`, 'redis-server');
+  }
+  const dir = join(baseDir, 'redis');
+  await mkdir(dir);
+  const pidFile = join(dir, 'redis.pid');
+  const logFile = join(dir, 'redis.log');
+
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = ['--bind', '127.0.0.1', '--port', String(port), '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
+      '--dir', dir, '--pidfile', pidFile, '--logfile', logFile];
+    try {
+      await run(binary, args);
+      const pid = await waitForRedis(port, pidFile);
+      const stopSync = () => killQuietly(pid);
+      return {
+        kind: 'started',
+        server: {
+          url: `redis://127.0.0.1:${port}`,
+          stop: async () => {
+            killQuietly(pid);
+            await waitUntil(() => !isAlive(pid), 5000);
+          },
+          stopSync,
+        },
+      };
+    } catch (error) {
+      const log = await tail(logFile);
+      if (attempt < 3 && /Address already in use/i.test(log)) continue;
+      throw new Unavailable('Redis', `redis-server did not start: ${describeExecError(error)}; log: ${log}`, 'redis-server');
+    }
+  }
+}
+
+/** Waits until our daemon answers on `port` (and it is ours, not a process that took the port). */
+async function waitForRedis(port: number, pidFile: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const pid = Number((await readFile(pidFile, 'utf8')).trim());
+      const info = await redisCommand(port, ['INFO', 'server']);
+      if (!info.includes(`process_id:${pid}\r\n`)) throw new Error(`port ${port} answered but not from redis pid ${pid}`);
+      return pid;
+    } catch (error) {
+      lastError = error;
+      await sleep(20);
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('timed out waiting for redis-server');
+}
+
+/** One RESP command over a fresh socket; returns the reply (simple or bulk string) as text. */
+function redisCommand(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let buffer = Buffer.alloc(0);
+    const done = (error: Error | null, reply?: string) => {
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(reply ?? '');
+    };
+    socket.setTimeout(1000, () => done(new Error('redis did not answer')));
+    socket.on('error', (error) => done(error));
+    socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      const headerEnd = buffer.indexOf('\r\n');
+      if (headerEnd < 0) return;
+      const header = buffer.subarray(0, headerEnd).toString();
+      if (header.startsWith('-')) return done(new Error(header.slice(1)));
+      if (header.startsWith('+')) return done(null, header.slice(1));
+      if (header.startsWith('$')) {
+        const length = Number(header.slice(1));
+        if (buffer.length >= headerEnd + 2 + length) done(null, buffer.subarray(headerEnd + 2, headerEnd + 2 + length).toString());
+        return;
+      }
+      done(new Error(`unexpected redis reply: ${header}`));
+    });
+  });
+}
+
+async function checkExternalRedis(url: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new Unavailable('Redis', `PAYSCOPE_TEST_REDIS_URL is set but unreachable: ${(error as Error).message}`, 'redis-server');
+  } finally {
+    client.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** A port free on 127.0.0.1 now, found by letting the kernel pick one for a throwaway listener. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Stops servers left behind by runs that were killed before their teardown (the owner pid is
+ * gone) and removes their directories. Directories of live runs — other engineers' — are kept.
+ */
+async function sweepStaleHarnessDirs(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(HARNESS_DIR_PREFIX))
+      .map(async (name) => {
+        const dir = join(tmpdir(), name);
+        const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => 'NaN'));
+        if (!Number.isInteger(owner) || isAlive(owner)) return;
+        const redisPid = Number(await readFile(join(dir, 'redis', 'redis.pid'), 'utf8').catch(() => 'NaN'));
+        if (Number.isInteger(redisPid)) killQuietly(redisPid);
+        const postmasterPid = Number((await readFile(join(dir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => 'NaN')).split('\n')[0]);
+        if (Number.isInteger(postmasterPid)) killQuietly(postmasterPid, 'SIGQUIT'); // immediate shutdown
+        await sleep(200);
+        await rm(dir, { recursive: true, force: true });
+      }),
+  );
+}
+
+async function findOnPath(command: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && (await isExecutable(join(dir, command)))) return join(dir, command);
+  }
+  return undefined;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await sleep(10);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function tail(file: string, lines = 5): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-lines).join(' | ') || '(empty)';
+}
+
+function describeExecError(error: unknown): string {
+  const e = error as { stderr?: string; message?: string };
+  return (e.stderr?.trim() || e.message || String(error)).split('\n').slice(0, 3).join(' | ');
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.js';
+import { createMetrics } from '../../src/core/metrics.js';
+import { createMemoryDedupCache } from '../../src/recorder/dedup-cache.js';
+import type { CanonicalPayment } from '../../src/recorder/payment.js';
+import { type Recorder, createRecorder } from '../../src/recorder/recorder.js';
+import { type TestStore, describeEachStore } from '../harness/stores.js';
+
+const logger = createLogger('silent');
+
+export function payment(reference: string, overrides: Partial<CanonicalPayment> = {}): CanonicalPayment {
+  return {
+    reference_number: reference,
+    loan_account_number: 'LA-0001',
+    cif: 'CIF-1',
+    amount_minor: 12_345,
+    currency: 'INR',
+    payment_date: new Date('2026-11-20T10:00:00Z'),
+    payment_channel: 'upi',
+    source: 'webhook',
+    status: 'succeeded',
+    gateway: null,
+    payment_method: null,
+    merchant_id: null,
+    order_id: null,
+    customer_id: null,
+    region: null,
+    country: null,
+    fee_minor: null,
+    tax_minor: null,
+    gateway_txn_id: null,
+    failure_reason: null,
+    metadata: null,
+    ...overrides,
+  };
+}
+
+async function counts(db: TestStore) {
+  const q = async (sql: string) => (await db.store.query<{ n: number }>(sql)).rows[0]?.n;
+  return {
+    payments: await q('SELECT count(*)::bigint AS n FROM payment_service.payments'),
+    references: await q('SELECT count(*)::bigint AS n FROM payment_service.payment_references'),
+    outbox: await q('SELECT count(*)::bigint AS n FROM payment_service.outbox'),
+  };
+}
+
+describeEachStore('recorder', (kind) => {
+  let db: TestStore;
+  let recorder: Recorder;
+  beforeEach(async () => {
+    db = await kind.create();
+    recorder = createRecorder({
+      store: db.store,
+      cache: createMemoryDedupCache({ maxSize: 1000, ttlMs: 60_000 }),
+      metrics: createMetrics(),
+      logger,
+      maxBatch: 500,
+    });
+  });
+  afterEach(async () => {
+    await recorder.close();
+    await db.close();
+  });
+
+  it('records 2,000 concurrent payments of which 30 % repeat a reference exactly once each', async () => {
+    const unique = 1400;
+    const refs = Array.from({ length: unique }, (_, i) => `REF-${i}`);
+    const offers = [...refs, ...Array.from({ length: 600 }, (_, i) => refs[(i * 7) % unique] as string)];
+    offers.sort(() => Math.random() - 0.5);
+    const outcomes = await Promise.all(offers.map((r) => recorder.record(payment(r))));
+
+    expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(unique);
+    expect(await counts(db)).toEqual({ payments: unique, references: unique, outbox: unique });
+    // Every answer for one reference names the same payment: the original's id.
+    const idByRef = new Map<string, Set<string>>();
+    offers.forEach((r, i) => idByRef.set(r, (idByRef.get(r) ?? new Set()).add(outcomes[i]?.payment_id ?? '')));
+    expect([...idByRef.values()].every((ids) => ids.size === 1)).toBe(true);
+  });
+
+  it('writes each payment with its reference and a payment.recorded CloudEvent in the outbox', async () => {
+    const outcome = await recorder.record(payment('REF-EVENT', { amount_minor: 100_050, currency: 'KWD', metadata: { note: 'x' } }));
+    expect(outcome.status).toBe('created');
+    const { rows } = await db.store.query<{ payload: Record<string, unknown>; aggregate_id: string; event_type: string }>(
+      'SELECT payload, aggregate_id, event_type FROM payment_service.outbox',
+    );
+    expect(rows).toHaveLength(1);
+    const event = rows[0]?.payload as { specversion: string; type: string; subject: string; data: { payment: Record<string, unknown> } };
+    expect(event.specversion).toBe('1.0');
+    expect(event.type).toBe('payment.recorded');
+    expect(event.subject).toBe(outcome.payment_id);
+    expect(rows[0]?.aggregate_id).toBe(outcome.payment_id);
+    expect(event.data.payment).toMatchObject({ id: outcome.payment_id, amount: '100.050', amount_minor: 100_050, currency: 'KWD', source: 'webhook' });
+    const stored = await db.store.query<{ amount_minor: number; payment_date: Date }>(
+      'SELECT amount_minor, payment_date FROM payment_service.payments WHERE id = $1',
+      [outcome.payment_id],
+    );
+    expect(stored.rows[0]).toEqual({ amount_minor: 100_050, payment_date: new Date('2026-11-20T10:00:00Z') });
+  });
+
+  it('answers a duplicate with the original payment id after the cache is gone', async () => {
+    const first = await recorder.record(payment('REF-DUP'));
+    const fresh = createRecorder({ store: db.store, cache: null, metrics: createMetrics(), logger, maxBatch: 10 });
+    const again = await fresh.record(payment('REF-DUP', { amount_minor: 1 }));
+    expect(again).toEqual({ status: 'duplicate', payment_id: first.payment_id });
+    await fresh.close();
+  });
+
+  it('answers every caller in a group when one row in it is refused by the database', async () => {
+    const good = Array.from({ length: 40 }, (_, i) => payment(`REF-G-${i}`));
+    // The validator would refuse this; bypassing it proves the group does not fail as a whole.
+    const bad = payment('REF-BAD', { loan_account_number: 'X'.repeat(40) });
+    const results = await Promise.allSettled([...good, bad].map((p) => recorder.record(p)));
+    expect(results.slice(0, 40).every((r) => r.status === 'fulfilled' && r.value.status === 'created')).toBe(true);
+    expect(results[40]?.status).toBe('rejected');
+    expect(await counts(db)).toEqual({ payments: 40, references: 40, outbox: 40 });
+  });
+
+  it('records a payment whose month has no partition into the default partition', async () => {
+    const outcome = await recorder.record(payment('REF-FAR', { payment_date: new Date('2031-02-03T00:00:00Z') }));
+    expect(outcome.status).toBe('created');
+    const r = await db.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments_default');
+    expect(r.rows[0]?.n).toBe(1);
+  });
+
+  it('lets two recorders (two instances) race on the same references and keeps one payment per reference', async () => {
+    const other = createRecorder({ store: db.store, cache: null, metrics: createMetrics(), logger, maxBatch: 50 });
+    const refs = Array.from({ length: 300 }, () => randomUUID());
+    const [a, b] = await Promise.all([Promise.all(refs.map((r) => recorder.record(payment(r)))), Promise.all(refs.map((r) => other.record(payment(r))))]);
+    const created = [...a, ...b].filter((o) => o.status === 'created').length;
+    expect(created).toBe(300);
+    refs.forEach((_, i) => expect(a[i]?.payment_id).toBe(b[i]?.payment_id));
+    expect(await counts(db)).toEqual({ payments: 300, references: 300, outbox: 300 });
+    await other.close();
+  });
+});
