@@ -146,7 +146,8 @@ export function normalisePayment(input: unknown, options: NormaliseOptions): Res
     if (size > MAX_METADATA_BYTES) {
       return err(failure(ErrorCode.VALIDATION_FAILED, `metadata: is ${size} bytes; keep it under ${MAX_METADATA_BYTES}`));
     }
-    if (JSON.stringify(p.metadata).includes('\\u0000')) {
+    // JSON.stringify writes NUL as \u0000 and a backslash as \\: a NUL is \u0000 after an even run of backslashes.
+    if (/(?<!\\)(?:\\\\)*\\u0000/.test(JSON.stringify(p.metadata))) {
       return err(failure(ErrorCode.VALIDATION_FAILED, 'metadata: must not contain NUL characters'));
     }
   }
@@ -203,6 +204,11 @@ function parseDate(value: string | Date): Result<Date, Failure> {
     // A date-time without an offset is taken as UTC, as the seed's TIMESTAMP columns are.
     const withZone = trimmed.length > 10 && !OFFSET_RE.test(trimmed) ? `${trimmed.replace(' ', 'T')}Z` : trimmed.replace(' ', 'T');
     date = new Date(withZone.length === 10 ? `${withZone}T00:00:00Z` : withZone);
+    // The parser rolls 2026-02-30 over to 2026-03-02 instead of refusing it; refuse it here.
+    const day = Number(trimmed.slice(8, 10));
+    if (new Date(Date.UTC(Number(trimmed.slice(0, 4)), Number(trimmed.slice(5, 7)) - 1, day)).getUTCDate() !== day) {
+      return err(failure(ErrorCode.VALIDATION_FAILED, `payment_date: '${value}' is not a calendar date; check the day of the month`));
+    }
   }
   const t = date.getTime();
   if (Number.isNaN(t)) return err(failure(ErrorCode.VALIDATION_FAILED, `payment_date: '${String(value)}' is not a valid date`));

@@ -84,7 +84,8 @@ export interface PartitionMonth {
 
 /** Returns the month, or throws if the numbers could not safely name a partition (a bug in the caller). */
 export function partitionMonth(year: number, month: number): PartitionMonth {
-  if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`partition year must be an integer in 1000–9999, got ${year}`);
+  if (!Number.isInteger(year) || year < 1000 || year > 9999)
+    throw new RangeError(`partition year must be an integer in 1000–9999, got ${year}`);
   if (!Number.isInteger(month) || month < 1 || month > 12) throw new RangeError(`partition month must be an integer in 1–12, got ${month}`);
   return { year, month };
 }
@@ -163,9 +164,7 @@ const DEFAULT_MONTHS_SQL = `
 
 async function readPartitions(db: SqlExecutor): Promise<PartitionInfo[]> {
   const res = await db.query<{ name: string; is_default: boolean; lower_bound: Date | null; upper_bound: Date | null }>(LIST_SQL);
-  return res.rows
-    .map((r) => ({ name: r.name, from: r.lower_bound, to: r.upper_bound, isDefault: r.is_default }))
-    .sort(comparePartitions);
+  return res.rows.map((r) => ({ name: r.name, from: r.lower_bound, to: r.upper_bound, isDefault: r.is_default })).sort(comparePartitions);
 }
 
 function comparePartitions(a: PartitionInfo, b: PartitionInfo): number {
@@ -199,7 +198,8 @@ function isCovered(partitions: readonly PartitionInfo[], m: PartitionMonth): boo
 export function createPartitionManager(deps: PartitionManagerDeps): PartitionManager {
   const { store, logger } = deps;
   const lockTimeoutMs = deps.lockTimeoutMs ?? 10_000;
-  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new RangeError(`lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0)
+    throw new RangeError(`lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
 
   /** Every DDL transaction starts here: one partition changer at a time, and no endless lock queue. */
   async function beginPartitionTx(tx: SqlExecutor): Promise<void> {
@@ -312,7 +312,10 @@ export function createPartitionManager(deps: PartitionManagerDeps): PartitionMan
           wanted.set(monthIndex(m), m);
         } catch {
           // A year outside 1000–9999 cannot name a partition; those rows stay in the default partition.
-          logger?.warn({ year: row.year, month: row.month, rows: Number(row.n) }, 'payments in the default partition have a date no partition can hold');
+          logger?.warn(
+            { year: row.year, month: row.month, rows: Number(row.n) },
+            'payments in the default partition have a date no partition can hold',
+          );
         }
       }
 
@@ -326,7 +329,10 @@ export function createPartitionManager(deps: PartitionManagerDeps): PartitionMan
         if (!result) continue;
         created.push(result.name);
         movedRows += result.moved;
-        logger?.info({ partition: result.name, moved_rows: result.moved, ms: Math.round(performance.now() - started) }, 'payments partition created');
+        logger?.info(
+          { partition: result.name, moved_rows: result.moved, ms: Math.round(performance.now() - started) },
+          'payments partition created',
+        );
       }
       if (movedRows > 0) await tidyDefault();
       return { created, movedRows };

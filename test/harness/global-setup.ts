@@ -33,6 +33,8 @@ declare module 'vitest' {
     payscopeRedis: HarnessComponent;
     /** Prefix of every database the harness creates in this run: `test_<runId>_…`. */
     payscopeRunId: string;
+    /** This run's scratch directory (removed at teardown); workers may cache things in it. */
+    payscopeHarnessDir: string;
   }
 }
 
@@ -109,6 +111,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   provide('payscopePostgres', postgres);
   provide('payscopeRedis', redis);
   provide('payscopeRunId', runId);
+  provide('payscopeHarnessDir', baseDir);
   if (process.env.PAYSCOPE_HARNESS_VERBOSE === 'true') {
     process.stderr.write(`test harness ready in ${Math.round(performance.now() - startedAt)} ms\n`);
   }
@@ -184,7 +187,7 @@ async function findPgBin(): Promise<string> {
   for (const dir of candidates) {
     if ((await isExecutable(join(dir, 'initdb'))) && (await isExecutable(join(dir, 'pg_ctl')))) return dir;
   }
-  const where = override ? `${override} (PAYSCOPE_PG_BIN)` : PG_DEFAULT_BIN;
+  const where = override ? `PAYSCOPE_PG_BIN=${override}` : PG_DEFAULT_BIN;
   throw new Unavailable('PostgreSQL', `initdb not found in ${where}`, 'postgresql');
 }
 
@@ -266,8 +269,8 @@ async function startRedis(baseDir: string): Promise<StartOutcome> {
   }
   const binary = process.env.PAYSCOPE_REDIS_SERVER ?? (await findOnPath('redis-server'));
   if (!binary || !(await isExecutable(binary))) {
-    const where = process.env.PAYSCOPE_REDIS_SERVER ? `${process.env.PAYSCOPE_REDIS_SERVER} (PAYSCOPE_REDIS_SERVER)` : 'PATH';
-    throw new Unavailable('Redis', `redis-server not found on ${where}`, 'redis-server');
+    const where = process.env.PAYSCOPE_REDIS_SERVER ? `at PAYSCOPE_REDIS_SERVER=${process.env.PAYSCOPE_REDIS_SERVER}` : 'on PATH';
+    throw new Unavailable('Redis', `redis-server not found ${where}`, 'redis-server');
   }
   const dir = join(baseDir, 'redis');
   await mkdir(dir);

@@ -11,10 +11,12 @@
  *   it('stores a payment once', async () => { ... db.store ... });
  * });
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
 import { migrate } from '../../src/store/migrator.js';
@@ -22,6 +24,8 @@ import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js
 import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import type { HarnessComponent } from './global-setup.js';
+
+const run = promisify(execFile);
 
 export interface TestStore {
   name: 'pglite' | 'postgres';
@@ -91,10 +95,12 @@ async function createPostgresTestStore(): Promise<TestStore> {
 }
 
 async function createPgliteTestStore(): Promise<TestStore> {
+  const template = await pgliteTemplate();
   const dataDir = await mkdtemp(join(tmpdir(), 'payscope-pglite-'));
   const removeDir = () => rm(dataDir, { recursive: true, force: true });
   let store: OperationalStore;
   try {
+    if (template) await run('cp', ['-R', `${template}/.`, dataDir]);
     store = createPgliteStore(await openPglite(dataDir), removeDir);
   } catch (error) {
     await removeDir();
@@ -108,6 +114,33 @@ async function createPgliteTestStore(): Promise<TestStore> {
     throw error;
   }
   return { name: 'pglite', store, location: dataDir, close };
+}
+
+let pgliteTemplatePromise: Promise<string | undefined> | undefined;
+
+/**
+ * A fresh, unmigrated PGlite data directory, made once per run and copied for each store:
+ * PGlite's in-WebAssembly initdb costs ~6 s of CPU, copying the result ~1 s. Several workers may
+ * build it at once; the first to rename its copy into place wins.
+ */
+function pgliteTemplate(): Promise<string | undefined> {
+  pgliteTemplatePromise ??= (async () => {
+    const harnessDir: string | undefined = inject('payscopeHarnessDir');
+    if (!harnessDir) return undefined;
+    const target = join(harnessDir, 'pglite-template');
+    if (await access(join(target, 'PG_VERSION')).then(() => true, () => false)) return target;
+    const building = await mkdtemp(join(harnessDir, 'pglite-template-building-'));
+    await (await openPglite(building)).close();
+    try {
+      await rename(building, target);
+    } catch (error) {
+      await rm(building, { recursive: true, force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    return target;
+  })();
+  return pgliteTemplatePromise;
 }
 
 async function migrateOrThrow(store: OperationalStore): Promise<void> {

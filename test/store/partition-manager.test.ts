@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createPartitionJob } from '../../src/jobs/partition-job.js';
 import { createPartitionManager, type PartitionManager, partitionTableRows } from '../../src/store/partition-manager.js';
 import type { OperationalStore, SqlExecutor } from '../../src/store/store-port.js';
 import { describeEachStore } from '../harness/stores.js';
@@ -43,6 +46,23 @@ async function count(db: SqlExecutor, table: string): Promise<number> {
 async function tableExists(db: SqlExecutor, qualified: string): Promise<boolean> {
   const res = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified]);
   return res.rows[0]?.t != null;
+}
+
+/** The same store, but each transaction pauses after its first statement matching `pattern`. */
+function pauseAfter(store: OperationalStore, pattern: RegExp, pause: () => Promise<void>): OperationalStore {
+  return {
+    ...store,
+    transaction: (fn) =>
+      store.transaction((tx) =>
+        fn({
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            const result = await tx.query<R>(sql, params);
+            if (pattern.test(sql)) await pause();
+            return result;
+          },
+        }),
+      ),
+  };
 }
 
 describeEachStore('partition manager', (kind) => {
@@ -124,7 +144,8 @@ describeEachStore('partition manager', (kind) => {
     await insertMany(store, '2024-01-01', 700);
     await insertMany(store, '2024-02-01', 500);
     await insertMany(store, '2025-03-01', 300); // the current month, not yet partitioned
-    const ids = async () => (await store.query<{ id: string }>('SELECT id FROM payment_service.payments ORDER BY id')).rows.map((r) => r.id);
+    const ids = async () =>
+      (await store.query<{ id: string }>('SELECT id FROM payment_service.payments ORDER BY id')).rows.map((r) => r.id);
     const idsBefore = await ids();
 
     const result = await manager.ensurePartitions({ monthsAhead: 1, now: NOW });
@@ -194,6 +215,34 @@ describeEachStore('partition manager', (kind) => {
     expect(result.movedRows).toBe(2);
     expect(await partitionOf(store, first)).toBe('payments_2023_09');
     expect(await partitionOf(store, second)).toBe('payments_2023_09');
+  });
+
+  it('makes a payment inserted while rows are being moved wait, then land in the new partition', async (ctx) => {
+    if (store.maxConcurrency < 2) ctx.skip();
+    const first = await insertPayment(store, '2023-10-01 00:00:00');
+    let paused!: () => void;
+    const pausedSignal = new Promise<void>((resolve) => {
+      paused = resolve;
+    });
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const pausing = pauseAfter(store, /DELETE FROM payment_service\.payments_default/, async () => {
+      paused();
+      await resumed;
+    });
+    const ensuring = createPartitionManager({ store: pausing }).ensurePartitions({ monthsAhead: 0, now: NOW });
+    await pausedSignal;
+
+    const inserting = insertPayment(store, '2023-10-20 00:00:00');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    resume();
+    const [result, second] = await Promise.all([ensuring, inserting]);
+
+    expect(result.movedRows).toBe(1);
+    expect(await partitionOf(store, first)).toBe('payments_2023_10');
+    expect(await partitionOf(store, second)).toBe('payments_2023_10');
   });
 
   it('prunes a one-month query to that month partition', async () => {
@@ -266,6 +315,46 @@ describeEachStore('partition manager', (kind) => {
 
     const archived = await store.query<{ id: string }>('SELECT id FROM payment_service_archive.payments_2024_12 ORDER BY payment_date');
     expect(archived.rows.map((r) => r.id)).toEqual([first, late]);
+  });
+
+  it('runs the partition job: partitions ahead, then archive when enabled, with one summary log line', async () => {
+    await manager.ensurePartitions({ monthsAhead: 0, monthsBehind: 3, now: NOW });
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const job = createPartitionJob({
+      manager,
+      monthsAhead: 2,
+      retentionMonths: 1,
+      archiveEnabled: true,
+      logger: pino(sink),
+      now: () => NOW,
+    });
+
+    const summary = await job.run();
+
+    expect(job.name).toBe('partitions');
+    expect(summary).toMatchObject({
+      created: ['payments_2025_04', 'payments_2025_05'],
+      movedRows: 0,
+      archived: ['payments_2024_12', 'payments_2025_01'],
+      archiveEnabled: true,
+    });
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'partition job finished');
+    expect(logged).toMatchObject({ job: 'partitions', created_count: 2, archived_count: 2, moved_rows: 0 });
+    const disabled = createPartitionJob({
+      manager,
+      monthsAhead: 2,
+      retentionMonths: 0,
+      archiveEnabled: false,
+      logger: pino(sink),
+      now: () => NOW,
+    });
+    expect(await disabled.run()).toMatchObject({ created: [], archived: [] });
   });
 
   it('rejects month counts that are negative, fractional or absurd', async () => {

@@ -53,9 +53,10 @@ describeEachStore('operational store adapter', (kind) => {
   it('puts a payment whose month has no partition into the default partition', async () => {
     const id = await insertPayment(store, { paymentDate: '2031-07-15T10:00:00.000Z' });
 
-    const { rows } = await store.query<{ partition: string }>('SELECT tableoid::regclass::text AS partition FROM payment_service.payments WHERE id = $1', [
-      id,
-    ]);
+    const { rows } = await store.query<{ partition: string }>(
+      'SELECT tableoid::regclass::text AS partition FROM payment_service.payments WHERE id = $1',
+      [id],
+    );
 
     expect(rows).toEqual([{ partition: 'payment_service.payments_default' }]);
   });
@@ -75,7 +76,9 @@ describeEachStore('operational store adapter', (kind) => {
   });
 
   it('commits a transaction whose function resolves and returns its value', async () => {
-    const id = await store.transaction(async (tx) => insertPayment(tx, { paymentDate: '2025-01-01T00:00:00.000Z', reference: 'committed' }));
+    const id = await store.transaction(async (tx) =>
+      insertPayment(tx, { paymentDate: '2025-01-01T00:00:00.000Z', reference: 'committed' }),
+    );
 
     const { rows } = await store.query<{ id: string }>(`SELECT id FROM payment_service.payments WHERE reference_number = 'committed'`);
     expect(rows).toEqual([{ id }]);

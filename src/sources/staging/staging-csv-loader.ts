@@ -38,7 +38,12 @@ const LIMITS: Record<string, number> = {
   failure_reason: 500,
 };
 const OPTIONAL_NUMERIC = ['fee_amount', 'tax_amount'] as const;
-export const STAGING_CSV_COLUMNS = [...REQUIRED, 'metadata', ...Object.keys(LIMITS).filter((k) => !REQUIRED.includes(k as never)), ...OPTIONAL_NUMERIC];
+export const STAGING_CSV_COLUMNS = [
+  ...REQUIRED,
+  'metadata',
+  ...Object.keys(LIMITS).filter((k) => !REQUIRED.includes(k as never)),
+  ...OPTIONAL_NUMERIC,
+];
 const COLUMN_SET = new Set(STAGING_CSV_COLUMNS);
 
 const AMOUNT_RE = /^\d{1,13}(\.\d{1,2})?$/;
@@ -60,7 +65,10 @@ export function stagingRowOf(record: Record<string, string>): { ok: true; row: R
     row[col] = value;
   }
   if (!AMOUNT_RE.test(String(row.amount))) {
-    return { ok: false, reason: `amount '${row.amount}' must be a non-negative decimal with at most 13 digits and 2 decimals (DECIMAL(15,2))` };
+    return {
+      ok: false,
+      reason: `amount '${row.amount}' must be a non-negative decimal with at most 13 digits and 2 decimals (DECIMAL(15,2))`,
+    };
   }
   for (const col of OPTIONAL_NUMERIC) {
     if (row[col] !== undefined && !FEE_RE.test(String(row[col]))) return { ok: false, reason: `${col} '${row[col]}' must be a decimal` };
@@ -69,11 +77,14 @@ export function stagingRowOf(record: Record<string, string>): { ok: true; row: R
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(date) || Number.isNaN(Date.parse(date))) {
     return { ok: false, reason: `payment_date '${date}' is not an ISO 8601 date-time` };
   }
-  row.payment_date = new Date(/(Z|[+-]\d{2}:?\d{2})$/i.test(date) || date.length === 10 ? date : `${date.replace(' ', 'T')}Z`).toISOString();
+  row.payment_date = new Date(
+    /(Z|[+-]\d{2}:?\d{2})$/i.test(date) || date.length === 10 ? date : `${date.replace(' ', 'T')}Z`,
+  ).toISOString();
   if (row.metadata !== undefined) {
     try {
       const parsed: unknown = JSON.parse(String(row.metadata));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: 'metadata must be a JSON object' };
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        return { ok: false, reason: 'metadata must be a JSON object' };
       row.metadata = parsed;
     } catch {
       return { ok: false, reason: 'metadata is not valid JSON' };
@@ -94,9 +105,10 @@ const INSERT_COLUMNS = STAGING_CSV_COLUMNS.map((c) => {
 export async function insertStagingRows(db: SqlExecutor, rows: readonly Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   const names = STAGING_CSV_COLUMNS.join(', ');
-  await db.query(`INSERT INTO payment_staging (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS x(${INSERT_COLUMNS.join(', ')})`, [
-    JSON.stringify(rows),
-  ]);
+  await db.query(
+    `INSERT INTO payment_staging (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS x(${INSERT_COLUMNS.join(', ')})`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** Streams `file` into the staging table; `onProgress(bytesRead, totalBytes)` drives a progress bar. */

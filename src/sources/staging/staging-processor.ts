@@ -95,7 +95,12 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     await tx.query(
       `UPDATE payment_staging AS s SET processed = TRUE, processed_at = NOW(), error_code = x.c, error_message = x.m
        FROM json_to_recordset($1::json) AS x(id bigint, c text, m text) WHERE s.id = x.id`,
-      [JSON.stringify([...validIds.map((id) => ({ id, c: null, m: null })), ...rejected.map((r) => ({ id: r.id, c: r.code, m: r.message }))])],
+      [
+        JSON.stringify([
+          ...validIds.map((id) => ({ id, c: null, m: null })),
+          ...rejected.map((r) => ({ id: r.id, c: r.code, m: r.message })),
+        ]),
+      ],
     );
     const ids = rows.map((r) => r.id);
     const summary: BatchSummary = {
@@ -211,7 +216,12 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
       `INSERT INTO payment_service.staging_process_log
          (id, batch_start_id, batch_end_id, total_records, status, completed_at, error_details, worker_id, attempts)
        VALUES ($1, 0, 0, 0, 'failed', NOW(), $2::jsonb, $3, $4)`,
-      [batchId, JSON.stringify({ message: (error as Error).message, code: (error as { code?: string }).code }), workerId, deps.maxRetries + 1],
+      [
+        batchId,
+        JSON.stringify({ message: (error as Error).message, code: (error as { code?: string }).code }),
+        workerId,
+        deps.maxRetries + 1,
+      ],
     );
   }
 

@@ -17,7 +17,12 @@ export interface ReplayAnswer {
   payment_id: string;
 }
 
-export function createReplayGuard(options: { ttlSeconds: number; redis?: Redis | null; namespace?: string; maxEntries?: number }): ReplayGuard {
+export function createReplayGuard(options: {
+  ttlSeconds: number;
+  redis?: Redis | null;
+  namespace?: string;
+  maxEntries?: number;
+}): ReplayGuard {
   const memory = new LRUCache<string, ReplayAnswer>({ max: options.maxEntries ?? 100_000, ttl: options.ttlSeconds * 1000 });
   const key = (source: string, id: string) => `payscope:${options.namespace ?? 'default'}:whid:${source}:${id}`;
   return {

@@ -105,7 +105,7 @@ function verifyStandardWebhook(input: VerifyWebhookInput): Result<VerifiedWebhoo
     return err(
       failure(
         ErrorCode.SIGNATURE_INVALID,
-        "webhook-signature holds no 'v1,<base64>' signature; send v1, a comma and the base64 HMAC-SHA256 of \"id.timestamp.body\"",
+        'webhook-signature holds no \'v1,<base64>\' signature; send v1, a comma and the base64 HMAC-SHA256 of "id.timestamp.body"',
       ),
     );
   }
@@ -152,7 +152,11 @@ interface BodyHmacHeader {
   /** What a well-formed value looks like, for the error message. */
   shape: string;
 }
-const X_SIGNATURE: BodyHmacHeader = { name: 'X-Signature', format: /^sha256=([0-9a-fA-F]{64})$/, shape: "'sha256=' followed by 64 hex digits" };
+const X_SIGNATURE: BodyHmacHeader = {
+  name: 'X-Signature',
+  format: /^sha256=([0-9a-fA-F]{64})$/,
+  shape: "'sha256=' followed by 64 hex digits",
+};
 const RAZORPAY_SIGNATURE: BodyHmacHeader = { name: 'X-Razorpay-Signature', format: /^([0-9a-fA-F]{64})$/, shape: '64 hex digits' };
 
 function verifyBodyHmac(input: VerifyWebhookInput, headerValue: string, header: BodyHmacHeader): Result<VerifiedWebhook, Failure> {
@@ -201,7 +205,12 @@ export function standardWebhookKey(secret: string): Result<Buffer, Failure> {
 }
 
 /** Signs a body the Standard Webhooks way and returns the three headers to send (tests, benchmarks, demo). */
-export function signStandardWebhook(input: { secret: string; id: string; timestamp: number | Date; body: string | Buffer }): Record<string, string> {
+export function signStandardWebhook(input: {
+  secret: string;
+  id: string;
+  timestamp: number | Date;
+  body: string | Buffer;
+}): Record<string, string> {
   const key = standardWebhookKey(input.secret);
   if (!key.ok) throw new Error(key.error.message);
   const seconds = input.timestamp instanceof Date ? Math.floor(input.timestamp.getTime() / 1000) : input.timestamp;

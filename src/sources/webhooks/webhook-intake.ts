@@ -48,7 +48,10 @@ export function createWebhookIntake(deps: {
     const adapter = delivery.channel === undefined ? undefined : channelAdapters.get(delivery.channel);
     if (delivery.channel !== undefined && !adapter) {
       return err(
-        failure(ErrorCode.UNSUPPORTED_CHANNEL, `no adapter for channel '${delivery.channel}'; supported: ${[...channelAdapters.keys()].join(', ')}`),
+        failure(
+          ErrorCode.UNSUPPORTED_CHANNEL,
+          `no adapter for channel '${delivery.channel}'; supported: ${[...channelAdapters.keys()].join(', ')}`,
+        ),
       );
     }
     const source = deps.sources[sourceName];

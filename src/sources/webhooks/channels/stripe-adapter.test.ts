@@ -1,0 +1,282 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../core/errors.js';
+import { normalisePayment } from '../../../recorder/payment.js';
+import { channelAdapters } from './index.js';
+import { stripeAdapter } from './stripe-adapter.js';
+
+const PI = 'pi_3MtwBwLkdIwHu7ix28a3tqPa';
+const CH = 'ch_3MtwBwLkdIwHu7ix28a3tqPa';
+
+// Shaped after Stripe's documented Charge and PaymentIntent objects, trimmed of nothing we ignore.
+function charge(overrides: Record<string, unknown> = {}) {
+  return {
+    id: CH,
+    object: 'charge',
+    amount: 1099,
+    amount_captured: 1099,
+    amount_refunded: 0,
+    balance_transaction: 'txn_3MtwBwLkdIwHu7ix0m9YVaLq',
+    billing_details: {
+      address: { city: 'San Francisco', country: 'US', line1: '510 Townsend St', line2: null, postal_code: '94103', state: 'CA' },
+      email: 'jenny.rosen@example.com',
+      name: 'Jenny Rosen',
+      phone: null,
+    },
+    captured: true,
+    created: 1763805000,
+    currency: 'usd',
+    customer: 'cus_NffrFeUfNV2Hib',
+    description: null,
+    failure_code: null,
+    failure_message: null,
+    livemode: false,
+    metadata: { loan_account_number: 'LN0012345', cif: 'CIF998877', merchant_id: 'M-042', region: 'west', order_id: 'ORD-1001' },
+    outcome: { network_status: 'approved_by_network', risk_level: 'normal', type: 'authorized' },
+    paid: true,
+    payment_intent: PI,
+    payment_method: 'pm_1MtwBwLkdIwHu7ixcCBIZ7Tw',
+    payment_method_details: { card: { brand: 'visa', country: 'US', exp_month: 8, exp_year: 2027, last4: '4242' }, type: 'card' },
+    receipt_email: 'jenny.rosen@example.com',
+    status: 'succeeded',
+    ...overrides,
+  };
+}
+
+function paymentIntent(overrides: Record<string, unknown> = {}) {
+  return {
+    id: PI,
+    object: 'payment_intent',
+    amount: 1099,
+    amount_capturable: 0,
+    amount_received: 1099,
+    capture_method: 'automatic',
+    created: 1763804990,
+    currency: 'usd',
+    customer: 'cus_NffrFeUfNV2Hib',
+    last_payment_error: null,
+    latest_charge: CH,
+    livemode: false,
+    metadata: { loan_account_number: 'LN0012345', cif: 'CIF998877', merchant_id: 'M-042', region: 'west', order_id: 'ORD-1001' },
+    payment_method: 'pm_1MtwBwLkdIwHu7ixcCBIZ7Tw',
+    payment_method_types: ['card'],
+    receipt_email: 'jenny.rosen@example.com',
+    status: 'succeeded',
+    ...overrides,
+  };
+}
+
+function event(type: string, object: unknown) {
+  return {
+    id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS',
+    object: 'event',
+    api_version: '2024-06-20',
+    created: 1763805001,
+    data: { object },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: 'req_8PvqZ4TvHBcxTe', idempotency_key: '6f1c1e9a-5c3e-4b1e-9d6e-5d2b0c1f2a3b' },
+    type,
+  };
+}
+
+const normalise = (input: unknown) => normalisePayment(input, { source: 'webhook', defaultCurrency: 'INR' });
+
+describe('stripe adapter', () => {
+  it('is registered under the stripe channel', () => {
+    expect(channelAdapters.get('stripe')).toBe(stripeAdapter);
+  });
+
+  it('maps charge.succeeded to the canonical payment keyed by its payment intent', () => {
+    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge()));
+    expect(input).toEqual({
+      ok: true,
+      value: {
+        reference_number: PI,
+        amount_minor: 1099,
+        currency: 'USD',
+        status: 'succeeded',
+        payment_date: new Date('2025-11-22T09:50:00Z'),
+        payment_channel: 'stripe',
+        gateway: 'stripe',
+        payment_method: 'card',
+        gateway_txn_id: CH,
+        order_id: 'ORD-1001',
+        customer_id: 'cus_NffrFeUfNV2Hib',
+        loan_account_number: 'LN0012345',
+        cif: 'CIF998877',
+        merchant_id: 'M-042',
+        region: 'west',
+        country: 'US',
+        fee_minor: null,
+        tax_minor: null,
+        failure_reason: null,
+        metadata: { event_id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS', event: 'charge.succeeded', livemode: false },
+      },
+    });
+    expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true, value: { amount_minor: 1099, currency: 'USD' } });
+  });
+
+  it('maps charge.succeeded and payment_intent.succeeded of one payment to the same reference and transaction', () => {
+    const fromCharge = stripeAdapter.toPaymentInput(event('charge.succeeded', charge()));
+    const fromIntent = stripeAdapter.toPaymentInput(event('payment_intent.succeeded', paymentIntent()));
+    expect(fromIntent).toMatchObject({
+      ok: true,
+      value: { reference_number: PI, gateway_txn_id: CH, amount_minor: 1099, status: 'succeeded', payment_method: 'card', currency: 'USD' },
+    });
+    const pick = (r: typeof fromCharge) => (r.ok ? [r.value.reference_number, r.value.gateway_txn_id, r.value.amount_minor] : null);
+    expect(pick(fromIntent)).toEqual(pick(fromCharge));
+  });
+
+  it('keeps the cardholder’s name, email and address out of the mapped payment', () => {
+    const text = JSON.stringify(stripeAdapter.toPaymentInput(event('charge.succeeded', charge())));
+    expect(text).not.toContain('jenny');
+    expect(text).not.toContain('Townsend');
+  });
+
+  it('maps charge.failed with its failure message', () => {
+    const failed = charge({
+      status: 'failed',
+      captured: false,
+      paid: false,
+      failure_code: 'card_declined',
+      failure_message: 'Your card was declined.',
+    });
+    expect(stripeAdapter.toPaymentInput(event('charge.failed', failed))).toMatchObject({
+      ok: true,
+      value: { status: 'failed', failure_reason: 'Your card was declined.', metadata: { failure_code: 'card_declined' } },
+    });
+  });
+
+  it('maps payment_intent.payment_failed with the last payment error and the attempted amount', () => {
+    const failed = paymentIntent({
+      status: 'requires_payment_method',
+      amount_received: 0,
+      last_payment_error: {
+        code: 'card_declined',
+        decline_code: 'insufficient_funds',
+        message: 'Your card has insufficient funds.',
+        type: 'card_error',
+      },
+    });
+    expect(stripeAdapter.toPaymentInput(event('payment_intent.payment_failed', failed))).toMatchObject({
+      ok: true,
+      value: { status: 'failed', amount_minor: 1099, failure_reason: 'Your card has insufficient funds.', reference_number: PI },
+    });
+  });
+
+  it('maps a charge that was only authorised (manual capture) to authorized', () => {
+    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ captured: false, amount_captured: 0 })));
+    expect(input).toMatchObject({ ok: true, value: { status: 'authorized' } });
+  });
+
+  it('keys a charge made without a payment intent by its own id', () => {
+    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ payment_intent: null })));
+    expect(input).toMatchObject({ ok: true, value: { reference_number: CH, gateway_txn_id: CH } });
+  });
+
+  it('records the amount received when a payment intent was partly captured', () => {
+    const input = stripeAdapter.toPaymentInput(event('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: 3000 })));
+    expect(input).toMatchObject({ ok: true, value: { amount_minor: 3000 } });
+  });
+
+  it('leaves payment_method empty when the intent allowed several methods', () => {
+    const input = stripeAdapter.toPaymentInput(
+      event('payment_intent.succeeded', paymentIntent({ payment_method_types: ['card', 'link'] })),
+    );
+    expect(input).toMatchObject({ ok: true, value: { payment_method: null } });
+  });
+
+  it.each([
+    ['jpy', 500, 500],
+    ['kwd', 5120, 5120],
+    ['isk', 50000, 500],
+    ['mga', 1000, 100000],
+    ['huf', 123456, 123456],
+  ])('converts a Stripe %s amount of %i to %i ISO minor units', (currency, stripeAmount, isoMinor) => {
+    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ currency, amount: stripeAmount })));
+    expect(input).toMatchObject({ ok: true, value: { amount_minor: isoMinor, currency: currency.toUpperCase() } });
+    expect(normalise(input.ok ? input.value : null).ok).toBe(true);
+  });
+
+  it('rejects an ISK amount with fractional krónur rather than rounding it', () => {
+    const result = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ currency: 'isk', amount: 50050 })));
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.AMOUNT_PRECISION } });
+  });
+
+  it('rejects an unsupported event type and lists the supported ones', () => {
+    const result = stripeAdapter.toPaymentInput(event('customer.created', { id: 'cus_1', object: 'customer' }));
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
+    const message = result.ok ? '' : result.error.message;
+    for (const type of ['charge.succeeded', 'charge.failed', 'payment_intent.succeeded', 'payment_intent.payment_failed']) {
+      expect(message).toContain(type);
+    }
+  });
+
+  it('rejects a malformed amount and names the field path', () => {
+    const result = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ amount: '10.99' })));
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(result.ok ? '' : result.error.message).toContain('data.object.amount');
+  });
+
+  it('rejects a payment intent event that carries a charge object', () => {
+    const result = stripeAdapter.toPaymentInput(
+      event('payment_intent.succeeded', { id: CH, object: 'charge', amount: 1, currency: 'usd' }),
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+  });
+
+  it('never throws on arbitrary JSON and answers ok or a Failure', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (body) => {
+        const result = stripeAdapter.toPaymentInput(body);
+        if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
+      }),
+    );
+  });
+
+  it('never throws when any field of a real event is replaced by arbitrary JSON', () => {
+    const chargeKeys = Object.keys(charge()).map((k) => ['data', 'object', k]);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(['id'], ['type'], ['data'], ['data', 'object'], ['livemode'], ...chargeKeys),
+        fc.jsonValue(),
+        (path, value) => {
+          const body = structuredClone(event('charge.succeeded', charge())) as Record<string, unknown>;
+          setPath(body, path, value);
+          expect(typeof stripeAdapter.toPaymentInput(body).ok).toBe('boolean');
+        },
+      ),
+    );
+  });
+
+  it('maps every well-formed charge, whatever its metadata holds, to an input the recorder accepts', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          amount: fc.integer({ min: 0, max: 10 ** 10 }).map((n) => n * 100),
+          currency: fc.constantFrom('usd', 'eur', 'jpy', 'kwd', 'inr', 'isk', 'mga'),
+          created: fc.integer({ min: 0, max: 4_000_000_000 }),
+          metadata: fc.dictionary(
+            fc.constantFrom('loan_account_number', 'cif', 'merchant_id', 'order_id', 'region', 'country', 'x'),
+            fc.jsonValue(),
+          ),
+          payment_intent: fc.option(fc.stringMatching(/^pi_[A-Za-z0-9]{24}$/), { nil: null }),
+          failure_message: fc.option(fc.string({ maxLength: 2000 }), { nil: null }),
+        }),
+        fc.constantFrom('charge.succeeded', 'charge.failed'),
+        (fields, type) => {
+          const input = stripeAdapter.toPaymentInput(event(type, charge(fields)));
+          expect(input.ok).toBe(true);
+          expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true });
+        },
+      ),
+    );
+  });
+});
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node: Record<string, unknown> = target;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[path[path.length - 1] as string] = value;
+}
