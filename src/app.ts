@@ -15,6 +15,10 @@ import { type DedupCache, createLayeredDedupCache, createMemoryDedupCache, creat
 import { type Recorder, createRecorder } from './recorder/recorder.js';
 import { type StagingProcessor, createStagingProcessor } from './sources/staging/staging-processor.js';
 import { createReplayGuard } from './sources/webhooks/replay-guard.js';
+import { createChannelRegistry } from './sources/webhooks/channels/channel-port.js';
+import { razorpayAdapter } from './sources/webhooks/channels/razorpay-adapter.js';
+import { stripeAdapter } from './sources/webhooks/channels/stripe-adapter.js';
+import { standardWebhookKey } from './sources/webhooks/signature.js';
 import { createWebhookIntake } from './sources/webhooks/webhook-intake.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { migrate } from './store/migrator.js';
@@ -96,7 +100,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) lifecycle.onStop('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
-    const storeId = (await store.query<{ value: string }>(`SELECT value FROM payment_service.meta WHERE key = 'store_id'`)).rows[0]?.value ?? 'unknown';
+    const storeId =
+      (await store.query<{ value: string }>(`SELECT value FROM payment_service.meta WHERE key = 'store_id'`)).rows[0]?.value ?? 'unknown';
 
     const layers: DedupCache[] = [];
     const ttlMs = Math.min(env.REDIS_TTL_SECONDS * 1000, env.REFERENCE_CACHE_TTL_DAYS * 86_400_000);
@@ -158,6 +163,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       const intake = roles.has('ingest')
         ? createWebhookIntake({
             recorder,
+            channelAdapters: createChannelRegistry([razorpayAdapter, stripeAdapter]),
             sources: webhookSources,
             replayGuard: createReplayGuard({ ttlSeconds: env.WEBHOOK_TOLERANCE_SECONDS * 2, redis, namespace: storeId }),
             toleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
@@ -223,7 +229,13 @@ const GENERATED_SOURCES = ['default', 'razorpay', 'stripe'] as const;
  * directory, so the embedded default accepts signed webhooks on first start.
  */
 function webhookSourcesOf(config: Config): { sources: Record<string, WebhookSourceConfig>; generated: boolean } {
-  if (Object.keys(config.webhookSources).length > 0) return { sources: config.webhookSources, generated: false };
+  if (Object.keys(config.webhookSources).length > 0) {
+    for (const [name, source] of Object.entries(config.webhookSources)) {
+      const key = standardWebhookKey(source.secret);
+      if (!key.ok) throw new Error(`webhook source '${name}': ${key.error.message}`);
+    }
+    return { sources: config.webhookSources, generated: false };
+  }
   const dir = config.env.DATA_DIR;
   const file = join(dir, 'webhook-secrets.json');
   if (existsSync(file)) return { sources: JSON.parse(readFileSync(file, 'utf8')) as Record<string, WebhookSourceConfig>, generated: false };

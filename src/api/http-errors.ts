@@ -28,10 +28,16 @@ export function installErrorHandlers(app: FastifyInstance, limits: { maxBodyByte
     if (error instanceof PayscopeError) return sendFailure(reply, { code: error.code, message: error.message, details: error.details });
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (mapped === ErrorCode.PAYLOAD_TOO_LARGE) {
-      return sendFailure(reply, { code: mapped, message: `the body is larger than ${limits.maxBodyBytes} bytes; send one payment per request` });
+      return sendFailure(reply, {
+        code: mapped,
+        message: `the body is larger than ${limits.maxBodyBytes} bytes; send one payment per request`,
+      });
     }
     if (mapped === ErrorCode.UNSUPPORTED_MEDIA_TYPE) {
-      return sendFailure(reply, { code: mapped, message: `content-type '${request.headers['content-type'] ?? ''}' is not accepted; send application/json` });
+      return sendFailure(reply, {
+        code: mapped,
+        message: `content-type '${request.headers['content-type'] ?? ''}' is not accepted; send application/json`,
+      });
     }
     if (mapped) return sendFailure(reply, { code: mapped, message: error.message });
     if (error.statusCode === 429) return sendFailure(reply, { code: ErrorCode.RATE_LIMITED, message: error.message });

@@ -60,6 +60,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       }),
     );
   }
-  await registerMonitoringRoutes(app, { store: deps.store, redis: deps.redis, metrics: deps.metrics, stats, metricsEnabled: deps.metricsEnabled });
+  await registerMonitoringRoutes(app, {
+    store: deps.store,
+    redis: deps.redis,
+    metrics: deps.metrics,
+    stats,
+    metricsEnabled: deps.metricsEnabled,
+  });
   return app;
 }

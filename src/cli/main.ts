@@ -47,7 +47,9 @@ async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promis
 
 const program = new Command()
   .name('payscope')
-  .description('Record payments, publish them as CloudEvents, and analyse the stream.\nConfiguration is environment variables; see README.md.')
+  .description(
+    'Record payments, publish them as CloudEvents, and analyse the stream.\nConfiguration is environment variables; see README.md.',
+  )
   .showHelpAfterError();
 
 program
@@ -65,7 +67,11 @@ program
     }
     const app = await startApp(cfg, logger, roles ? { roles } : {});
     if (app.url) {
-      const lines = [`Payscope is running at ${app.url}`, `  health:   ${app.url}/health`, `  webhooks: POST ${app.url}/api/v1/payments/webhook`];
+      const lines = [
+        `Payscope is running at ${app.url}`,
+        `  health:   ${app.url}/health`,
+        `  webhooks: POST ${app.url}/api/v1/payments/webhook`,
+      ];
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     }
@@ -110,7 +116,10 @@ staging
       if (result.rejected.length > 0) {
         for (const r of result.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.reason}`);
         if (opts.rejects) {
-          writeFileSync(opts.rejects, `line,reason\n${result.rejected.map((r) => `${r.line},"${r.reason.replaceAll('"', '""')}"`).join('\n')}\n`);
+          writeFileSync(
+            opts.rejects,
+            `line,reason\n${result.rejected.map((r) => `${r.line},"${r.reason.replaceAll('"', '""')}"`).join('\n')}\n`,
+          );
           console.log(`all rejected rows written to ${opts.rejects}`);
         }
         process.exitCode = 2;
@@ -135,7 +144,8 @@ staging
         maxRetries: cfg.env.STAGING_MAX_RETRIES,
         defaultCurrency: cfg.env.DEFAULT_CURRENCY,
       });
-      const backlog = (await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE')).rows[0]?.n ?? 0;
+      const backlog =
+        (await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE')).rows[0]?.n ?? 0;
       const bar = new SingleBar({ format: 'staging {bar} {percentage}% | {value}/{total} rows | {duration}s', hideCursor: true });
       bar.start(backlog, 0);
       let done = 0;
@@ -156,7 +166,12 @@ partitions
     withStore(async (store) => {
       const rows = await createPartitionManager({ store }).listPartitions();
       console.table(
-        rows.map((p) => ({ name: p.name, from: p.from?.toISOString().slice(0, 10) ?? 'DEFAULT', to: p.to?.toISOString().slice(0, 10) ?? '', rows: p.rows })),
+        rows.map((p) => ({
+          name: p.name,
+          from: p.from?.toISOString().slice(0, 10) ?? 'DEFAULT',
+          to: p.to?.toISOString().slice(0, 10) ?? '',
+          rows: p.rows,
+        })),
       );
     }),
   );
@@ -167,7 +182,9 @@ partitions
   .action((opts: { ahead?: number }) =>
     withStore(async (store, cfg) => {
       const r = await createPartitionManager({ store }).ensurePartitions({ monthsAhead: opts.ahead ?? cfg.env.PARTITION_MONTHS_AHEAD });
-      console.log(`created ${r.created.length} partition(s)${r.created.length ? `: ${r.created.join(', ')}` : ''}; moved ${r.movedRows} row(s) out of the default partition`);
+      console.log(
+        `created ${r.created.length} partition(s)${r.created.length ? `: ${r.created.join(', ')}` : ''}; moved ${r.movedRows} row(s) out of the default partition`,
+      );
     }),
   );
 partitions
@@ -181,7 +198,9 @@ partitions
         retentionMonths: opts.retention ?? cfg.env.PARTITION_RETENTION_MONTHS,
         mode: opts.drop ? 'drop' : 'detach',
       });
-      console.log(r.archived.length ? `${opts.drop ? 'dropped' : 'archived'}: ${r.archived.join(', ')}` : 'nothing older than the retention');
+      console.log(
+        r.archived.length ? `${opts.drop ? 'dropped' : 'archived'}: ${r.archived.join(', ')}` : 'nothing older than the retention',
+      );
     }),
   );
 
@@ -197,7 +216,6 @@ program
       console.log(await job.run());
     }),
   );
-
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -75,8 +75,9 @@ describe('formatMinorUnits', () => {
   });
 
   it('gives back a decimal the currency allows in its canonical form', () => {
+    // At most 11 whole digits: with CLF's 4 decimals that stays below MAX_MINOR_UNITS.
     fc.assert(
-      fc.property(currencyArb, digits(1, 12), digits(0, 4), (currency, whole, fraction) => {
+      fc.property(currencyArb, digits(1, 11), digits(0, 4), (currency, whole, fraction) => {
         const exponent = currencyExponent(currency) ?? 0;
         const f = fraction.slice(0, exponent);
         const minor = toMinorUnits(`${whole}${f ? `.${f}` : ''}`, currency);

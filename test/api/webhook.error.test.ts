@@ -16,7 +16,12 @@ describe('webhooks (errors)', () => {
   it('refuses malformed JSON with 400 MALFORMED_JSON and the error body shape', async () => {
     const res = await send('{"reference_number": ');
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ code: 'MALFORMED_JSON', message: expect.stringContaining('not valid JSON'), request_id: expect.any(String), docs: expect.stringContaining('malformed_json') });
+    expect(res.body.error).toEqual({
+      code: 'MALFORMED_JSON',
+      message: expect.stringContaining('not valid JSON'),
+      request_id: expect.any(String),
+      docs: expect.stringContaining('malformed_json'),
+    });
     expect(res.headers.get('x-request-id')).toBe(res.body.error?.request_id);
   });
 
@@ -68,13 +73,17 @@ describe('webhooks (errors)', () => {
   });
 
   it('refuses a gateway event type it does not map with 422 UNSUPPORTED_EVENT_TYPE', async () => {
-    const res = await send({ id: 'evt_x', object: 'event', type: 'customer.created', created: 1, data: { object: {} } }, { channel: 'stripe', secret: TEST_SECRETS.stripe });
+    const res = await send(
+      { id: 'evt_x', object: 'event', type: 'customer.created', created: 1, data: { object: {} } },
+      { channel: 'stripe', secret: TEST_SECRETS.stripe },
+    );
     expect(res.status).toBe(422);
     expect(res.body.error?.code).toBe('UNSUPPORTED_EVENT_TYPE');
   });
 
   it('answers any signed body with a created/duplicate or a stable 4xx code, and writes exactly the payments it acknowledged', async () => {
-    const count = async () => (await t.app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments')).rows[0]?.n ?? 0;
+    const count = async () =>
+      (await t.app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments')).rows[0]?.n ?? 0;
     const before = await count();
     let created = 0;
     const field = fc.oneof(fc.string({ maxLength: 30 }), fc.integer(), fc.double(), fc.constant(null), fc.boolean());
@@ -87,7 +96,10 @@ describe('webhooks (errors)', () => {
             cif: fc.option(fc.string({ maxLength: 25 })),
             amount: fc.oneof(fc.double({ min: -10, max: 1e7 }), fc.stringMatching(/^\d{1,6}(\.\d{1,4})?$/), field),
             currency: fc.constantFrom('INR', 'JPY', 'KWD', 'usd', 'XXX', 'ABCD'),
-            payment_date: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
+            payment_date: fc.oneof(
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              fc.string({ maxLength: 30 }),
+            ),
             metadata: fc.option(fc.dictionary(fc.string({ maxLength: 10 }), field, { maxKeys: 5 })),
           },
           { requiredKeys: [] },

@@ -24,11 +24,19 @@ describeEachStore('webhooks (happy paths)', (kind) => {
       'SELECT amount_minor, currency, payment_date, source FROM payment_service.payments WHERE id = $1',
       [first.body.payment_id],
     );
-    expect(row.rows[0]).toEqual({ amount_minor: 150_050, currency: 'INR', payment_date: new Date('2026-11-21T04:00:00Z'), source: 'webhook' });
+    expect(row.rows[0]).toEqual({
+      amount_minor: 150_050,
+      currency: 'INR',
+      payment_date: new Date('2026-11-21T04:00:00Z'),
+      source: 'webhook',
+    });
   });
 
   it('accepts the simple X-Signature scheme', async () => {
-    const res = await sendWebhook(t.url, seedBody('HAPPY-X', { amount: '99.99', currency: 'USD' }), { secret: TEST_SECRETS.default, scheme: 'x-signature' });
+    const res = await sendWebhook(t.url, seedBody('HAPPY-X', { amount: '99.99', currency: 'USD' }), {
+      secret: TEST_SECRETS.default,
+      scheme: 'x-signature',
+    });
     expect(res.status).toBe(201);
   });
 
@@ -66,7 +74,15 @@ describeEachStore('webhooks (happy paths)', (kind) => {
       'SELECT reference_number, amount_minor, gateway, payment_method, fee_minor, tax_minor, merchant_id, metadata FROM payment_service.payments WHERE id = $1',
       [res.body.payment_id],
     );
-    expect(row.rows[0]).toMatchObject({ reference_number: 'pay_HAPPY123', amount_minor: 50_000, gateway: 'razorpay', payment_method: 'upi', fee_minor: 1180, tax_minor: 180, merchant_id: 'm_1' });
+    expect(row.rows[0]).toMatchObject({
+      reference_number: 'pay_HAPPY123',
+      amount_minor: 50_000,
+      gateway: 'razorpay',
+      payment_method: 'upi',
+      fee_minor: 1180,
+      tax_minor: 180,
+      merchant_id: 'm_1',
+    });
     expect(JSON.stringify(row.rows[0]?.metadata)).not.toContain('someone@example.com');
   });
 
@@ -143,7 +159,12 @@ describeEachStore('webhooks (happy paths)', (kind) => {
     });
     expect(stats.webhooks.received_today).toBeGreaterThan(0);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    for (const name of ['payscope_webhook_duration_seconds_bucket', 'payscope_payments_total', 'payscope_outbox_backlog', 'payscope_staging_backlog']) {
+    for (const name of [
+      'payscope_webhook_duration_seconds_bucket',
+      'payscope_payments_total',
+      'payscope_outbox_backlog',
+      'payscope_staging_backlog',
+    ]) {
       expect(metrics).toContain(name);
     }
   });

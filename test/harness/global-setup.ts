@@ -24,7 +24,7 @@ import type { TestProject } from 'vitest/node';
 
 /** What the harness tells the test workers about one server. */
 export type HarnessComponent =
-  | { available: true; url: string; /** started by the harness (false: the user's own server) */ owned: boolean }
+  | { available: true; url: string /** started by the harness (false: the user's own server) */; owned: boolean }
   | { available: false; reason: string };
 
 declare module 'vitest' {
@@ -41,13 +41,16 @@ declare module 'vitest' {
 const run = promisify(execFile);
 const HARNESS_DIR_PREFIX = 'payscope-harness-';
 const PG_DEFAULT_BIN = '/usr/lib/postgresql/15/bin';
+const APT_POSTGRES = 'apt-get install postgresql';
+const APT_REDIS = 'apt-get install redis-server';
 
-/** A component that could not start, with the line a human needs to fix it. */
+/** A component that could not start, with what a human should do about it. */
 class Unavailable extends Error {
   constructor(
     readonly component: 'PostgreSQL' | 'Redis',
     readonly reason: string,
-    readonly aptPackage: string,
+    /** e.g. `apt-get install postgresql` */
+    readonly fix: string,
   ) {
     super(`${component}: ${reason}`);
   }
@@ -90,22 +93,23 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   };
 
   const failures: Unavailable[] = [];
-  const statusOf = (result: PromiseSettledResult<StartOutcome>, component: Unavailable['component'], aptPackage: string): HarnessComponent => {
+  const statusOf = (result: PromiseSettledResult<StartOutcome>, component: Unavailable['component'], fix: string): HarnessComponent => {
     if (result.status === 'fulfilled') return { available: true, url: result.value.server.url, owned: result.value.kind === 'started' };
-    const error = result.reason instanceof Unavailable ? result.reason : new Unavailable(component, `could not start: ${String(result.reason)}`, aptPackage);
+    const error =
+      result.reason instanceof Unavailable ? result.reason : new Unavailable(component, `could not start: ${String(result.reason)}`, fix);
     failures.push(error);
     return { available: false, reason: error.reason };
   };
-  const postgres = statusOf(pgResult, 'PostgreSQL', 'postgresql');
-  const redis = statusOf(redisResult, 'Redis', 'redis-server');
+  const postgres = statusOf(pgResult, 'PostgreSQL', APT_POSTGRES);
+  const redis = statusOf(redisResult, 'Redis', APT_REDIS);
 
   if (failures.length > 0 && ci) {
     await teardown();
-    const lines = failures.map((f) => `  - ${f.component}: ${f.reason}\n    install: apt-get install -y ${f.aptPackage}`);
+    const lines = failures.map((f) => `  - ${f.component}: ${f.reason}\n    fix: ${f.fix}`);
     throw new Error(`CI=true and the test harness could not start what the tests need:\n${lines.join('\n')}`);
   }
   for (const f of failures) {
-    process.stderr.write(`\n⚠ SKIPPING ${f.component} suites: ${f.reason} (apt-get install ${f.aptPackage}) — these tests did not run\n\n`);
+    process.stderr.write(`\n⚠ SKIPPING ${f.component} suites: ${f.reason} (${f.fix}) — these tests did not run\n\n`);
   }
 
   provide('payscopePostgres', postgres);
@@ -140,9 +144,20 @@ async function startPostgres(baseDir: string): Promise<StartOutcome> {
   await asPostgres.own(socketDir);
 
   try {
-    await asPostgres.exec(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C']);
+    await asPostgres.exec(join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--no-sync',
+      '--no-instructions',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ]);
   } catch (error) {
-    throw new Unavailable('PostgreSQL', `initdb failed: ${describeExecError(error)}`, 'postgresql');
+    throw new Unavailable('PostgreSQL', `initdb failed: ${describeExecError(error)}`, APT_POSTGRES);
   }
 
   const pgCtl = join(bin, 'pg_ctl');
@@ -167,7 +182,7 @@ async function startPostgres(baseDir: string): Promise<StartOutcome> {
     } catch (error) {
       const log = await tail(logFile);
       if (attempt < 3 && /could not bind|Address already in use/i.test(log)) continue;
-      throw new Unavailable('PostgreSQL', `pg_ctl start failed: ${describeExecError(error)}; log: ${log}`, 'postgresql');
+      throw new Unavailable('PostgreSQL', `pg_ctl start failed: ${describeExecError(error)}; log: ${log}`, APT_POSTGRES);
     }
     const stopArgs = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
     return {
@@ -188,7 +203,7 @@ async function findPgBin(): Promise<string> {
     if ((await isExecutable(join(dir, 'initdb'))) && (await isExecutable(join(dir, 'pg_ctl')))) return dir;
   }
   const where = override ? `PAYSCOPE_PG_BIN=${override}` : PG_DEFAULT_BIN;
-  throw new Unavailable('PostgreSQL', `initdb not found in ${where}`, 'postgresql');
+  throw new Unavailable('PostgreSQL', `initdb not found in ${where}`, APT_POSTGRES);
 }
 
 /** Newer Debian/Ubuntu server packages (16, 17, …) if 15 is absent; the SQL we use runs on all. */
@@ -220,11 +235,17 @@ async function postgresRunner(): Promise<Runner> {
   const entry = await run('getent', ['passwd', 'postgres']).catch(() => null);
   const [, , uid, gid] = entry?.stdout.trim().split(':') ?? [];
   if (!uid || !gid) {
-    throw new Unavailable('PostgreSQL', 'running as root but there is no `postgres` OS user to run the server as', 'postgresql');
+    throw new Unavailable('PostgreSQL', 'running as root but there is no `postgres` OS user to run the server as', APT_POSTGRES);
   }
-  const runuser = (await isExecutable('/usr/sbin/runuser')) ? '/usr/sbin/runuser' : (await isExecutable('/sbin/runuser')) ? '/sbin/runuser' : null;
+  const runuser = (await isExecutable('/usr/sbin/runuser'))
+    ? '/usr/sbin/runuser'
+    : (await isExecutable('/sbin/runuser'))
+      ? '/sbin/runuser'
+      : null;
   const wrap = (file: string, args: string[]): [string, string[]] =>
-    runuser ? [runuser, ['-u', 'postgres', '--', file, ...args]] : ['su', ['postgres', '-s', '/bin/sh', '-c', [file, ...args].map(shellQuote).join(' ')]];
+    runuser
+      ? [runuser, ['-u', 'postgres', '--', file, ...args]]
+      : ['su', ['postgres', '-s', '/bin/sh', '-c', [file, ...args].map(shellQuote).join(' ')]];
   return {
     exec: (file, args) => run(...wrap(file, args)),
     execSync: (file, args) => void execFileSync(...wrap(file, args), { stdio: 'ignore' }),
@@ -238,7 +259,11 @@ async function checkExternalPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Unavailable('PostgreSQL', `PAYSCOPE_TEST_DATABASE_URL is set but unreachable: ${(error as Error).message}`, 'postgresql');
+    throw new Unavailable(
+      'PostgreSQL',
+      `PAYSCOPE_TEST_DATABASE_URL is set but unreachable: ${(error as Error).message}`,
+      'start that server, or unset PAYSCOPE_TEST_DATABASE_URL to let the harness start one',
+    );
   } finally {
     await client.end().catch(() => {});
   }
@@ -249,7 +274,9 @@ async function dropRunDatabases(url: string, runId: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'payscope-test-harness' });
   try {
     await client.connect();
-    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`test\\_${runId}\\_%`]);
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+      `test\\_${runId}\\_%`,
+    ]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } catch (error) {
     process.stderr.write(`test harness: could not drop this run's databases: ${(error as Error).message}\n`);
@@ -270,7 +297,7 @@ async function startRedis(baseDir: string): Promise<StartOutcome> {
   const binary = process.env.PAYSCOPE_REDIS_SERVER ?? (await findOnPath('redis-server'));
   if (!binary || !(await isExecutable(binary))) {
     const where = process.env.PAYSCOPE_REDIS_SERVER ? `at PAYSCOPE_REDIS_SERVER=${process.env.PAYSCOPE_REDIS_SERVER}` : 'on PATH';
-    throw new Unavailable('Redis', `redis-server not found ${where}`, 'redis-server');
+    throw new Unavailable('Redis', `redis-server not found ${where}`, APT_REDIS);
   }
   const dir = join(baseDir, 'redis');
   await mkdir(dir);
@@ -279,8 +306,24 @@ async function startRedis(baseDir: string): Promise<StartOutcome> {
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const args = ['--bind', '127.0.0.1', '--port', String(port), '--daemonize', 'yes', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--pidfile', pidFile, '--logfile', logFile];
+    const args = [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--daemonize',
+      'yes',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--pidfile',
+      pidFile,
+      '--logfile',
+      logFile,
+    ];
     try {
       await run(binary, args);
       const pid = await waitForRedis(port, pidFile);
@@ -299,7 +342,7 @@ async function startRedis(baseDir: string): Promise<StartOutcome> {
     } catch (error) {
       const log = await tail(logFile);
       if (attempt < 3 && /Address already in use/i.test(log)) continue;
-      throw new Unavailable('Redis', `redis-server did not start: ${describeExecError(error)}; log: ${log}`, 'redis-server');
+      throw new Unavailable('Redis', `redis-server did not start: ${describeExecError(error)}; log: ${log}`, APT_REDIS);
     }
   }
 }
@@ -355,11 +398,19 @@ function redisCommand(port: number, args: string[]): Promise<string> {
 async function checkExternalRedis(url: string): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
+  let cause: Error | undefined; // ioredis reports the socket error here and rejects with "Connection is closed"
+  client.on('error', (error: Error) => {
+    cause ??= error;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Unavailable('Redis', `PAYSCOPE_TEST_REDIS_URL is set but unreachable: ${(error as Error).message}`, 'redis-server');
+    throw new Unavailable(
+      'Redis',
+      `PAYSCOPE_TEST_REDIS_URL is set but unreachable: ${(cause ?? (error as Error)).message}`,
+      'start that server, or unset PAYSCOPE_TEST_REDIS_URL to let the harness start one',
+    );
   } finally {
     client.disconnect();
   }

@@ -56,8 +56,13 @@ export function storeKinds(): StoreKind[] {
  */
 export function describeEachStore(title: string, fn: (kind: StoreKind) => void): void {
   for (const kind of storeKinds()) {
-    if (kind.available) describe(`${title} [${kind.name}]`, () => fn(kind));
-    else describe.skip(`${title} [${kind.name}] — SKIPPED: ${postgresStatus().reason}`, () => fn(kind));
+    if (kind.available) {
+      describe(`${title} [${kind.name}]`, () => fn(kind));
+    } else {
+      const status = postgresStatus();
+      const reason = status.available ? 'unavailable' : status.reason;
+      describe.skip(`${title} [${kind.name}] — SKIPPED: ${reason}`, () => fn(kind));
+    }
   }
 }
 
@@ -128,7 +133,13 @@ function pgliteTemplate(): Promise<string | undefined> {
     const harnessDir: string | undefined = inject('payscopeHarnessDir');
     if (!harnessDir) return undefined;
     const target = join(harnessDir, 'pglite-template');
-    if (await access(join(target, 'PG_VERSION')).then(() => true, () => false)) return target;
+    if (
+      await access(join(target, 'PG_VERSION')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return target;
     const building = await mkdtemp(join(harnessDir, 'pglite-template-building-'));
     await (await openPglite(building)).close();
     try {

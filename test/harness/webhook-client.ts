@@ -23,7 +23,11 @@ export interface WebhookResponse {
 // (thousands of simultaneous connects would only overflow the listen backlog).
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string; headers: WebhookResponse['headers'] }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string; headers: WebhookResponse['headers'] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -47,12 +51,21 @@ export async function sendWebhook(baseUrl: string, body: unknown, options: SendO
   const scheme = options.scheme ?? 'standard';
   const signed =
     scheme === 'standard'
-      ? signStandardWebhook({ secret: options.secret, id: options.id ?? `msg_${randomUUID()}`, timestamp: options.timestamp ?? Math.floor(Date.now() / 1000), body: raw })
+      ? signStandardWebhook({
+          secret: options.secret,
+          id: options.id ?? `msg_${randomUUID()}`,
+          timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
+          body: raw,
+        })
       : scheme === 'x-signature'
         ? signXSignature(options.secret, raw)
         : {};
   const path = options.channel ? `/api/v1/payments/webhook/${options.channel}` : '/api/v1/payments/webhook';
-  const res = await post(`${baseUrl}${path}`, { 'content-type': options.contentType ?? 'application/json', ...signed, ...options.headers }, raw);
+  const res = await post(
+    `${baseUrl}${path}`,
+    { 'content-type': options.contentType ?? 'application/json', ...signed, ...options.headers },
+    raw,
+  );
   return { status: res.status, body: res.text ? (JSON.parse(res.text) as WebhookResponse['body']) : {}, headers: res.headers };
 }
 

@@ -74,7 +74,7 @@ describeEachStore('recorder', (kind) => {
     expect(await counts(db)).toEqual({ payments: unique, references: unique, outbox: unique });
     // Every answer for one reference names the same payment: the original's id.
     const idByRef = new Map<string, Set<string>>();
-    offers.forEach((r, i) => idByRef.set(r, (idByRef.get(r) ?? new Set()).add(outcomes[i]?.payment_id ?? '')));
+    for (const [i, r] of offers.entries()) idByRef.set(r, (idByRef.get(r) ?? new Set()).add(outcomes[i]?.payment_id ?? ''));
     expect([...idByRef.values()].every((ids) => ids.size === 1)).toBe(true);
   });
 
@@ -90,7 +90,13 @@ describeEachStore('recorder', (kind) => {
     expect(event.type).toBe('payment.recorded');
     expect(event.subject).toBe(outcome.payment_id);
     expect(rows[0]?.aggregate_id).toBe(outcome.payment_id);
-    expect(event.data.payment).toMatchObject({ id: outcome.payment_id, amount: '100.050', amount_minor: 100_050, currency: 'KWD', source: 'webhook' });
+    expect(event.data.payment).toMatchObject({
+      id: outcome.payment_id,
+      amount: '100.050',
+      amount_minor: 100_050,
+      currency: 'KWD',
+      source: 'webhook',
+    });
     const stored = await db.store.query<{ amount_minor: number; payment_date: Date }>(
       'SELECT amount_minor, payment_date FROM payment_service.payments WHERE id = $1',
       [outcome.payment_id],
@@ -126,10 +132,13 @@ describeEachStore('recorder', (kind) => {
   it('lets two recorders (two instances) race on the same references and keeps one payment per reference', async () => {
     const other = createRecorder({ store: db.store, cache: null, metrics: createMetrics(), logger, maxBatch: 50 });
     const refs = Array.from({ length: 300 }, () => randomUUID());
-    const [a, b] = await Promise.all([Promise.all(refs.map((r) => recorder.record(payment(r)))), Promise.all(refs.map((r) => other.record(payment(r))))]);
+    const [a, b] = await Promise.all([
+      Promise.all(refs.map((r) => recorder.record(payment(r)))),
+      Promise.all(refs.map((r) => other.record(payment(r)))),
+    ]);
     const created = [...a, ...b].filter((o) => o.status === 'created').length;
     expect(created).toBe(300);
-    refs.forEach((_, i) => expect(a[i]?.payment_id).toBe(b[i]?.payment_id));
+    expect(a.map((o) => o.payment_id)).toEqual(b.map((o) => o.payment_id));
     expect(await counts(db)).toEqual({ payments: 300, references: 300, outbox: 300 });
     await other.close();
   });

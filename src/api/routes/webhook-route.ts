@@ -26,9 +26,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
   // The signature covers the exact bytes sent, so this scope keeps the body raw and parses it
   // only after the signature checks out.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   const sourceOf = (channel: string | undefined) => channel ?? DEFAULT_SOURCE;
   const rateLimit = {

@@ -3,7 +3,7 @@ import type { WebhookSourceConfig } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
 import { normalisePayment } from '../../recorder/payment.js';
 import type { RecordOutcome, Recorder } from '../../recorder/recorder.js';
-import { channelAdapters } from './channels/index.js';
+import type { ChannelAdapter } from './channels/channel-port.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { verifyWebhookSignature } from './signature.js';
 
@@ -35,11 +35,14 @@ export interface WebhookIntake {
 
 export function createWebhookIntake(deps: {
   recorder: Recorder;
+  /** Channel adapters by name, chosen by the composition root. */
+  channelAdapters: ReadonlyMap<string, ChannelAdapter>;
   sources: Record<string, WebhookSourceConfig>;
   replayGuard: ReplayGuard;
   toleranceSeconds: number;
   defaultCurrency: string;
 }): WebhookIntake {
+  const { channelAdapters } = deps;
   const allowLists = new Map<string, BlockList | null>();
   for (const [name, source] of Object.entries(deps.sources)) allowLists.set(name, blockListOf(source.allow_ips));
 

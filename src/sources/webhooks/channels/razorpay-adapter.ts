@@ -8,7 +8,7 @@ import {
   invalidBodyFailure,
   referenceFieldsFromNotes,
   unsupportedEventFailure,
-} from './channel-adapter.js';
+} from './channel-port.js';
 
 /**
  * Razorpay payment webhooks (`payment.authorized`, `payment.captured`, `payment.failed`).

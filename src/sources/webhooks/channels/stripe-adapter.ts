@@ -9,7 +9,7 @@ import {
   invalidBodyFailure,
   referenceFieldsFromNotes,
   unsupportedEventFailure,
-} from './channel-adapter.js';
+} from './channel-port.js';
 
 /**
  * Stripe events about charges and payment intents. One payment usually produces both a

@@ -1,0 +1,14 @@
+import net from 'node:net';
+
+/** A port free on 127.0.0.1 now, found by letting the kernel pick one for a throwaway listener. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
