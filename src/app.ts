@@ -96,7 +96,9 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       archiveEnabled: env.PARTITION_ARCHIVE_ENABLED,
       logger,
     });
-    await partitionJob.run();
+    // Partitions are an optimisation, never a precondition: a payment without its month's
+    // partition lands in the default one. So a failed run is logged, not fatal.
+    await partitionJob.run().catch((e: unknown) => logger.error({ err: e }, 'partition maintenance failed at start; payments still record'));
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) lifecycle.onStop('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));

@@ -5,6 +5,8 @@
  * tells a saturated machine from a slow server.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Linux reports process times in clock ticks; USER_HZ is 100 on every mainstream architecture. */
 const TICKS_PER_SECOND = 100;
@@ -19,6 +21,8 @@ export interface CpuSnapshot {
 export interface CpuUsage {
   /** Busy share of all cores, 0–100 %. */
   machinePercent: number;
+  /** CPU used by processes outside the watched groups, in % of one core: other people's work. */
+  othersPercent: number;
   /** Per watched group: CPU seconds per wall second, in % of one core (200 % = both of 2 cores). */
   groups: Record<string, number>;
 }
@@ -47,7 +51,9 @@ export function cpuUsageBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
     groups[name] = Math.round(((ticks - (a.processes.get(name) ?? 0)) / TICKS_PER_SECOND / wallSeconds) * 100);
   }
   const total = b.machineTotal - a.machineTotal;
-  return { machinePercent: total > 0 ? Math.round(((b.machineBusy - a.machineBusy) / total) * 100) : 0, groups };
+  const machinePercent = total > 0 ? Math.round(((b.machineBusy - a.machineBusy) / total) * 100) : 0;
+  const watched = Object.values(groups).reduce((sum, pct) => sum + pct, 0);
+  return { machinePercent, othersPercent: Math.max(0, machinePercent * availableParallelism() - watched), groups };
 }
 
 /** Ids of `pid` and all its descendants (the postmaster and its backends, say). */
@@ -73,7 +79,7 @@ export function processTree(pid: number): number[] {
 
 export function describeCpu(usage: CpuUsage): string {
   const groups = Object.entries(usage.groups).map(([name, pct]) => `${name} ${pct} %`);
-  return `machine ${usage.machinePercent} % busy; ${groups.join(', ')} (100 % = one core)`;
+  return `machine ${usage.machinePercent} % busy; ${groups.join(', ')}, other processes ${usage.othersPercent} % (100 % = one core)`;
 }
 
 /** utime + stime of one process, in ticks (children that already exited are not counted). */
@@ -103,5 +109,25 @@ function safeReaddir(path: string): string[] {
     return readdirSync(path);
   } catch {
     return [];
+  }
+}
+
+/**
+ * Waits until the machine is nearly idle (other people's test runs share these cores), sampling
+ * for 2 s at a time, for at most `maxWaitSeconds`. Returns the busy share of the last sample.
+ */
+export async function waitForQuietMachine(options: { maxBusyPercent: number; maxWaitSeconds: number; log: (line: string) => void }): Promise<number> {
+  const deadline = Date.now() + options.maxWaitSeconds * 1000;
+  for (;;) {
+    const a = snapshotCpu({});
+    await sleep(2000);
+    const busy = cpuUsageBetween(a, snapshotCpu({})).machinePercent;
+    if (busy <= options.maxBusyPercent) return busy;
+    if (Date.now() >= deadline) {
+      options.log(`  the machine is still ${busy} % busy with other work after ${options.maxWaitSeconds} s; measuring anyway (figures will be low)`);
+      return busy;
+    }
+    options.log(`  the machine is ${busy} % busy with other work; waiting for it to calm down…`);
+    await sleep(8000);
   }
 }

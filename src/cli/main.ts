@@ -10,7 +10,7 @@ import { createReferenceCleanupJob } from '../jobs/reference-cleanup-job.js';
 import { createRecorder } from '../recorder/recorder.js';
 import { loadStagingCsv } from '../sources/staging/staging-csv-loader.js';
 import { createStagingProcessor } from '../sources/staging/staging-processor.js';
-import { createPartitionManager } from '../store/partition-manager.js';
+import { createPartitionManager, partitionTableRows } from '../store/partition-manager.js';
 import type { OperationalStore } from '../store/store-port.js';
 
 /** The `payscope` command line. Every sub-command reads the same environment configuration. */

@@ -3,38 +3,11 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { createMetrics } from '../../src/core/metrics.js';
 import { createMemoryDedupCache } from '../../src/recorder/dedup-cache.js';
-import type { CanonicalPayment } from '../../src/recorder/payment.js';
 import { type Recorder, createRecorder } from '../../src/recorder/recorder.js';
+import { payment } from '../harness/fixtures.js';
 import { type TestStore, describeEachStore } from '../harness/stores.js';
 
 const logger = createLogger('silent');
-
-export function payment(reference: string, overrides: Partial<CanonicalPayment> = {}): CanonicalPayment {
-  return {
-    reference_number: reference,
-    loan_account_number: 'LA-0001',
-    cif: 'CIF-1',
-    amount_minor: 12_345,
-    currency: 'INR',
-    payment_date: new Date('2026-11-20T10:00:00Z'),
-    payment_channel: 'upi',
-    source: 'webhook',
-    status: 'succeeded',
-    gateway: null,
-    payment_method: null,
-    merchant_id: null,
-    order_id: null,
-    customer_id: null,
-    region: null,
-    country: null,
-    fee_minor: null,
-    tax_minor: null,
-    gateway_txn_id: null,
-    failure_reason: null,
-    metadata: null,
-    ...overrides,
-  };
-}
 
 async function counts(db: TestStore) {
   const q = async (sql: string) => (await db.store.query<{ n: number }>(sql)).rows[0]?.n;
