@@ -318,7 +318,15 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
   let busyBefore = Number.NaN;
   try {
     const server = await startServer({ env, port, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
-    const state: LoadState = { sent: [], inFlight: new Map(), createdRefs: new Set(), created201: 0, statuses: new Map(), errors: 0, timeouts: 0 };
+    const state: LoadState = {
+      sent: [],
+      inFlight: new Map(),
+      createdRefs: new Set(),
+      created201: 0,
+      statuses: new Map(),
+      errors: 0,
+      timeouts: 0,
+    };
     let phase: PhaseResult;
     let cpu: CpuUsage;
     let groupCommit: number | null;
@@ -379,7 +387,11 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
  * stopped (it drops open connections at the end of a phase): the server may have recorded those
  * without anyone seeing the 201. They are counted apart, never silently.
  */
-function checkCorrectness(state: LoadState, counts: StoreCounts, paymentRefs: readonly string[]): { correct: boolean; correctness: string[] } {
+function checkCorrectness(
+  state: LoadState,
+  counts: StoreCounts,
+  paymentRefs: readonly string[],
+): { correct: boolean; correctness: string[] } {
   const expected = state.createdRefs.size;
   const recorded = new Set(paymentRefs);
   const lost = [...state.createdRefs].filter((r) => !recorded.has(r)).length;
@@ -486,7 +498,10 @@ async function main(): Promise<void> {
       const r = await measureStore(store, options, postgres);
       results.push(r);
       console.log(`\n${markdownSection(r, options)}\n`);
-      if (r.profile) console.log(`  CPU profile of the server: ${r.profile}/*.cpuprofile (summarise: npx tsx bench/support/cpuprofile-summary.ts <file>)`);
+      if (r.profile)
+        console.log(
+          `  CPU profile of the server: ${r.profile}/*.cpuprofile (summarise: npx tsx bench/support/cpuprofile-summary.ts <file>)`,
+        );
       if (options.write) writeBenchmarkSection(`webhooks:${store}`, markdownSection(r, options));
     }
   } finally {

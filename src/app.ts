@@ -98,7 +98,9 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
     });
     // Partitions are an optimisation, never a precondition: a payment without its month's
     // partition lands in the default one. So a failed run is logged, not fatal.
-    await partitionJob.run().catch((e: unknown) => logger.error({ err: e }, 'partition maintenance failed at start; payments still record'));
+    await partitionJob
+      .run()
+      .catch((e: unknown) => logger.error({ err: e }, 'partition maintenance failed at start; payments still record'));
 
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
     if (redis) lifecycle.onStop('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));

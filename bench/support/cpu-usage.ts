@@ -116,7 +116,11 @@ function safeReaddir(path: string): string[] {
  * Waits until the machine is nearly idle (other people's test runs share these cores), sampling
  * for 2 s at a time, for at most `maxWaitSeconds`. Returns the busy share of the last sample.
  */
-export async function waitForQuietMachine(options: { maxBusyPercent: number; maxWaitSeconds: number; log: (line: string) => void }): Promise<number> {
+export async function waitForQuietMachine(options: {
+  maxBusyPercent: number;
+  maxWaitSeconds: number;
+  log: (line: string) => void;
+}): Promise<number> {
   const deadline = Date.now() + options.maxWaitSeconds * 1000;
   for (;;) {
     const a = snapshotCpu({});
@@ -124,7 +128,9 @@ export async function waitForQuietMachine(options: { maxBusyPercent: number; max
     const busy = cpuUsageBetween(a, snapshotCpu({})).machinePercent;
     if (busy <= options.maxBusyPercent) return busy;
     if (Date.now() >= deadline) {
-      options.log(`  the machine is still ${busy} % busy with other work after ${options.maxWaitSeconds} s; measuring anyway (figures will be low)`);
+      options.log(
+        `  the machine is still ${busy} % busy with other work after ${options.maxWaitSeconds} s; measuring anyway (figures will be low)`,
+      );
       return busy;
     }
     options.log(`  the machine is ${busy} % busy with other work; waiting for it to calm down…`);

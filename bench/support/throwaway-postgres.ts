@@ -63,7 +63,9 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   };
   let version: string;
   try {
-    version = await admin(async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown');
+    version = await admin(
+      async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown',
+    );
   } catch (error) {
     await server.stop();
     const where = external ? `BENCH_DATABASE_URL=${redact(external)}` : 'the throwaway cluster';

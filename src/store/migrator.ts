@@ -20,9 +20,17 @@ const LOCK_KEY = 7_406_139_021; // arbitrary constant: serialises concurrent mig
  * migration (a lost connection still throws).
  */
 export async function migrate(store: OperationalStore): Promise<MigrationResult> {
-  await store.query(`CREATE TABLE IF NOT EXISTS payscope_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())`);
   const applied: Migration[] = [];
+  try {
+    // Under the lock too: two processes creating the table at once collide in pg_type.
+    await store.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+      await tx.query(`CREATE TABLE IF NOT EXISTS payscope_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())`);
+    });
+  } catch (error) {
+    return { ok: false, applied, failed: { version: 0, name: 'migrations table', up: '' }, error: error as Error };
+  }
   for (const migration of migrations) {
     try {
       const ran = await store.transaction(async (tx) => {
