@@ -16,7 +16,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -51,6 +51,7 @@ const USAGE = `usage: npx tsx bench/webhooks.bench.ts [options]
   --duplicates F                 share of requests reusing an already-sent reference (default 0.2)
   --cpu-prof                     run the server under node --cpu-prof; the profile path is printed
   --max-wait N                   seconds to wait for other work on the machine to finish first (default 600)
+  --server-entry PATH            measure another build's cli/main.js (A/B of a change; implies --no-build)
   --no-build                     use dist/ as it is instead of running npm run build
   --no-write                     print only; leave BENCHMARKS.md alone
 PostgreSQL: a throwaway cluster is started unless BENCH_DATABASE_URL points at a server of your own.`;
@@ -71,6 +72,7 @@ interface Options {
   duplicates: number;
   cpuProf: boolean;
   maxWait: number;
+  serverEntry: string | null;
   build: boolean;
   write: boolean;
 }
@@ -85,6 +87,7 @@ function parseOptions(): Options {
       duplicates: { type: 'string', default: '0.2' },
       'cpu-prof': { type: 'boolean', default: false },
       'max-wait': { type: 'string', default: '600' },
+      'server-entry': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -109,7 +112,8 @@ function parseOptions(): Options {
     duplicates: number('duplicates', values.duplicates, 0, 0.99),
     cpuProf: values['cpu-prof'],
     maxWait: number('max-wait', values['max-wait'], 0, 86_400),
-    build: !values['no-build'],
+    build: !values['no-build'] && values['server-entry'] === undefined,
+    serverEntry: values['server-entry'] === undefined ? null : resolve(values['server-entry']),
     write: !values['no-write'],
   };
 }
@@ -317,7 +321,12 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
   const loadAtStart = currentLoad();
   let busyBefore = Number.NaN;
   try {
-    const server = await startServer({ env, port, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    const server = await startServer({
+      env,
+      port,
+      nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      ...(options.serverEntry ? { entry: options.serverEntry } : {}),
+    });
     const state: LoadState = {
       sent: [],
       inFlight: new Map(),
@@ -469,6 +478,7 @@ function markdownSection(r: StoreResult, options: Options): string {
     `- machine: ${describeMachine(machine)}; ${r.machineBefore}`,
     `- command: \`${commandLine()}\``,
     `- store: ${r.storeDescription}`,
+    ...(options.serverEntry ? [`- server: ${options.serverEntry} (not this checkout's dist/)`] : []),
     `- load: ${options.connections} connections, ${formatNumber(r.phase.seconds, 1)} s measured after ${options.warmup} s warm-up, ` +
       `${Math.round(options.duplicates * 100)} % duplicate references, every request freshly Standard-Webhooks-signed; ` +
       'server and load generator in separate processes on the same machine',
@@ -487,7 +497,7 @@ async function main(): Promise<void> {
   if (options.build) {
     process.stdout.write('building the server (npm run build)…\n');
     await buildServer();
-  } else {
+  } else if (!options.serverEntry) {
     assertBuilt();
   }
   console.log(`machine: ${describeMachine(machineInfo())}`);

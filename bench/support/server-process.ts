@@ -47,10 +47,12 @@ export async function startServer(options: {
   env: Record<string, string>;
   port: number;
   nodeArgs?: string[];
+  /** Another build's cli/main.js (an A/B of a proposed change); default dist/cli/main.js. */
+  entry?: string;
   timeoutMs?: number;
 }): Promise<ServerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in envSchema.shape)));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY, 'start'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? SERVER_ENTRY, 'start'], {
     cwd: REPO_ROOT,
     env: { ...inherited, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
