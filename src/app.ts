@@ -185,6 +185,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
         webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
         metricsEnabled: env.ENABLE_METRICS,
+        logRequests: env.LOG_REQUESTS,
       });
       const address = await server.listen({ port: env.PORT, host: env.HOST });
       http = server;
@@ -245,7 +246,14 @@ function webhookSourcesOf(config: Config): { sources: Record<string, WebhookSour
   if (existsSync(file)) return { sources: JSON.parse(readFileSync(file, 'utf8')) as Record<string, WebhookSourceConfig>, generated: false };
   mkdirSync(dir, { recursive: true });
   const sources = Object.fromEntries(
-    GENERATED_SOURCES.map((name) => [name, { secret: `whsec_${randomBytes(24).toString('base64')}`, allow_ips: [] as string[] }]),
+    GENERATED_SOURCES.map((name) => [
+      name,
+      {
+        secret: `whsec_${randomBytes(24).toString('base64')}`,
+        allow_ips: [] as string[],
+        schemes: ['standard-webhooks', 'x-signature'] as WebhookSourceConfig['schemes'],
+      },
+    ]),
   );
   writeFileSync(file, `${JSON.stringify(sources, null, 2)}\n`, { mode: 0o600 });
   return { sources, generated: true };

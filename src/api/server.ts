@@ -23,6 +23,8 @@ export interface HttpServerDeps {
   webhookTimeoutMs: number;
   webhookRateLimitPerMinute: number;
   metricsEnabled: boolean;
+  /** Log an incoming/completed line per request (off: only rejections, errors and state changes). */
+  logRequests: boolean;
   /** Forwarded-for headers are trusted only when set (behind a known proxy). */
   trustProxy?: boolean;
 }
@@ -39,6 +41,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+  if (!deps.logRequests) {
+    // At thousands of webhooks a second, two lines per request would cost more than the work.
+    app.addHook('onRoute', (route) => {
+      route.logLevel ??= 'warn';
+    });
+  }
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

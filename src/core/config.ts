@@ -39,6 +39,11 @@ const webhookSourceSchema = z.object({
       ),
     )
     .default([]),
+  /** Signature schemes this source may use; list only 'standard-webhooks' to require replay protection. */
+  schemes: z
+    .array(z.enum(['standard-webhooks', 'x-signature']))
+    .min(1)
+    .default(['standard-webhooks', 'x-signature']),
   /** Requests per minute from this source before 429. */
   rate_limit_per_minute: z.number().int().positive().optional(),
 });
@@ -112,6 +117,7 @@ export const envSchema = z.object({
   PARTITION_JOB_CRON: z.string().default('17 * * * *'),
   REFERENCE_CLEANUP_CRON: z.string().default('41 3 * * *'),
   // monitoring
+  LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ENABLE_METRICS: bool.default(true),
 });

@@ -9,7 +9,7 @@ describe('webhooks (security)', () => {
       WEBHOOK_SOURCES: JSON.stringify({
         default: { secret: TEST_SECRETS.default },
         razorpay: { secret: TEST_SECRETS.razorpay, allow_ips: ['10.0.0.0/8'] },
-        stripe: { secret: TEST_SECRETS.stripe, rate_limit_per_minute: 3 },
+        stripe: { secret: TEST_SECRETS.stripe, rate_limit_per_minute: 3, schemes: ['standard-webhooks'] },
       }),
     });
   });
@@ -60,6 +60,13 @@ describe('webhooks (security)', () => {
     expect(replay.status).toBe(200);
     expect(replay.headers.get('webhook-replayed')).toBe('true');
     expect(replay.body).toEqual({ status: 'duplicate', payment_id: first.body.payment_id });
+  });
+
+  it('refuses the simple scheme for a source that requires Standard Webhooks (replay protection)', async () => {
+    const res = await sendWebhook(t.url, {}, { channel: 'stripe', secret: TEST_SECRETS.stripe, scheme: 'x-signature' });
+    expect(res.status).toBe(401);
+    expect(res.body.error?.code).toBe('SIGNATURE_INVALID');
+    expect(res.body.error?.message).toContain('standard-webhooks');
   });
 
   it('refuses a caller outside the source allow-list with 403 IP_NOT_ALLOWED', async () => {

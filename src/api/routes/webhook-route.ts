@@ -78,7 +78,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
       if (!result.ok) {
         finish('rejected');
         deps.metrics.webhookRejections.inc({ code: result.error.code });
-        request.log.info({ code: result.error.code, source: label }, 'webhook rejected');
+        request.log.warn({ code: result.error.code, source: label }, 'webhook rejected');
         return sendFailure(reply, result.error);
       }
       const { status, payment_id, replayed } = result.value;

@@ -77,6 +77,14 @@ export function createWebhookIntake(deps: {
       toleranceSeconds: deps.toleranceSeconds,
     });
     if (!signature.ok) return signature;
+    if (source.schemes && !source.schemes.includes(signature.value.scheme)) {
+      return err(
+        failure(
+          ErrorCode.SIGNATURE_INVALID,
+          `source '${sourceName}' accepts only ${source.schemes.join(', ')} signatures; sign with that scheme`,
+        ),
+      );
+    }
     const webhookId = signature.value.webhookId;
     if (webhookId) {
       const previous = await deps.replayGuard.answered(sourceName, webhookId);
