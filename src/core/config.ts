@@ -160,7 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     store: storeConfigOf(env),
     redisUrl: redisUrlOf(env),
     webhookSources: {
-      ...(env.WEBHOOK_SECRET ? { default: { secret: env.WEBHOOK_SECRET, allow_ips: [] } } : {}),
+      ...(env.WEBHOOK_SECRET ? { default: webhookSourceSchema.parse({ secret: env.WEBHOOK_SECRET }) } : {}),
       ...(env.WEBHOOK_SOURCES ?? {}),
     },
   };
