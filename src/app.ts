@@ -127,6 +127,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       metrics,
       logger,
       maxBatch: env.GROUP_COMMIT_MAX_BATCH,
+      maxInflight: env.GROUP_COMMIT_CONCURRENCY,
     });
     lifecycle.onStop('recorder', () => recorder.close());
 

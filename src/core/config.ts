@@ -106,6 +106,7 @@ export const envSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as INR')
     .default('INR'),
   GROUP_COMMIT_MAX_BATCH: int(1, 10000).default(500),
+  GROUP_COMMIT_CONCURRENCY: int(1, 64).default(2),
   ENABLE_MEMORY_CACHE: bool.default(true),
   MEMORY_CACHE_MAX_SIZE: int(1).default(10000),
   REFERENCE_CACHE_TTL_DAYS: int(1).default(90),

@@ -33,6 +33,8 @@ export interface RecorderDeps {
   metrics: Metrics;
   logger: Logger;
   maxBatch: number;
+  /** Group-commit transactions in flight at once (capped by the store's own limit). */
+  maxInflight?: number;
   retries?: number;
 }
 
@@ -46,7 +48,9 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const { store, cache, metrics, logger } = deps;
   const queue: Pending[] = [];
   let inflight = 0;
+  let scheduled = false;
   let closing = false;
+  const maxInflight = Math.max(1, Math.min(deps.maxInflight ?? store.maxConcurrency, store.maxConcurrency));
   let drained: (() => void) | null = null;
 
   const count = (payments: readonly CanonicalPayment[], outcomes: readonly RecordOutcome[]) => {
@@ -112,15 +116,24 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   }
 
   function pump(): void {
-    while (inflight < store.maxConcurrency && queue.length > 0) {
+    scheduled = false;
+    while (inflight < maxInflight && queue.length > 0) {
       const batch = queue.splice(0, deps.maxBatch);
       inflight++;
       void flush(batch).finally(() => {
         inflight--;
-        if (queue.length > 0) pump();
+        if (queue.length > 0) schedule();
         else if (inflight === 0 && drained) drained();
       });
     }
+  }
+
+  // Taking the next group one event-loop turn later lets requests whose bytes arrived meanwhile
+  // join it: that is what turns 64 concurrent callers into a few transactions instead of 64.
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
   }
 
   return {
@@ -136,7 +149,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       }
       return new Promise<RecordOutcome>((resolve, reject) => {
         queue.push({ payment, resolve, reject });
-        pump();
+        schedule();
       });
     },
     recordInTransaction,
