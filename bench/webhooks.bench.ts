@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { loadConfig } from '../src/core/config.js';
 import { lockDataDir } from '../src/store/data-dir-lock.js';
 import { openPglite } from '../src/store/pglite-adapter.js';
 import { signStandardWebhook } from '../src/sources/webhooks/signature.js';
@@ -51,6 +52,7 @@ const USAGE = `usage: npx tsx bench/webhooks.bench.ts [options]
   --duplicates F                 share of requests reusing an already-sent reference (default 0.2)
   --cpu-prof                     run the server under node --cpu-prof; the profile path is printed
   --max-wait N                   seconds to wait for other work on the machine to finish first (default 600)
+  --server-env KEY=VALUE         extra server environment, repeatable (e.g. DB_POOL_MAX=4); reported with the figures
   --server-entry PATH            measure another build's cli/main.js (A/B of a change; implies --no-build)
   --no-build                     use dist/ as it is instead of running npm run build
   --no-write                     print only; leave BENCHMARKS.md alone
@@ -73,6 +75,7 @@ interface Options {
   cpuProf: boolean;
   maxWait: number;
   serverEntry: string | null;
+  serverEnv: Record<string, string>;
   build: boolean;
   write: boolean;
 }
@@ -88,6 +91,7 @@ function parseOptions(): Options {
       'cpu-prof': { type: 'boolean', default: false },
       'max-wait': { type: 'string', default: '600' },
       'server-entry': { type: 'string' },
+      'server-env': { type: 'string', multiple: true, default: [] },
       'no-build': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -113,6 +117,13 @@ function parseOptions(): Options {
     cpuProf: values['cpu-prof'],
     maxWait: number('max-wait', values['max-wait'], 0, 86_400),
     build: !values['no-build'] && values['server-entry'] === undefined,
+    serverEnv: Object.fromEntries(
+      values['server-env'].map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 1) fail(`--server-env ${pair}: expected KEY=VALUE`);
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    ),
     serverEntry: values['server-entry'] === undefined ? null : resolve(values['server-entry']),
     write: !values['no-write'],
   };
@@ -137,6 +148,8 @@ interface LoadState {
 
 interface PhaseResult {
   seconds: number;
+  /** Responses in each whole second of the phase, to show a trend (warming up, slowing down). */
+  perSecond: number[];
   responses: number;
   statuses: Map<number, number>;
   errors: number;
@@ -152,6 +165,7 @@ interface PhaseResult {
  */
 function runLoad(url: string, secret: string, runId: string, state: LoadState, options: Options, seconds: number): Promise<PhaseResult> {
   const latencies: number[] = [];
+  const perSecond: number[] = [];
   const statuses = new Map<number, number>();
   let errors = 0;
   let timeouts = 0;
@@ -209,10 +223,15 @@ function runLoad(url: string, secret: string, runId: string, state: LoadState, o
           errors,
           timeouts,
           latencies: Float64Array.from(latencies).sort(),
+          perSecond: perSecond.slice(0, Math.floor((performance.now() - started) / 1000)),
         });
       },
     );
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    instance.on('response', (_client, _status, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      const second = Math.floor((performance.now() - started) / 1000);
+      perSecond[second] = (perSecond[second] ?? 0) + 1;
+    });
     instance.on('reqError', (error: Error) => {
       errors++;
       state.errors++;
@@ -317,6 +336,7 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
     LOG_LEVEL: 'warn',
     WEBHOOK_SOURCES: JSON.stringify({ default: { secret } }),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...options.serverEnv,
   };
   const loadAtStart = currentLoad();
   let busyBefore = Number.NaN;
@@ -443,6 +463,32 @@ function verdict(r: StoreResult): string {
   return `MISSED (${goal}): ${misses.join(', ')}`;
 }
 
+/** The settings that shape the intake's throughput, as the server parses them (defaults unless overridden). */
+function serverSettings(options: Options): string {
+  const env = loadConfig({ LOG_LEVEL: 'warn', ...options.serverEnv }).env as Record<string, unknown>;
+  const shown = Object.entries(env).filter(([k]) =>
+    /^(GROUP_COMMIT_|DB_POOL_|ENABLE_MEMORY_CACHE|MEMORY_CACHE_MAX_SIZE|WEBHOOK_RATE_LIMIT|LOG_)/.test(k),
+  );
+  const overridden = Object.keys(options.serverEnv);
+  return (
+    `${shown.map(([k, v]) => `${k}=${String(v)}`).join(', ')}, no Redis` +
+    (overridden.length > 0 ? ` (set for this run: ${overridden.join(', ')}; the rest are defaults)` : ' (defaults)')
+  );
+}
+
+/** Per-second throughput, compressed to a few numbers: where it started, where it ended, its spread. */
+function trend(perSecond: readonly number[]): string {
+  const values = Array.from(perSecond, (n) => n ?? 0);
+  if (values.length < 4) return values.map((n) => formatNumber(n)).join(', ');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const fifth = Math.max(1, Math.floor(values.length / 5));
+  return (
+    `min ${formatNumber(sorted[0] ?? 0)}, median ${formatNumber(sorted[Math.floor(sorted.length / 2)] ?? 0)}, max ${formatNumber(sorted[sorted.length - 1] ?? 0)}; ` +
+    `first ${fifth} s ${formatNumber(mean(values.slice(0, fifth)))}, last ${fifth} s ${formatNumber(mean(values.slice(-fifth)))}`
+  );
+}
+
 function statusText(statuses: Map<number, number>): string {
   return [...statuses]
     .sort(([a], [b]) => a - b)
@@ -479,6 +525,7 @@ function markdownSection(r: StoreResult, options: Options): string {
     `- command: \`${commandLine()}\``,
     `- store: ${r.storeDescription}`,
     ...(options.serverEntry ? [`- server: ${options.serverEntry} (not this checkout's dist/)`] : []),
+    `- server settings: ${serverSettings(options)}`,
     `- load: ${options.connections} connections, ${formatNumber(r.phase.seconds, 1)} s measured after ${options.warmup} s warm-up, ` +
       `${Math.round(options.duplicates * 100)} % duplicate references, every request freshly Standard-Webhooks-signed; ` +
       'server and load generator in separate processes on the same machine',
@@ -487,6 +534,7 @@ function markdownSection(r: StoreResult, options: Options): string {
     `- target: ${verdict(r)}`,
     `- CPU during the measurement: ${describeCpu(r.cpu)}`,
     `- mean payments per group commit: ${r.groupCommit === null ? 'n/a' : formatNumber(r.groupCommit, 1)}`,
+    `- req/s in each second: ${trend(r.phase.perSecond)}`,
   ].join('\n');
 }
 

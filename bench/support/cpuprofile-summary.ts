@@ -40,7 +40,7 @@ function moduleOf(url: string, functionName: string): string {
 export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const fn = new Map<string, number>();
   const mod = new Map<string, number>();
