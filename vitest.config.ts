@@ -9,6 +9,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: run files two at a time; each file gets its own databases from the harness.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/harness/summary-reporter.ts'],
   },
 });
