@@ -162,17 +162,10 @@ const partitions = program.command('partitions').description('monthly partitions
 partitions
   .command('list')
   .description('list partitions with their ranges')
-  .action(() =>
+  .option('--rows', 'also count the rows in each partition (scans the table)')
+  .action((opts: { rows?: boolean }) =>
     withStore(async (store) => {
-      const rows = await createPartitionManager({ store }).listPartitions();
-      console.table(
-        rows.map((p) => ({
-          name: p.name,
-          from: p.from?.toISOString().slice(0, 10) ?? 'DEFAULT',
-          to: p.to?.toISOString().slice(0, 10) ?? '',
-          rows: p.rows,
-        })),
-      );
+      console.table(partitionTableRows(await createPartitionManager({ store }).listPartitions({ countRows: opts.rows ?? false })));
     }),
   );
 partitions
