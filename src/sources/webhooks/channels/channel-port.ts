@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import type { PaymentInput } from '../../../recorder/payment.js';
 
@@ -56,6 +56,23 @@ export function invalidBodyFailure(channel: string, error: z.ZodError): Failure 
     `not a valid ${channel} webhook: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
     { issues },
   );
+}
+
+/**
+ * Reads a gateway event in two steps — first only its type field, so an event the channel does
+ * not map gets UNSUPPORTED_EVENT_TYPE rather than a list of schema errors, then the whole body.
+ */
+export function parseChannelEvent<T>(
+  channel: string,
+  body: unknown,
+  event: { typeField: string; example: string; supported: readonly string[]; schema: z.ZodType<T> },
+): Result<T, Failure> {
+  const envelope = z.object({ [event.typeField]: z.string({ message: `must be the event type, e.g. ${event.example}` }) }).safeParse(body);
+  if (!envelope.success) return err(invalidBodyFailure(channel, envelope.error));
+  const type = envelope.data[event.typeField] as string;
+  if (!event.supported.includes(type)) return err(unsupportedEventFailure(channel, type, event.supported));
+  const parsed = event.schema.safeParse(body);
+  return parsed.success ? ok(parsed.data) : err(invalidBodyFailure(channel, parsed.error));
 }
 
 /** The canonical fields a merchant may carry in a gateway's free-form notes/metadata. */

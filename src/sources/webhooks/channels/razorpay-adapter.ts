@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { type Failure, type Result, err, ok } from '../../../core/errors.js';
+import { type Failure, type Result, ok } from '../../../core/errors.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
-import {
-  type ChannelAdapter,
-  clipText,
-  dateOfUnixSeconds,
-  invalidBodyFailure,
-  referenceFieldsFromNotes,
-  unsupportedEventFailure,
-} from './channel-port.js';
+import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
 
 /**
  * Razorpay payment webhooks (`payment.authorized`, `payment.captured`, `payment.failed`).
@@ -59,23 +52,21 @@ const webhookSchema = z.object({
   payload: z.object({ payment: z.object({ entity: paymentEntitySchema }) }),
 });
 
-const envelopeSchema = z.object({ event: z.string({ message: 'must be the event name, e.g. payment.captured' }) });
-
 /** Maps a Razorpay payment webhook to the canonical PaymentInput. */
 export const razorpayAdapter: ChannelAdapter = {
   channel: 'razorpay',
   supportedEvents: RAZORPAY_EVENTS,
   toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
-    const envelope = envelopeSchema.safeParse(body);
-    if (!envelope.success) return err(invalidBodyFailure('razorpay', envelope.error));
-    if (!(RAZORPAY_EVENTS as readonly string[]).includes(envelope.data.event)) {
-      return err(unsupportedEventFailure('razorpay', envelope.data.event, RAZORPAY_EVENTS));
-    }
-    const parsed = webhookSchema.safeParse(body);
-    if (!parsed.success) return err(invalidBodyFailure('razorpay', parsed.error));
+    const parsed = parseChannelEvent('razorpay', body, {
+      typeField: 'event',
+      example: 'payment.captured',
+      supported: RAZORPAY_EVENTS,
+      schema: webhookSchema,
+    });
+    if (!parsed.ok) return parsed;
 
-    const { event, account_id: accountId } = parsed.data;
-    const payment = parsed.data.payload.payment.entity;
+    const { event, account_id: accountId } = parsed.value;
+    const payment = parsed.value.payload.payment.entity;
     const notes = Array.isArray(payment.notes) ? null : payment.notes;
     const { fields, ignored } = referenceFieldsFromNotes(notes);
 

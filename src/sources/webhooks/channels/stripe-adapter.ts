@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import { currencyExponent } from '../../../core/money.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
-import {
-  type ChannelAdapter,
-  clipText,
-  dateOfUnixSeconds,
-  invalidBodyFailure,
-  referenceFieldsFromNotes,
-  unsupportedEventFailure,
-} from './channel-port.js';
+import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
 
 /**
  * Stripe events about charges and payment intents. One payment usually produces both a
@@ -86,21 +79,19 @@ const eventSchema = z.discriminatedUnion('type', [chargeEventSchema, paymentInte
 type ChargeEvent = z.infer<typeof chargeEventSchema>;
 type PaymentIntentEvent = z.infer<typeof paymentIntentEventSchema>;
 
-const envelopeSchema = z.object({ type: z.string({ message: 'must be the event type, e.g. charge.succeeded' }) });
-
 /** Maps a Stripe charge or payment-intent event to the canonical PaymentInput. */
 export const stripeAdapter: ChannelAdapter = {
   channel: 'stripe',
   supportedEvents: STRIPE_EVENTS,
   toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
-    const envelope = envelopeSchema.safeParse(body);
-    if (!envelope.success) return err(invalidBodyFailure('stripe', envelope.error));
-    if (!(STRIPE_EVENTS as readonly string[]).includes(envelope.data.type)) {
-      return err(unsupportedEventFailure('stripe', envelope.data.type, STRIPE_EVENTS));
-    }
-    const parsed = eventSchema.safeParse(body);
-    if (!parsed.success) return err(invalidBodyFailure('stripe', parsed.error));
-    const event = parsed.data;
+    const parsed = parseChannelEvent('stripe', body, {
+      typeField: 'type',
+      example: 'charge.succeeded',
+      supported: STRIPE_EVENTS,
+      schema: eventSchema,
+    });
+    if (!parsed.ok) return parsed;
+    const event = parsed.value;
     return isChargeEvent(event) ? chargeInput(event) : paymentIntentInput(event);
   },
 };
