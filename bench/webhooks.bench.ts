@@ -24,9 +24,9 @@ import { loadConfig } from '../src/core/config.js';
 import { lockDataDir } from '../src/store/data-dir-lock.js';
 import { openPglite } from '../src/store/pglite-adapter.js';
 import { signStandardWebhook } from '../src/sources/webhooks/signature.js';
+import { freePort } from '../test/harness/throwaway-servers.js';
 import { seedBody } from '../test/harness/webhook-client.js';
 import { type CpuUsage, cpuUsageBetween, describeCpu, snapshotCpu, waitForQuietMachine } from './support/cpu-usage.js';
-import { freePort } from './support/free-port.js';
 import {
   codeVersion,
   commandLine,

@@ -1,38 +1,26 @@
 /**
- * A PostgreSQL server for one benchmark run: a throwaway cluster started the way the test harness
- * starts its own (test/harness/global-setup.ts: initdb with trust auth, pg_ctl on a free loopback
- * port, fsync and synchronous_commit off, run as the `postgres` OS user when we are root), or the
- * server named by BENCH_DATABASE_URL. Either way each run gets a fresh database whose name holds
- * "bench", dropped (or removed with the cluster) when the run ends.
- *
- * The harness keeps its start-up logic private to vitest's global setup, so the few steps are
- * repeated here rather than exported from the test tree.
+ * A PostgreSQL server for one benchmark run: a throwaway cluster started by the same code as the
+ * test harness's (test/harness/throwaway-servers.ts: initdb with trust auth, pg_ctl on a free
+ * loopback port, fsync and synchronous_commit off, run as the `postgres` OS user when we are
+ * root), or the server named by BENCH_DATABASE_URL. Either way each run gets a fresh database
+ * whose name holds "bench", dropped (or removed with the cluster) when the run ends.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { access, chmod, chown, constants, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
+import {
+  startThrowawayPostgres,
+  THROWAWAY_PG_SETTINGS,
+  type ThrowawayPostgres,
+  Unavailable,
+} from '../../test/harness/throwaway-servers.js';
 import { processTree } from './cpu-usage.js';
-import { freePort } from './free-port.js';
-
-const run = promisify(execFile);
-const PG_DEFAULT_BIN = '/usr/lib/postgresql/15/bin';
 
 /** The same server settings as the test harness: durable enough for a benchmark, never for data. */
-export const THROWAWAY_SERVER_SETTINGS = [
-  '-c listen_addresses=127.0.0.1',
-  '-c wal_level=logical',
-  '-c fsync=off',
-  '-c synchronous_commit=off',
-  '-c full_page_writes=off',
-  '-c max_connections=300',
-  '-c max_replication_slots=50',
-  '-c max_wal_senders=50',
-];
+export const THROWAWAY_SERVER_SETTINGS: readonly string[] = THROWAWAY_PG_SETTINGS;
 
 export interface BenchPostgres {
   /** Where the server came from, for the report. */
@@ -96,126 +84,37 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
 }
 
 async function startThrowawayCluster(): Promise<{ url: string; postmasterPid: number | null; stop(): Promise<void> }> {
-  const bin = await findPgBin();
-  const asPostgres = await postgresRunner();
   const baseDir = await mkdtemp(join(tmpdir(), 'payscope-bench-pg-'));
   await chmod(baseDir, 0o755); // the postgres OS user must reach its cluster directory inside
-  const dataDir = join(baseDir, 'data');
-  const socketDir = join(baseDir, 'socket');
-  const logFile = join(baseDir, 'postgres.log');
-  await mkdir(socketDir, { recursive: true });
-  await asPostgres.own(baseDir);
-  await asPostgres.own(socketDir);
-  const pgCtl = join(bin, 'pg_ctl');
-  const stopArgs = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
 
-  let running = false;
+  let cluster: ThrowawayPostgres | undefined;
   const stopSyncOnExit = () => {
-    if (running) {
-      try {
-        asPostgres.execSync(pgCtl, stopArgs);
-      } catch {
-        // already stopped
-      }
+    try {
+      cluster?.stopSync();
+    } catch {
+      // already stopped
     }
     rmSync(baseDir, { recursive: true, force: true });
   };
   process.once('exit', stopSyncOnExit);
 
   try {
-    await asPostgres.exec(join(bin, 'initdb'), [
-      '-D',
-      dataDir,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '--no-sync',
-      '--no-instructions',
-      '-E',
-      'UTF8',
-      '--locale=C',
-    ]);
+    cluster = await startThrowawayPostgres(baseDir, THROWAWAY_SERVER_SETTINGS);
   } catch (error) {
-    throw new Error(`initdb failed (is Debian's postgresql package installed?): ${describeExecError(error)}`);
+    if (error instanceof Unavailable) throw new Error(`${error.reason} (${error.fix}, or set BENCH_DATABASE_URL)`);
+    throw error;
   }
-  // A port picked free may be taken before the postmaster binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const options = [`-p ${port}`, `-k ${socketDir}`, ...THROWAWAY_SERVER_SETTINGS].join(' ');
-    try {
-      await asPostgres.exec(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
-    } catch (error) {
-      const log = await readFile(logFile, 'utf8').catch(() => '');
-      if (attempt < 3 && /could not bind|Address already in use/i.test(log)) continue;
-      throw new Error(`pg_ctl start failed: ${describeExecError(error)}; log: ${log.trim().split('\n').slice(-5).join(' | ')}`);
-    }
-    running = true;
-    const postmasterPid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
-    return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      postmasterPid: Number.isInteger(postmasterPid) && postmasterPid > 0 ? postmasterPid : null,
-      async stop() {
-        process.removeListener('exit', stopSyncOnExit);
-        await asPostgres.exec(pgCtl, stopArgs).catch(() => undefined);
-        running = false;
-        await rm(baseDir, { recursive: true, force: true });
-      },
-    };
-  }
-}
-
-async function findPgBin(): Promise<string> {
-  const override = process.env.PAYSCOPE_PG_BIN;
-  const newer = (await readdir('/usr/lib/postgresql').catch(() => [] as string[]))
-    .map(Number)
-    .filter((v) => Number.isInteger(v) && v > 15)
-    .sort((a, b) => b - a)
-    .map((v) => `/usr/lib/postgresql/${v}/bin`);
-  for (const dir of override ? [override] : [PG_DEFAULT_BIN, ...newer]) {
-    if ((await isExecutable(join(dir, 'initdb'))) && (await isExecutable(join(dir, 'pg_ctl')))) return dir;
-  }
-  throw new Error(
-    `initdb not found in ${override ? `PAYSCOPE_PG_BIN=${override}` : PG_DEFAULT_BIN}; apt-get install postgresql, or set BENCH_DATABASE_URL`,
-  );
-}
-
-interface Runner {
-  exec(file: string, args: string[]): Promise<{ stdout: string }>;
-  execSync(file: string, args: string[]): void;
-  own(path: string): Promise<void>;
-}
-
-/** PostgreSQL refuses to run as root: as root, run its tools as the `postgres` OS user. */
-async function postgresRunner(): Promise<Runner> {
-  if (process.getuid?.() !== 0) {
-    return {
-      exec: (file, args) => run(file, args),
-      execSync: (file, args) => void execFileSync(file, args, { stdio: 'ignore' }),
-      own: async () => {},
-    };
-  }
-  const entry = await run('getent', ['passwd', 'postgres']).catch(() => null);
-  const [, , uid, gid] = entry?.stdout.trim().split(':') ?? [];
-  if (!uid || !gid) throw new Error('running as root but there is no `postgres` OS user to run the server as');
-  const runuser = (await isExecutable('/usr/sbin/runuser')) ? '/usr/sbin/runuser' : '/sbin/runuser';
-  const wrap = (file: string, args: string[]): [string, string[]] => [runuser, ['-u', 'postgres', '--', file, ...args]];
+  const started = cluster;
   return {
-    exec: (file, args) => run(...wrap(file, args)),
-    execSync: (file, args) => void execFileSync(...wrap(file, args), { stdio: 'ignore' }),
-    own: (path) => chown(path, Number(uid), Number(gid)),
+    url: started.url,
+    postmasterPid: started.postmasterPid,
+    async stop() {
+      process.removeListener('exit', stopSyncOnExit);
+      await started.stop().catch(() => undefined);
+      cluster = undefined;
+      await rm(baseDir, { recursive: true, force: true });
+    },
   };
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
-
-function describeExecError(error: unknown): string {
-  const e = error as { stderr?: string; message?: string };
-  return (e.stderr?.trim() || e.message || String(error)).split('\n').slice(0, 3).join(' | ');
 }
 
 function redact(url: string): string {

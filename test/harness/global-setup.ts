@@ -11,16 +11,28 @@
  * instead; `PAYSCOPE_PG_BIN` (directory holding initdb/pg_ctl) and `PAYSCOPE_REDIS_SERVER` (path
  * of the redis-server binary) override where the binaries are looked for.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, chown, constants, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import {
+  APT_POSTGRES,
+  APT_REDIS,
+  describeExecError,
+  findOnPath,
+  freePort,
+  isExecutable,
+  readPostmasterPid,
+  run,
+  startThrowawayPostgres,
+  THROWAWAY_PG_SETTINGS,
+  tail,
+  Unavailable,
+} from './throwaway-servers.js';
 
 /** What the harness tells the test workers about one server. */
 export type HarnessComponent =
@@ -38,23 +50,7 @@ declare module 'vitest' {
   }
 }
 
-const run = promisify(execFile);
 const HARNESS_DIR_PREFIX = 'payscope-harness-';
-const PG_DEFAULT_BIN = '/usr/lib/postgresql/15/bin';
-const APT_POSTGRES = 'apt-get install postgresql';
-const APT_REDIS = 'apt-get install redis-server';
-
-/** A component that could not start, with what a human should do about it. */
-class Unavailable extends Error {
-  constructor(
-    readonly component: 'PostgreSQL' | 'Redis',
-    readonly reason: string,
-    /** e.g. `apt-get install postgresql` */
-    readonly fix: string,
-  ) {
-    super(`${component}: ${reason}`);
-  }
-}
 
 interface Started {
   url: string;
@@ -133,124 +129,8 @@ async function startPostgres(baseDir: string): Promise<StartOutcome> {
     await checkExternalPostgres(external);
     return { kind: 'external', server: { url: external } };
   }
-  const bin = await findPgBin();
-  const asPostgres = await postgresRunner();
-  const dir = join(baseDir, 'pg');
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'socket');
-  const logFile = join(dir, 'postgres.log');
-  await mkdir(socketDir, { recursive: true });
-  await asPostgres.own(dir);
-  await asPostgres.own(socketDir);
-
-  try {
-    await asPostgres.exec(join(bin, 'initdb'), [
-      '-D',
-      dataDir,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '--no-sync',
-      '--no-instructions',
-      '-E',
-      'UTF8',
-      '--locale=C',
-    ]);
-  } catch (error) {
-    throw new Unavailable('PostgreSQL', `initdb failed: ${describeExecError(error)}`, APT_POSTGRES);
-  }
-
-  const pgCtl = join(bin, 'pg_ctl');
-  // A port picked free may be taken before the postmaster binds it: try a few.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const options = [
-      `-p ${port}`,
-      `-k ${socketDir}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c wal_level=logical',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-      '-c max_connections=300',
-      // CDC tests in parallel files each hold a slot and a walsender.
-      '-c max_replication_slots=50',
-      '-c max_wal_senders=50',
-    ].join(' ');
-    try {
-      await asPostgres.exec(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
-    } catch (error) {
-      const log = await tail(logFile);
-      if (attempt < 3 && /could not bind|Address already in use/i.test(log)) continue;
-      throw new Unavailable('PostgreSQL', `pg_ctl start failed: ${describeExecError(error)}; log: ${log}`, APT_POSTGRES);
-    }
-    const stopArgs = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
-    return {
-      kind: 'started',
-      server: {
-        url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-        stop: () => asPostgres.exec(pgCtl, stopArgs).then(() => undefined),
-        stopSync: () => asPostgres.execSync(pgCtl, stopArgs),
-      },
-    };
-  }
-}
-
-async function findPgBin(): Promise<string> {
-  const override = process.env.PAYSCOPE_PG_BIN;
-  const candidates = override ? [override] : [PG_DEFAULT_BIN, ...(await otherPgBins())];
-  for (const dir of candidates) {
-    if ((await isExecutable(join(dir, 'initdb'))) && (await isExecutable(join(dir, 'pg_ctl')))) return dir;
-  }
-  const where = override ? `PAYSCOPE_PG_BIN=${override}` : PG_DEFAULT_BIN;
-  throw new Unavailable('PostgreSQL', `initdb not found in ${where}`, APT_POSTGRES);
-}
-
-/** Newer Debian/Ubuntu server packages (16, 17, …) if 15 is absent; the SQL we use runs on all. */
-async function otherPgBins(): Promise<string[]> {
-  const versions = await readdir('/usr/lib/postgresql').catch(() => [] as string[]);
-  return versions
-    .map(Number)
-    .filter((v) => Number.isInteger(v) && v > 15)
-    .sort((a, b) => b - a)
-    .map((v) => `/usr/lib/postgresql/${v}/bin`);
-}
-
-interface Runner {
-  exec(file: string, args: string[]): Promise<{ stdout: string }>;
-  execSync(file: string, args: string[]): void;
-  /** Gives `path` to the user the server runs as. */
-  own(path: string): Promise<void>;
-}
-
-/** PostgreSQL refuses to run as root: as root, run its tools as the `postgres` OS user. */
-async function postgresRunner(): Promise<Runner> {
-  if (process.getuid?.() !== 0) {
-    return {
-      exec: (file, args) => run(file, args),
-      execSync: (file, args) => void execFileSync(file, args, { stdio: 'ignore' }),
-      own: async () => {},
-    };
-  }
-  const entry = await run('getent', ['passwd', 'postgres']).catch(() => null);
-  const [, , uid, gid] = entry?.stdout.trim().split(':') ?? [];
-  if (!uid || !gid) {
-    throw new Unavailable('PostgreSQL', 'running as root but there is no `postgres` OS user to run the server as', APT_POSTGRES);
-  }
-  const runuser = (await isExecutable('/usr/sbin/runuser'))
-    ? '/usr/sbin/runuser'
-    : (await isExecutable('/sbin/runuser'))
-      ? '/sbin/runuser'
-      : null;
-  const wrap = (file: string, args: string[]): [string, string[]] =>
-    runuser
-      ? [runuser, ['-u', 'postgres', '--', file, ...args]]
-      : ['su', ['postgres', '-s', '/bin/sh', '-c', [file, ...args].map(shellQuote).join(' ')]];
-  return {
-    exec: (file, args) => run(...wrap(file, args)),
-    execSync: (file, args) => void execFileSync(...wrap(file, args), { stdio: 'ignore' }),
-    own: (path) => chown(path, Number(uid), Number(gid)),
-  };
+  const server = await startThrowawayPostgres(join(baseDir, 'pg'), THROWAWAY_PG_SETTINGS);
+  return { kind: 'started', server };
 }
 
 async function checkExternalPostgres(url: string): Promise<void> {
@@ -419,19 +299,6 @@ async function checkExternalRedis(url: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** A port free on 127.0.0.1 now, found by letting the kernel pick one for a throwaway listener. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /**
  * Stops servers left behind by runs that were killed before their teardown (the owner pid is
  * gone) and removes their directories. Directories of live runs — other engineers' — are kept.
@@ -447,25 +314,11 @@ async function sweepStaleHarnessDirs(): Promise<void> {
         if (!Number.isInteger(owner) || isAlive(owner)) return;
         const redisPid = Number(await readFile(join(dir, 'redis', 'redis.pid'), 'utf8').catch(() => 'NaN'));
         if (Number.isInteger(redisPid)) killQuietly(redisPid);
-        const postmasterPid = Number((await readFile(join(dir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => 'NaN')).split('\n')[0]);
-        if (Number.isInteger(postmasterPid)) killQuietly(postmasterPid, 'SIGQUIT'); // immediate shutdown
+        const postmasterPid = await readPostmasterPid(join(dir, 'pg'));
+        if (postmasterPid !== null) killQuietly(postmasterPid, 'SIGQUIT'); // immediate shutdown
         await sleep(200);
         await rm(dir, { recursive: true, force: true });
       }),
-  );
-}
-
-async function findOnPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && (await isExecutable(join(dir, command)))) return join(dir, command);
-  }
-  return undefined;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(
-    () => true,
-    () => false,
   );
 }
 
@@ -493,18 +346,4 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<v
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function tail(file: string, lines = 5): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trim().split('\n').slice(-lines).join(' | ') || '(empty)';
-}
-
-function describeExecError(error: unknown): string {
-  const e = error as { stderr?: string; message?: string };
-  return (e.stderr?.trim() || e.message || String(error)).split('\n').slice(0, 3).join(' | ');
-}
-
-function shellQuote(arg: string): string {
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
