@@ -9,6 +9,7 @@ import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
 import type { OperationalStore } from '../store/store-port.js';
 import { installErrorHandlers } from './http-errors.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
+import { registerSchemaRoutes } from './routes/schemas-route.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
 
@@ -75,5 +76,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     stats,
     metricsEnabled: deps.metricsEnabled,
   });
+  await registerSchemaRoutes(app);
   return app;
 }

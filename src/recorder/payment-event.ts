@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { formatMinorUnits } from '../core/money.js';
+import { type CloudEvent, type PaymentRecordedV1, dataschemaOf, paymentRecordedV1 } from '../contracts/index.js';
 import type { RecordedPayment } from './payment.js';
 
 /**
@@ -7,52 +8,12 @@ import type { RecordedPayment } from './payment.js';
  * seed's PaymentRecordedEvent fields; amounts are exact (integer minor units, plus the major-unit
  * amount as a decimal string, never a float).
  */
-export interface CloudEvent<T = unknown> {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject?: string;
-  datacontenttype: 'application/json';
-  dataschema?: string;
-  data: T;
-}
-
-export interface PaymentRecordedData {
-  event_id: string;
-  event_type: 'payment.recorded';
-  timestamp: string;
-  payment: {
-    id: string;
-    reference_number: string;
-    loan_account_number: string | null;
-    cif: string | null;
-    amount: string;
-    amount_minor: number;
-    currency: string;
-    payment_date: string;
-    payment_channel: string | null;
-    source: RecordedPayment['source'];
-    status: RecordedPayment['status'];
-    gateway: string | null;
-    payment_method: string | null;
-    merchant_id: string | null;
-    order_id: string | null;
-    customer_id: string | null;
-    region: string | null;
-    country: string | null;
-    fee_minor: number | null;
-    tax_minor: number | null;
-    gateway_txn_id: string | null;
-    failure_reason: string | null;
-    metadata: Record<string, unknown>;
-  };
-}
+/** The data of `payment.recorded` v1, as the data contract defines it. */
+export type PaymentRecordedData = PaymentRecordedV1;
 
 export const EVENT_SOURCE = '/payscope/recorder';
 
-export function paymentRecordedEvent(p: RecordedPayment, now = new Date()): CloudEvent<PaymentRecordedData> {
+export function paymentRecordedEvent(p: RecordedPayment, now = new Date()): CloudEvent<PaymentRecordedV1, 'payment.recorded'> {
   const id = randomUUID();
   const time = now.toISOString();
   return {
@@ -63,7 +24,7 @@ export function paymentRecordedEvent(p: RecordedPayment, now = new Date()): Clou
     time,
     subject: p.id,
     datacontenttype: 'application/json',
-    dataschema: 'payscope:schemas/payment.recorded/v1',
+    dataschema: dataschemaOf(paymentRecordedV1.type, paymentRecordedV1.version),
     data: {
       event_id: id,
       event_type: 'payment.recorded',

@@ -9,11 +9,11 @@ import { MAX_MINOR_UNITS, decimalStringOfNumber, isKnownCurrency, toMinorUnits }
  * all fit without code changes.
  */
 
-export const PAYMENT_SOURCES = ['webhook', 'staging', 'cdc', 'import'] as const;
-export type PaymentSource = (typeof PAYMENT_SOURCES)[number];
+// One list of sources and statuses, owned by the data contract, so the recorder cannot emit an
+// event the contract would refuse.
+import { PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
 
-export const PAYMENT_STATUSES = ['pending', 'authorized', 'captured', 'succeeded', 'failed'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export { PAYMENT_SOURCES, PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
 
 export interface CanonicalPayment {
   reference_number: string;
