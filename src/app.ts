@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { Kafka } from 'kafkajs';
 import { createHttpServer } from './api/server.js';
 import type { Config, WebhookSourceConfig } from './core/config.js';
 import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
@@ -11,6 +12,10 @@ import { type Metrics, createMetrics } from './core/metrics.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
+import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
+import type { EventLog } from './log/event-log-port.js';
+import { createKafkaEventLog, kafkaLogCreator } from './log/kafka-log-adapter.js';
+import { type OutboxRelay, createOutboxRelay } from './log/outbox-relay.js';
 import { type DedupCache, createLayeredDedupCache, createMemoryDedupCache, createRedisDedupCache } from './recorder/dedup-cache.js';
 import { type Recorder, createRecorder } from './recorder/recorder.js';
 import { type StagingProcessor, createStagingProcessor } from './sources/staging/staging-processor.js';
@@ -32,7 +37,7 @@ import type { OperationalStore } from './store/store-port.js';
  * data flow together. Everything else receives what it needs.
  */
 
-export const ROLES = ['ingest', 'staging', 'jobs', 'api'] as const;
+export const ROLES = ['ingest', 'staging', 'relay', 'jobs', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface App {
@@ -43,6 +48,8 @@ export interface App {
   recorder: Recorder;
   redis: Redis | null;
   stagingWorkers: StagingProcessor[];
+  eventLog: EventLog;
+  relay: OutboxRelay | null;
   http: FastifyInstance | null;
   /** The URL the HTTP server listens on, once started. */
   url: string | null;
@@ -131,6 +138,30 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
     });
     lifecycle.onStop('recorder', () => recorder.close());
 
+    // The event log: Kafka when KAFKA_BROKERS is set, else the outbox table read by offset.
+    const eventLog: EventLog = env.KAFKA_BROKERS?.length
+      ? createKafkaEventLog({
+          kafka: new Kafka({ clientId: env.KAFKA_CLIENT_ID, brokers: env.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) }),
+          topic: env.KAFKA_TOPIC,
+          batchSize: env.KAFKA_BATCH_SIZE,
+          logger,
+        })
+      : createEmbeddedEventLog({ store, logger });
+    lifecycle.onStop('event log', () => eventLog.close());
+    let relay: OutboxRelay | null = null;
+    if (roles.has('relay')) {
+      const outboxRelay = createOutboxRelay({
+        store,
+        log: eventLog,
+        batchSize: env.OUTBOX_RELAY_BATCH_SIZE,
+        logger,
+        metrics: { outboxBacklog: metrics.outboxBacklog, published: metrics.logPublished, publishFailures: metrics.logPublishFailures },
+      });
+      outboxRelay.start();
+      relay = outboxRelay;
+      lifecycle.onStop('outbox relay', () => outboxRelay.stop());
+    }
+
     const stagingWorkers: StagingProcessor[] = [];
     if (roles.has('staging')) {
       for (let i = 0; i < env.STAGING_WORKERS; i++) {
@@ -181,6 +212,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         redis,
         metrics,
         intake,
+        relay,
+        eventLogKind: eventLog.kind,
         webhookSources,
         maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
         webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
@@ -204,6 +237,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       recorder,
       redis,
       stagingWorkers,
+      eventLog,
+      relay,
       http,
       url,
       webhookSources,

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookSourceConfig } from '../core/config.js';
 import type { Metrics } from '../core/metrics.js';
+import type { RelayStatus } from '../log/outbox-relay.js';
 import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
 import type { OperationalStore } from '../store/store-port.js';
 import { installErrorHandlers } from './http-errors.js';
@@ -19,6 +20,9 @@ export interface HttpServerDeps {
   redis: Redis | null;
   metrics: Metrics;
   intake: WebhookIntake | null;
+  /** The outbox relay's status for /health; null when this process runs no relay. */
+  relay: { status(): RelayStatus } | null;
+  eventLogKind: 'embedded' | 'kafka';
   webhookSources: Record<string, WebhookSourceConfig>;
   maxBodyBytes: number;
   webhookTimeoutMs: number;
@@ -72,6 +76,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   await registerMonitoringRoutes(app, {
     store: deps.store,
     redis: deps.redis,
+    relay: deps.relay,
+    eventLogKind: deps.eventLogKind,
     metrics: deps.metrics,
     stats,
     metricsEnabled: deps.metricsEnabled,

@@ -65,7 +65,7 @@ export const envSchema = z.object({
   PORT: int(0, 65535).default(3004),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
-  ROLES: csv.default(['ingest', 'staging', 'jobs', 'api']),
+  ROLES: csv.default(['ingest', 'staging', 'relay', 'jobs', 'api']),
   SHUTDOWN_TIMEOUT_MS: int(100).default(15000),
   // operational store: DATABASE_URL, or the seed's DB_* variables; neither = embedded PGlite
   DATABASE_URL: z.string().url({ message: 'expected postgres://user:pass@host:port/db' }).optional(),
@@ -88,6 +88,7 @@ export const envSchema = z.object({
   KAFKA_TOPIC: z.string().default('payment.events'),
   KAFKA_CLIENT_ID: z.string().default('payscope'),
   KAFKA_BATCH_SIZE: int(1).default(100),
+  OUTBOX_RELAY_BATCH_SIZE: int(1, 100000).default(500),
   // staging
   STAGING_BATCH_SIZE: int(1, 100000).default(1000),
   STAGING_INTERVAL_SECONDS: int(0).default(30),

@@ -52,6 +52,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: 'Staging batch attempts that failed on infrastructure errors (retried)',
       registers: r,
     }),
+    logPublished: new Counter({ name: 'payscope_log_published_total', help: 'Outbox events published to the event log', registers: r }),
+    logPublishFailures: new Counter({
+      name: 'payscope_log_publish_failures_total',
+      help: 'Relay rounds that failed to publish to the event log (retried)',
+      registers: r,
+    }),
     outboxBacklog: new Gauge({ name: 'payscope_outbox_backlog', help: 'Outbox events not yet published', registers: r }),
     stagingBacklog: new Gauge({ name: 'payscope_staging_backlog', help: 'Unprocessed staging rows', registers: r }),
     poolConnections: new Gauge({

@@ -1,4 +1,5 @@
 import * as m0001 from './migrations/0001-recording.js';
+import * as m0002 from './migrations/0002-event-log.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Every migration, in order. Both adapters run exactly these. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'recording', up: m0001.up }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'recording', up: m0001.up },
+  { version: 2, name: 'event-log', up: m0002.up },
+];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };
 

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { APT_KCAT, startHarnessKafka, stopKafkaMocksIn } from './kafka.js';
 import {
   APT_POSTGRES,
   APT_REDIS,
@@ -43,6 +44,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     payscopePostgres: HarnessComponent;
     payscopeRedis: HarnessComponent;
+    /** `url` is the comma-separated bootstrap list (librdkafka's mock cluster, see kafka.ts). */
+    payscopeKafka: HarnessComponent;
     /** Prefix of every database the harness creates in this run: `test_<runId>_…`. */
     payscopeRunId: string;
     /** This run's scratch directory (removed at teardown); workers may cache things in it. */
@@ -69,8 +72,14 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   await chmod(baseDir, 0o755); // the postgres OS user must reach its cluster directory inside
   await writeFile(join(baseDir, 'owner.pid'), String(process.pid));
 
-  const [pgResult, redisResult] = await Promise.allSettled([startPostgres(baseDir), startRedis(baseDir)]);
-  const started = [pgResult, redisResult].flatMap((r) => (r.status === 'fulfilled' && r.value.kind === 'started' ? [r.value.server] : []));
+  const [pgResult, redisResult, kafkaResult] = await Promise.allSettled([
+    startPostgres(baseDir),
+    startRedis(baseDir),
+    startHarnessKafka(baseDir),
+  ]);
+  const started = [pgResult, redisResult, kafkaResult].flatMap((r) =>
+    r.status === 'fulfilled' && r.value.kind === 'started' ? [r.value.server] : [],
+  );
 
   let tornDown = false;
   const stopSyncOnExit = () => {
@@ -84,20 +93,26 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
     tornDown = true;
     process.removeListener('exit', stopSyncOnExit);
     await Promise.allSettled(started.map((server) => server.stop()));
+    await stopKafkaMocksIn(baseDir); // mocks of tests that timed out before stopping theirs
     if (pgResult.status === 'fulfilled' && pgResult.value.kind === 'external') await dropRunDatabases(pgResult.value.server.url, runId);
     await rm(baseDir, { recursive: true, force: true });
   };
 
-  const failures: Unavailable[] = [];
-  const statusOf = (result: PromiseSettledResult<StartOutcome>, component: Unavailable['component'], fix: string): HarnessComponent => {
+  const failures: Array<{ component: string; reason: string; fix: string }> = [];
+  const statusOf = (
+    result: PromiseSettledResult<StartOutcome>,
+    component: Unavailable['component'] | 'Kafka',
+    fix: string,
+  ): HarnessComponent => {
     if (result.status === 'fulfilled') return { available: true, url: result.value.server.url, owned: result.value.kind === 'started' };
-    const error =
-      result.reason instanceof Unavailable ? result.reason : new Unavailable(component, `could not start: ${String(result.reason)}`, fix);
+    const known = typeof result.reason === 'object' && result.reason !== null && 'fix' in result.reason && 'component' in result.reason;
+    const error = known ? (result.reason as Unavailable) : { component, reason: `could not start: ${String(result.reason)}`, fix };
     failures.push(error);
     return { available: false, reason: error.reason };
   };
   const postgres = statusOf(pgResult, 'PostgreSQL', APT_POSTGRES);
   const redis = statusOf(redisResult, 'Redis', APT_REDIS);
+  const kafka = statusOf(kafkaResult, 'Kafka', APT_KCAT);
 
   if (failures.length > 0 && ci) {
     await teardown();
@@ -110,6 +125,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
 
   provide('payscopePostgres', postgres);
   provide('payscopeRedis', redis);
+  provide('payscopeKafka', kafka);
   provide('payscopeRunId', runId);
   provide('payscopeHarnessDir', baseDir);
   if (process.env.PAYSCOPE_HARNESS_VERBOSE === 'true') {
@@ -316,6 +332,7 @@ async function sweepStaleHarnessDirs(): Promise<void> {
         if (Number.isInteger(redisPid)) killQuietly(redisPid);
         const postmasterPid = await readPostmasterPid(join(dir, 'pg'));
         if (postmasterPid !== null) killQuietly(postmasterPid, 'SIGQUIT'); // immediate shutdown
+        await stopKafkaMocksIn(dir);
         await sleep(200);
         await rm(dir, { recursive: true, force: true });
       }),

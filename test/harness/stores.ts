@@ -85,6 +85,8 @@ export async function createPostgresDatabase(): Promise<string> {
 async function createPostgresTestStore(): Promise<TestStore> {
   const url = await createPostgresDatabase();
   const pool = createPgPool(url, { min: 0, max: 10 });
+  // DROP DATABASE … WITH (FORCE) may kill a connection the pool is still closing.
+  pool.on('error', () => undefined);
   const store = createPostgresStore(pool);
   const close = once(async () => {
     if (!pool.ended) await pool.end();

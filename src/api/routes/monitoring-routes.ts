@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../../core/metrics.js';
+import type { RelayStatus } from '../../log/outbox-relay.js';
 import type { OperationalStore } from '../../store/store-port.js';
 import type { WebhookStats } from '../webhook-stats.js';
 
 export interface MonitoringDeps {
   store: OperationalStore;
   redis: Redis | null;
+  relay: { status(): RelayStatus } | null;
+  eventLogKind: 'embedded' | 'kafka';
   metrics: Metrics;
   stats: WebhookStats;
   metricsEnabled: boolean;
@@ -55,15 +58,23 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
     if (database === 'ok') {
       [staging, backlog] = await Promise.all([stagingStatus(deps.store), outboxBacklog(deps.store)]).catch(() => [null, null]);
     }
-    const healthy = database === 'ok' && redis !== 'error';
+    const relay = deps.relay?.status() ?? null;
+    // The relay's last attempt to reach the log; the embedded log is the database itself.
+    const eventLog = deps.eventLogKind === 'embedded' ? database : relay?.connected === false ? 'error' : relay ? 'ok' : 'not_running';
+    const healthy = database === 'ok' && redis !== 'error' && eventLog !== 'error';
     return reply.code(healthy ? 200 : 503).send({
       status: healthy ? 'healthy' : 'unhealthy',
       checks: {
         database,
         redis,
-        // The event log is the outbox table until a Kafka relay is configured.
-        event_log: database,
-        kafka: 'not_configured',
+        event_log: eventLog,
+        kafka: deps.eventLogKind === 'kafka' ? eventLog : 'not_configured',
+        relay: relay && {
+          state: relay.state,
+          connected: relay.connected,
+          last_error: relay.lastError && { ...relay.lastError, at: relay.lastError.at.toISOString() },
+          last_published_at: relay.lastPublishedAt?.toISOString() ?? null,
+        },
         outbox_backlog: backlog,
         staging_backlog: staging?.backlog ?? null,
         last_staging_run: staging?.lastRun ?? null,
