@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { createHttpServer } from './api/server.js';
-import type { Config, WebhookSourceConfig } from './core/config.js';
+import type { Config, Role, WebhookSourceConfig } from './core/config.js';
 import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { type Metrics, createMetrics } from './core/metrics.js';
@@ -37,8 +37,7 @@ import type { OperationalStore } from './store/store-port.js';
  * data flow together. Everything else receives what it needs.
  */
 
-export const ROLES = ['ingest', 'staging', 'relay', 'jobs', 'api'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './core/config.js';
 
 export interface App {
   config: Config;
@@ -88,7 +87,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Operati
 
 export async function startApp(config: Config, logger: Logger, options: { roles?: readonly Role[] } = {}): Promise<App> {
   const env = config.env;
-  const roles = new Set<string>(options.roles ?? env.ROLES);
+  const roles = new Set<Role>(options.roles ?? env.ROLES);
   const lifecycle: Lifecycle = createLifecycle(logger);
   const metrics = createMetrics({ defaultMetrics: true });
 
@@ -155,7 +154,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         log: eventLog,
         batchSize: env.OUTBOX_RELAY_BATCH_SIZE,
         logger,
-        metrics: { outboxBacklog: metrics.outboxBacklog, published: metrics.logPublished, publishFailures: metrics.logPublishFailures },
+        // The backlog gauge is set by /metrics from the table, in every process; not here too.
+        metrics: { published: metrics.logPublished, publishFailures: metrics.logPublishFailures },
       });
       outboxRelay.start();
       relay = outboxRelay;

@@ -60,12 +60,16 @@ const webhookSourcesJson = z.string().transform((s, ctx) => {
   return z.NEVER;
 });
 
+/** What one process can do; `--roles`/ROLES split them across processes. */
+export const ROLES = ['ingest', 'staging', 'relay', 'jobs', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const envSchema = z.object({
   // server
   PORT: int(0, 65535).default(3004),
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('./data'),
-  ROLES: csv.default(['ingest', 'staging', 'relay', 'jobs', 'api']),
+  ROLES: csv.pipe(z.array(z.enum(ROLES, { message: `expected roles from ${ROLES.join(', ')}` })).min(1)).default([...ROLES]),
   SHUTDOWN_TIMEOUT_MS: int(100).default(15000),
   // operational store: DATABASE_URL, or the seed's DB_* variables; neither = embedded PGlite
   DATABASE_URL: z.string().url({ message: 'expected postgres://user:pass@host:port/db' }).optional(),
