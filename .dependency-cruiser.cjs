@@ -1,9 +1,9 @@
 /**
  * The dependency rule (docs/architecture.md): a module depends only on modules upstream of it in
  * the data flow, and on core. Concrete adapters are chosen only in the composition root.
- *   core ← contracts ← store ← recorder ← sources ← log ← jobs ← api ← app.ts / cli
+ *   core ← contracts ← store ← recorder ← sources ← log ← warehouse ← pipeline ← jobs ← api ← app.ts / cli
  */
-const layers = ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'jobs', 'api'];
+const layers = ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'warehouse', 'pipeline', 'jobs', 'api'];
 const forbidden = layers.map((layer, i) => ({
   name: `${layer}-depends-only-upstream`,
   comment: `src/${layer} may import only from ${layers.slice(0, i + 1).join(', ')}`,

@@ -1,0 +1,389 @@
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import type { Logger } from '../core/logger.js';
+import {
+  type ColumnType,
+  GRAINS,
+  type Grain,
+  ROLLUPS,
+  type RollupDelta,
+  type RollupName,
+  TABLES,
+  TABLE_NAMES,
+  type TableName,
+  rollupTable,
+} from './tables.js';
+import type { ExportRequest, ExportResult, Warehouse, WarehouseTx } from './warehouse-port.js';
+
+/**
+ * The DuckDB warehouse: one `DuckDBInstance` per file per process (two instances on one file
+ * silently diverge — PLATFORM-NOTES), one connection for the single writer, a fresh connection per
+ * read. Rows go in through Appenders inside the writer's transaction; rollups are upserted with
+ * `INSERT … ON CONFLICT DO UPDATE` from a pre-aggregated temp table.
+ */
+
+export interface DuckDbWarehouseOptions {
+  /** The database file, or `:memory:`. */
+  path: string;
+  logger: Logger;
+  /** DuckDB memory limit, e.g. `2GB`; DuckDB's default (80 % of RAM) when absent. */
+  memoryLimit?: string;
+}
+
+const SCHEMA_VERSION = 1;
+const instances = new Map<string, Promise<DuckDBInstance>>();
+
+/** The process-wide instance for a file: DuckDB must never open one file twice in one process. */
+function instanceFor(path: string, options: Record<string, string>): Promise<DuckDBInstance> {
+  const key = path === ':memory:' ? `:memory:${instances.size}` : resolve(path);
+  let instance = instances.get(key);
+  if (!instance) {
+    instance = DuckDBInstance.create(path, options);
+    instances.set(key, instance);
+    instance.catch(() => instances.delete(key));
+  }
+  return instance;
+}
+
+export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<Warehouse> {
+  const { path, logger } = options;
+  const config: Record<string, string> = { autoinstall_known_extensions: 'false' };
+  if (path !== ':memory:') {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    // Never write to ~/.duckdb: extensions (none are downloaded here) live beside the file.
+    config.extension_directory = join(dirname(resolve(path)), 'duckdb_extensions');
+  }
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  let instance: DuckDBInstance;
+  try {
+    instance = await instanceFor(path, config);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/lock/i.test(message)) {
+      throw new Error(
+        `the warehouse ${path} is open in another process (${message.split('\n')[0]}); one process at a time owns it — stop the other one, or ask it over the API`,
+      );
+    }
+    throw error;
+  }
+  const writer = await instance.connect();
+  await createSchema(writer);
+  logger.info({ warehouse: 'duckdb', path }, 'warehouse opened');
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  const serialise = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    kind: 'duckdb',
+    transaction: (fn) =>
+      serialise(async () => {
+        if (closed) throw new Error('the warehouse is closed');
+        await writer.run('BEGIN TRANSACTION');
+        try {
+          const result = await fn(transactionOn(writer));
+          await writer.run('COMMIT');
+          return result;
+        } catch (error) {
+          await writer.run('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      const connection = await instance.connect();
+      try {
+        const reader = await connection.runAndReadAll(sql, params.length > 0 ? (params as never) : undefined);
+        return reader.getRowObjectsJS().map(toJsRow) as R[];
+      } finally {
+        connection.closeSync();
+      }
+    },
+    exportParquet: (request) => exportParquet(instance, request),
+    async close() {
+      if (closed) return;
+      await serialise(async () => {
+        closed = true;
+        await writer.run('CHECKPOINT').catch(() => undefined);
+        writer.closeSync();
+      });
+    },
+  };
+}
+
+// ── schema ────────────────────────────────────────────────────────────────────────────────────────
+
+const DIMENSION_TYPE = 'VARCHAR';
+
+async function createSchema(db: DuckDBConnection): Promise<void> {
+  await db.run('CREATE TABLE IF NOT EXISTS warehouse_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)');
+  const found = (await db.runAndReadAll(`SELECT value FROM warehouse_meta WHERE key = 'schema_version'`)).getRowsJS()[0]?.[0];
+  if (found !== undefined && Number(found) > SCHEMA_VERSION) {
+    throw new Error(`the warehouse has schema version ${found}, newer than this Payscope (${SCHEMA_VERSION}); upgrade Payscope`);
+  }
+  for (const name of TABLE_NAMES) {
+    const columns = Object.entries(TABLES[name].columns).map(([c, t]) => `${c} ${t}`);
+    await db.run(`CREATE TABLE IF NOT EXISTS ${name} (${columns.join(', ')})`);
+  }
+  for (const [name, rollup] of Object.entries(ROLLUPS)) {
+    for (const grain of GRAINS) {
+      const dims = rollup.dimensions.map((d) => `${d} ${DIMENSION_TYPE} NOT NULL`);
+      const measures = rollup.measures.map((m) => `${m} BIGINT NOT NULL`);
+      await db.run(
+        `CREATE TABLE IF NOT EXISTS ${rollupTable(name as RollupName, grain)} (bucket TIMESTAMP NOT NULL, ${[...dims, ...measures].join(', ')},
+         PRIMARY KEY (bucket, ${rollup.dimensions.join(', ')}))`,
+      );
+    }
+  }
+  await db.run(`INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+}
+
+// ── writes ────────────────────────────────────────────────────────────────────────────────────────
+
+function transactionOn(db: DuckDBConnection): WarehouseTx {
+  return {
+    async findApplied(events) {
+      if (events.length === 0) return new Set();
+      await db.run('CREATE OR REPLACE TEMP TABLE probe_events (event_id VARCHAR, event_time TIMESTAMP)');
+      await appendRows(db, { table: 'probe_events', temp: true }, { event_id: 'VARCHAR', event_time: 'TIMESTAMP' }, events, (e) => [
+        e.id,
+        e.time,
+      ]);
+      // A duplicate carries its original's time, so only applied rows within the batch's hours
+      // can match; listing those hours lets DuckDB skip every other row group by its min/max.
+      const hours = [...new Set(events.map((e) => Math.floor(e.time.getTime() / 3_600_000)))];
+      const ranges = hours
+        .map((h) => `(a.event_time >= '${iso(h * 3_600_000)}' AND a.event_time < '${iso((h + 1) * 3_600_000)}')`)
+        .join(' OR ');
+      const rows = (
+        await db.runAndReadAll(
+          `SELECT DISTINCT p.event_id FROM probe_events p
+           SEMI JOIN (SELECT event_id, event_time FROM applied_events a WHERE ${ranges}) a
+             ON a.event_id = p.event_id AND a.event_time = p.event_time`,
+        )
+      ).getRowsJS();
+      return new Set(rows.map((r) => r[0] as string));
+    },
+    async load(table, keys) {
+      if (keys.length === 0) return [];
+      const key = (TABLES[table] as { key: string }).key;
+      await loadKeys(db, keys);
+      const reader = await db.runAndReadAll(`SELECT t.* FROM ${table} t SEMI JOIN probe_keys k ON t.${key} = k.k`);
+      return reader.getRowObjectsJS().map(toJsRow) as never;
+    },
+    async replace(table, rows) {
+      if (rows.length === 0) return;
+      const key = (TABLES[table] as { key: string }).key;
+      await loadKeys(
+        db,
+        rows.map((r) => (r as Record<string, unknown>)[key] as string),
+      );
+      await db.run(`DELETE FROM ${table} WHERE ${key} IN (SELECT k FROM probe_keys)`);
+      await appendTable(db, table, rows as readonly Record<string, unknown>[]);
+    },
+    async append(table, rows) {
+      await appendTable(db, table, rows as readonly Record<string, unknown>[]);
+    },
+    async backfillMerchants(merchantIds) {
+      if (merchantIds.length === 0) return { payments_updated: 0, settlements_updated: 0 };
+      await loadKeys(db, merchantIds);
+      const changed = async (sql: string) => Number((await db.runAndReadAll(sql)).getRowsJS()[0]?.[0] ?? 0);
+      return {
+        payments_updated: await changed(
+          `UPDATE payments p SET merchant_name = m.name, settlement_cycle = m.settlement_cycle FROM merchants m
+           WHERE p.merchant_id = m.merchant_id AND m.merchant_id IN (SELECT k FROM probe_keys)`,
+        ),
+        settlements_updated: await changed(
+          `UPDATE settlements s SET merchant_name = m.name, settlement_cycle = coalesce(s.settlement_cycle, m.settlement_cycle)
+           FROM merchants m WHERE s.merchant_id = m.merchant_id AND m.merchant_id IN (SELECT k FROM probe_keys)`,
+        ),
+      };
+    },
+    async addToRollups(deltas) {
+      for (const [name, rollup] of Object.entries(ROLLUPS) as [RollupName, (typeof ROLLUPS)[RollupName]][]) {
+        const mine = deltas.filter((d) => d.rollup === name);
+        if (mine.length === 0) continue;
+        for (const grain of GRAINS) await upsertRollup(db, name, rollup, grain, mine);
+      }
+    },
+  };
+}
+
+async function loadKeys(db: DuckDBConnection, keys: readonly string[]): Promise<void> {
+  await db.run('CREATE OR REPLACE TEMP TABLE probe_keys (k VARCHAR)');
+  await appendRows(db, { table: 'probe_keys', temp: true }, { k: 'VARCHAR' }, [...new Set(keys)], (k) => [k]);
+}
+
+async function upsertRollup(
+  db: DuckDBConnection,
+  name: RollupName,
+  rollup: (typeof ROLLUPS)[RollupName],
+  grain: Grain,
+  deltas: readonly RollupDelta[],
+): Promise<void> {
+  const dims = rollup.dimensions as readonly string[];
+  const measures = rollup.measures as readonly string[];
+  // Pre-aggregate per cell: ON CONFLICT DO UPDATE may touch each row once per statement.
+  const cells = new Map<string, { bucket: Date; dims: string[]; sums: number[] }>();
+  for (const d of deltas) {
+    const bucket = bucketOf(d.time, grain);
+    const dimValues = dims.map((k) => (d.dimensions as Record<string, string>)[k] as string);
+    const id = `${bucket.getTime()}\u0000${dimValues.join('\u0000')}`;
+    let cell = cells.get(id);
+    if (!cell) {
+      cell = { bucket, dims: dimValues, sums: measures.map(() => 0) };
+      cells.set(id, cell);
+    }
+    for (const [i, m] of measures.entries()) cell.sums[i] = (cell.sums[i] as number) + (d.measures as Record<string, number>)[m]!;
+  }
+  const staging = `rollup_delta_${name}`;
+  const columns: Record<string, ColumnType> = { bucket: 'TIMESTAMP' };
+  for (const d of dims) columns[d] = 'VARCHAR';
+  for (const m of measures) columns[m] = 'BIGINT';
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${staging} (${Object.entries(columns).map(([c, t]) => `${c} ${t}`)})`);
+  await appendRows(db, { table: staging, temp: true }, columns, [...cells.values()], (c) => [c.bucket, ...c.dims, ...c.sums]);
+  const table = rollupTable(name, grain);
+  await db.run(
+    `INSERT INTO ${table} SELECT * FROM ${staging}
+     ON CONFLICT (bucket, ${dims.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = ${table}.${m} + EXCLUDED.${m}`).join(', ')}`,
+  );
+}
+
+/** The UTC start of the grain's bucket holding `time`. */
+export function bucketOf(time: Date, grain: Grain): Date {
+  const ms = time.getTime();
+  const size = grain === 'minute' ? 60_000 : grain === 'hour' ? 3_600_000 : 86_400_000;
+  return new Date(ms - (((ms % size) + size) % size));
+}
+
+async function appendTable(db: DuckDBConnection, table: TableName, rows: readonly Record<string, unknown>[]): Promise<void> {
+  const columns = TABLES[table].columns as Record<string, ColumnType>;
+  const names = Object.keys(columns);
+  await appendRows(db, { table, temp: false }, columns, rows, (r) => names.map((n) => r[n]));
+}
+
+async function appendRows<T>(
+  db: DuckDBConnection,
+  target: { table: string; temp: boolean },
+  columns: Record<string, ColumnType>,
+  rows: readonly T[],
+  valuesOf: (row: T) => unknown[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const types = Object.values(columns);
+  const names = Object.keys(columns);
+  const appender = await db.createAppender(target.table, 'main', target.temp ? 'temp' : undefined);
+  try {
+    for (const row of rows) {
+      const values = valuesOf(row);
+      for (const [i, type] of types.entries()) appendValue(appender, type, values[i], target.table, names[i] as string);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+function appendValue(appender: DuckDBAppender, type: ColumnType, value: unknown, table: string, column: string): void {
+  if (value === null || value === undefined) return appender.appendNull();
+  switch (type) {
+    case 'VARCHAR':
+    case 'DATE':
+      return appender.appendVarchar(String(value));
+    case 'JSON':
+      return appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
+    case 'BIGINT':
+      if (!Number.isSafeInteger(value)) throw new Error(`${table}.${column}: ${String(value)} is not a safe integer`);
+      return appender.appendBigInt(BigInt(value as number));
+    case 'INTEGER':
+      return appender.appendInteger(value as number);
+    case 'BOOLEAN':
+      return appender.appendBoolean(value as boolean);
+    case 'TIMESTAMP':
+      return appender.appendTimestamp(new DuckDBTimestampValue(BigInt((value as Date).getTime()) * 1000n));
+  }
+}
+
+/** DuckDB's JS values made plain: BIGINT → number (throws beyond 2^53), DATE → `YYYY-MM-DD`. */
+function toJsRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = toJsValue(v, k);
+  return out;
+}
+
+function toJsValue(v: unknown, column: string): unknown {
+  if (typeof v === 'bigint') {
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new Error(`column ${column}: ${v} exceeds 2^53; cast it to VARCHAR in the query`);
+    }
+    return Number(v);
+  }
+  return v;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+// ── Parquet export ────────────────────────────────────────────────────────────────────────────────
+
+async function exportParquet(instance: DuckDBInstance, request: ExportRequest): Promise<ExportResult> {
+  const tables = request.tables ?? TABLE_NAMES.filter((t) => t !== 'applied_events');
+  const days = daysBetween(request.from, request.to);
+  const connection = await instance.connect();
+  const files: ExportResult['files'] = [];
+  try {
+    const total = tables.length * days.length;
+    let done = 0;
+    for (const table of tables) {
+      const time = TABLES[table].timeColumn;
+      const counts = new Map<string, number>(
+        (
+          await connection.runAndReadAll(
+            `SELECT strftime(${time}, '%Y-%m-%d') AS d, count(*) AS n FROM ${table}
+             WHERE ${time} >= $1::TIMESTAMP AND ${time} < $2::TIMESTAMP + INTERVAL 1 DAY GROUP BY 1`,
+            [request.from, request.to],
+          )
+        )
+          .getRowsJS()
+          .map((r) => [r[0] as string, Number(r[1])]),
+      );
+      for (const day of days) {
+        const rows = counts.get(day) ?? 0;
+        const partition = join(request.dir, table, `date=${day}`);
+        const path = join(partition, 'part-0.parquet');
+        // Re-running replaces a day's file whole (written aside, then renamed): idempotent, and a
+        // reader never sees half a file. A day without rows leaves no directory.
+        rmSync(partition, { recursive: true, force: true });
+        if (rows > 0) {
+          mkdirSync(partition, { recursive: true });
+          const tmp = join(partition, '.part-0.parquet.tmp');
+          await connection.run(
+            `COPY (SELECT * FROM ${table} WHERE ${time} >= '${day}'::TIMESTAMP AND ${time} < '${day}'::TIMESTAMP + INTERVAL 1 DAY
+                   ORDER BY ${time}) TO '${tmp.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+          );
+          renameSync(tmp, path);
+          files.push({ table, date: day, path, rows });
+        }
+        done++;
+        request.onProgress?.(done, total, { table, date: day, rows });
+      }
+    }
+  } finally {
+    connection.closeSync();
+  }
+  return { files };
+}
+
+function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return days;
+}

@@ -1,0 +1,51 @@
+import type { AppendTable, KeyedTable, RollupDelta, RowOf, TableName } from './tables.js';
+
+/**
+ * The warehouse port: where the analytics consumer writes facts and rollups, and where analytics
+ * read them. The DuckDB adapter implements it (one instance per process); a ClickHouse adapter
+ * would implement the same calls.
+ *
+ * Writes happen in `transaction`: the consumer reads the current rows of the keys a batch
+ * touches, merges them by version (pure code in src/pipeline), and writes the result, the applied
+ * event ids and the rollup deltas together — all or nothing. Only one transaction runs at a time.
+ */
+export interface Warehouse {
+  readonly kind: 'duckdb';
+  transaction<T>(fn: (tx: WarehouseTx) => Promise<T>): Promise<T>;
+  /**
+   * A read query. `params` bind to `$1, $2…`. Values come back as JS values: integers as
+   * numbers (a value beyond 2^53 throws rather than lose precision), timestamps as Dates.
+   */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Writes `tables` to Parquet files under `dir` (see `ExportRequest`). */
+  exportParquet(request: ExportRequest): Promise<ExportResult>;
+  close(): Promise<void>;
+}
+
+export interface WarehouseTx {
+  /** The ids among `events` already applied; a duplicate has the same id and time as its original. */
+  findApplied(events: readonly { id: string; time: Date }[]): Promise<Set<string>>;
+  /** Current rows of a keyed table for the given keys. */
+  load<T extends KeyedTable>(table: T, keys: readonly string[]): Promise<RowOf<T>[]>;
+  /** Writes rows of a keyed table, replacing the rows with the same keys. */
+  replace<T extends KeyedTable>(table: T, rows: readonly RowOf<T>[]): Promise<void>;
+  append<T extends AppendTable>(table: T, rows: readonly RowOf<T>[]): Promise<void>;
+  /** Copies the names and cycles of these merchants onto their stored payments and settlements. */
+  backfillMerchants(merchantIds: readonly string[]): Promise<{ payments_updated: number; settlements_updated: number }>;
+  /** Adds deltas to every grain of their rollups. */
+  addToRollups(deltas: readonly RollupDelta[]): Promise<void>;
+}
+
+export interface ExportRequest {
+  /** First and last UTC day to export, inclusive (`YYYY-MM-DD`). */
+  from: string;
+  to: string;
+  dir: string;
+  tables?: readonly TableName[];
+  /** Called after each (table, day) is written. */
+  onProgress?: (done: number, total: number, item: { table: string; date: string; rows: number }) => void;
+}
+
+export interface ExportResult {
+  files: { table: string; date: string; path: string; rows: number }[];
+}

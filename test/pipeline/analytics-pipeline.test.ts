@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CloudEvent } from '../../src/contracts/index.js';
+import { type AnalyticsConsumer, createAnalyticsConsumer } from '../../src/pipeline/analytics-consumer.js';
+import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';
+import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
+import { listDeadLetters, writeDeadLetters } from '../../src/store/dead-letter-table.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { GRAINS, TABLES, TABLE_NAMES, UNKNOWN, rollupTable } from '../../src/warehouse/tables.js';
+import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
+import { embeddedLogFor, testLogger } from '../harness/event-logs.js';
+import { cloudEvent, logRecord, recordedEvent } from '../harness/events.js';
+import { type TestStore, storeKinds } from '../harness/stores.js';
+
+const PII_KEY = 'test-pii-key-0123456789';
+
+let db: TestStore;
+let warehouse: Warehouse;
+let consumer: AnalyticsConsumer;
+
+async function freshPipeline(): Promise<void> {
+  await warehouse?.close();
+  warehouse = await openDuckDbWarehouse({ path: ':memory:', logger: testLogger });
+  await db.store.query('DELETE FROM payment_service.dead_letters');
+  consumer = createAnalyticsConsumer({
+    log: embeddedLogFor(db),
+    warehouse,
+    deadLetters: db.store,
+    pseudonymiser: createPseudonymiseStep({ key: PII_KEY }),
+    merchants: createMerchantDirectory(warehouse),
+    logger: testLogger,
+    maxBatchSize: 500,
+  });
+}
+
+beforeAll(async () => {
+  db = await (storeKinds()[0] as { create(): Promise<TestStore> }).create();
+});
+afterAll(async () => {
+  await warehouse?.close();
+  await db?.close();
+});
+beforeEach(freshPipeline);
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 10, minute));
+const apply = (...events: (CloudEvent | string)[]) => consumer.process(events.map((e) => logRecord(e)));
+const payments = () => warehouse.query<Record<string, unknown>>('SELECT * FROM payments ORDER BY reference_number');
+const rollupTotals = (grain: (typeof GRAINS)[number]) =>
+  warehouse.query<{ status: string; payments: number; amount_minor: number }>(
+    `SELECT status, sum(payments)::BIGINT AS payments, sum(amount_minor)::BIGINT AS amount_minor FROM ${rollupTable('payments', grain)}
+     GROUP BY status HAVING sum(payments) <> 0 ORDER BY status`,
+  );
+
+describe('analytics pipeline: events → warehouse', () => {
+  it('lands a recorded payment in the facts and in every rollup grain, with its personal fields pseudonymised', async () => {
+    const e = recordedEvent('REF-1', {
+      amount_minor: 150_050,
+      cif: 'CIF998877',
+      customer_id: 'C-1001',
+      merchant_id: 'M-1',
+      gateway: 'razorpay',
+    });
+    const out = await apply(e);
+    expect(out).toMatchObject({ applied: 1, duplicates: 0, deadLettered: [] });
+    const [row] = await payments();
+    expect(row).toMatchObject({ reference_number: 'REF-1', amount_minor: 150_050, currency: 'INR', status: 'succeeded', in_ledger: true });
+    expect(row?.cif_hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(row?.cif_hash).not.toContain('CIF998877');
+    for (const grain of GRAINS) expect(await rollupTotals(grain)).toEqual([{ status: 'succeeded', payments: 1, amount_minor: 150_050 }]);
+    const [cell] = await warehouse.query(`SELECT * FROM ${rollupTable('payments', 'hour')}`);
+    expect(cell).toMatchObject({ bucket: new Date('2026-11-20T10:00:00Z'), merchant_id: 'M-1', gateway: 'razorpay', region: UNKNOWN });
+  });
+
+  it('applies an event id once, whether repeated in one batch or redelivered later', async () => {
+    const e = recordedEvent('REF-2');
+    expect(await apply(e, e)).toMatchObject({ applied: 1, duplicates: 1 });
+    expect(await apply(e)).toMatchObject({ applied: 0, duplicates: 1 });
+    expect(await payments()).toHaveLength(1);
+    expect(await rollupTotals('day')).toEqual([{ status: 'succeeded', payments: 1, amount_minor: 12_345 }]);
+    expect(await warehouse.query('SELECT * FROM payment_status_history')).toHaveLength(1);
+  });
+
+  it('merges a status that arrives before its payment, and never lets an older status overwrite a newer one', async () => {
+    const succeeded = cloudEvent(
+      'payment.succeeded',
+      { reference_number: 'REF-3', amount: { amount_minor: 5000, currency: 'INR' }, fee: { amount_minor: 100, currency: 'INR' } },
+      { time: at(5) },
+    );
+    await apply(succeeded);
+    expect((await payments())[0]).toMatchObject({ status: 'succeeded', in_ledger: false });
+    // The ledger's copy is older (pending at minute 1): its fields win, its status does not.
+    await apply(recordedEvent('REF-3', { amount_minor: 5000, status: 'pending', merchant_id: 'M-9' }, at(1)));
+    const failedEarlier = cloudEvent(
+      'payment.failed',
+      { reference_number: 'REF-3', amount: { amount_minor: 5000, currency: 'INR' } },
+      { time: at(3) },
+    );
+    await apply(failedEarlier);
+    const [row] = await payments();
+    expect(row).toMatchObject({ status: 'succeeded', in_ledger: true, merchant_id: 'M-9', fee_minor: 100, status_time: at(5) });
+    expect(await rollupTotals('minute')).toEqual([{ status: 'succeeded', payments: 1, amount_minor: 5000 }]);
+    expect(await warehouse.query('SELECT status FROM payment_status_history ORDER BY event_time')).toHaveLength(3);
+  });
+
+  it('keeps a refund that arrives before its payment, and counts it in the refunds rollup', async () => {
+    await apply(
+      cloudEvent('payment.refunded', { refund_id: 'rf-1', reference_number: 'REF-4', amount: { amount_minor: 700, currency: 'INR' } }),
+    );
+    await apply(recordedEvent('REF-4', { amount_minor: 1000 }));
+    expect(await warehouse.query('SELECT refund_id, reference_number, amount_minor FROM refunds')).toEqual([
+      { refund_id: 'rf-1', reference_number: 'REF-4', amount_minor: 700 },
+    ]);
+    expect(
+      await warehouse.query(`SELECT sum(refunds)::INT AS n, sum(amount_minor)::INT AS a FROM ${rollupTable('refunds', 'day')}`),
+    ).toEqual([{ n: 1, a: 700 }]);
+  });
+
+  it('sends poison events to the dead-letter table with their error and applies the rest of the batch', async () => {
+    const good = recordedEvent('REF-5');
+    const invalid = { ...cloudEvent('payment.refunded'), data: { refund_id: 'x' } };
+    const otherCurrency = cloudEvent('payment.succeeded', {
+      reference_number: 'REF-5',
+      amount: { amount_minor: 1, currency: 'USD' },
+      fee: null,
+    });
+    const records = ['{not json', good, invalid as CloudEvent, otherCurrency].map((e) => logRecord(e));
+    const out = await consumer.process(records);
+    expect(out.applied).toBe(1);
+    expect(out.deadLettered.map((d) => d.code).sort()).toEqual(['CURRENCY_MISMATCH', 'MALFORMED_JSON', 'VALIDATION_FAILED']);
+    const letters = await listDeadLetters(db.store, { stage: 'analytics', limit: 10 });
+    expect(letters.map((l) => l.errorCode).sort()).toEqual(['CURRENCY_MISMATCH', 'MALFORMED_JSON', 'VALIDATION_FAILED']);
+    expect(letters.find((l) => l.errorCode === 'CURRENCY_MISMATCH')?.errorMessage).toMatch(/REF-5 is in INR but this event says USD/);
+    // Redelivering the batch (a crash before the offset commit) neither re-applies nor duplicates letters.
+    await consumer.process(records);
+    expect(await listDeadLetters(db.store, { stage: 'analytics', limit: 10 })).toHaveLength(3);
+    expect(await payments()).toHaveLength(1);
+  });
+
+  it('replays a dead letter that now applies and marks it replayed; one that still fails stays open', async () => {
+    const fixed = recordedEvent('REF-6');
+    await writeDeadLetters(db.store, [
+      {
+        stage: 'analytics',
+        origin: 'consumer:payscope-analytics',
+        eventId: fixed.id,
+        eventType: fixed.type,
+        partition: 0,
+        offset: 1,
+        payload: JSON.stringify(fixed),
+        errorCode: 'PIPELINE_STEP_FAILED',
+        errorMessage: 'a bug since fixed',
+      },
+      {
+        stage: 'analytics',
+        origin: 'consumer:payscope-analytics',
+        eventId: null,
+        eventType: null,
+        partition: 0,
+        offset: 2,
+        payload: 'still not json',
+        errorCode: 'MALFORMED_JSON',
+        errorMessage: 'the record is not JSON',
+      },
+    ]);
+    const result = await consumer.replayDeadLetters({});
+    expect(result).toMatchObject({ replayed: 1, still_failing: 1 });
+    expect(await payments()).toHaveLength(1);
+    const open = await listDeadLetters(db.store, { stage: 'analytics', limit: 10 });
+    expect(open.map((l) => l.errorCode)).toEqual(['MALFORMED_JSON']);
+  });
+
+  it('enriches payments from the merchant dimension, including payments stored before the merchant was loaded', async () => {
+    const merchants = createMerchantDirectory(warehouse);
+    await apply(recordedEvent('REF-7', { merchant_id: 'M-42' }));
+    const loaded = await merchants.load([{ merchant_id: 'M-42', name: 'Acme Retail', settlement_cycle: 'T+2' }]);
+    expect(loaded).toMatchObject({ merchants: 1, payments_updated: 1 });
+    expect((await payments())[0]).toMatchObject({ merchant_name: 'Acme Retail', settlement_cycle: 'T+2' });
+  });
+
+  it('writes no raw value of a personal field anywhere in the warehouse', async () => {
+    const raw = [
+      'CIF-SECRET-1',
+      'LN-SECRET-1',
+      'CUST-SECRET-1',
+      'USER-SECRET-1',
+      'SESS-SECRET-1',
+      'asha.secret@example.com',
+      '+919812345678',
+    ];
+    await apply(
+      recordedEvent('REF-8', { cif: raw[0], loan_account_number: raw[1], customer_id: raw[2], metadata: { note: raw[2] } }),
+      cloudEvent('user.registered', { user_id: raw[3], session_id: raw[4], email: raw[5], phone: raw[6], anonymous_id: null }),
+      cloudEvent('search.query', { session_id: raw[4], user_id: raw[3], query: `orders of ${raw[5]}` }),
+      cloudEvent('experiment.exposure_recorded', { unit_id: raw[3], user_id: raw[3], session_id: raw[4] }),
+      cloudEvent('order.placed', { customer_id: raw[2], session_id: raw[4] }),
+      cloudEvent('payment.refunded', { customer_id: raw[2], reason_detail: `call ${raw[6]}` }),
+    );
+    for (const table of TABLE_NAMES) {
+      const columns = Object.keys(TABLES[table].columns);
+      const rows = await warehouse.query(`SELECT ${columns.map((c) => `${c}::VARCHAR AS ${c}`).join(', ')} FROM ${table}`);
+      const text = JSON.stringify(rows);
+      for (const value of raw) expect(text, `${table} holds ${value}`).not.toContain(value);
+    }
+  });
+});
+
+// ── property: any order, any repeats → the same state as applying in event-time order ─────────────
+
+describe('analytics pipeline: order-independence (fast-check)', () => {
+  const statusTypes = ['payment.succeeded', 'payment.failed', 'payment.captured'] as const;
+  const arbPlan = fc.array(
+    fc.record({
+      ref: fc.constantFrom('P-A', 'P-B', 'P-C'),
+      kind: fc.constantFrom('recorded', ...statusTypes),
+      minute: fc.integer({ min: 0, max: 59 }),
+      amount: fc.integer({ min: 1, max: 1_000_000 }),
+    }),
+    { minLength: 1, maxLength: 25 },
+  );
+
+  it('converges to the state of the newest status and keeps rollups equal to the facts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbPlan,
+        fc.infiniteStream(fc.integer({ min: 0, max: 1_000 })),
+        fc.integer({ min: 1, max: 5 }),
+        async (plan, seeds, batches) => {
+          await freshPipeline();
+          // One recorded amount per reference (the ledger's), so the expected amount is defined.
+          const amounts = new Map<string, number>();
+          const events = plan.map((p, i) => {
+            const amount = amounts.get(p.ref) ?? p.amount;
+            amounts.set(p.ref, amount);
+            const time = new Date(at(p.minute).getTime() + i); // distinct times: the newest is unique
+            return p.kind === 'recorded'
+              ? { p, time, event: recordedEvent(p.ref, { amount_minor: amount, status: 'pending' }, time) }
+              : {
+                  p,
+                  time,
+                  event: cloudEvent(p.kind, { reference_number: p.ref, amount: { amount_minor: amount, currency: 'INR' } }, { time }),
+                };
+          });
+          // Shuffle, repeat some, split into batches.
+          const shuffled = [...events, ...events.filter((_, i) => (seeds.next().value as number) % 3 === 0)]
+            .map((e) => ({ e, k: seeds.next().value as number }))
+            .sort((a, b) => a.k - b.k)
+            .map(({ e }) => e);
+          const size = Math.ceil(shuffled.length / batches);
+          for (let i = 0; i < shuffled.length; i += size) await apply(...shuffled.slice(i, i + size).map((x) => x.event));
+
+          const rows = await payments();
+          expect(rows.map((r) => r.reference_number)).toEqual([...amounts.keys()].sort());
+          for (const row of rows) {
+            const mine = events.filter((e) => e.p.ref === row.reference_number);
+            const newest = mine.reduce((a, b) => (b.time > a.time ? b : a));
+            const expected = newest.p.kind === 'recorded' ? 'pending' : newest.p.kind.slice('payment.'.length);
+            expect(row.status).toBe(expected);
+            expect(row.in_ledger).toBe(mine.some((e) => e.p.kind === 'recorded'));
+            expect(row.amount_minor).toBe(amounts.get(row.reference_number as string));
+          }
+          const facts = await warehouse.query<{ status: string; payments: number; amount_minor: number }>(
+            `SELECT status, count(*)::BIGINT AS payments, sum(amount_minor)::BIGINT AS amount_minor FROM payments GROUP BY status ORDER BY status`,
+          );
+          for (const grain of GRAINS) expect(await rollupTotals(grain)).toEqual(facts);
+          expect(await warehouse.query('SELECT * FROM applied_events')).toHaveLength(events.length);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
