@@ -7,7 +7,7 @@ import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { type ApplyOutcome, type PreparedEvent, applyBatch } from './apply-batch.js';
 import { createDecodeStep } from './decode-step.js';
 import { factsOf } from './facts.js';
-import { createFreshnessWindow } from './freshness.js';
+import { createSampleWindow } from '../core/sample-window.js';
 import type { MerchantDirectory } from './merchant-dimension.js';
 import type { Pseudonymiser } from './pseudonymise-step.js';
 import type { StepResult } from './step.js';
@@ -71,7 +71,7 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
   const group = deps.group ?? ANALYTICS_GROUP;
   const origin = `consumer:${group}`;
   const decode = createDecodeStep();
-  const freshness = createFreshnessWindow(10_000);
+  const freshness = createSampleWindow(10_000);
   const totals = { applied: 0, duplicates: 0, deadLettered: 0, lastAppliedAt: null as Date | null };
   let consumer: EventLogConsumer | null = null;
 

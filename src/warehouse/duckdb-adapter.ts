@@ -290,22 +290,31 @@ async function appendRows<T>(
 }
 
 function appendValue(appender: DuckDBAppender, type: ColumnType, value: unknown, table: string, column: string): void {
-  if (value === null || value === undefined) return appender.appendNull();
+  if (value === null || value === undefined) {
+    appender.appendNull();
+    return;
+  }
   switch (type) {
     case 'VARCHAR':
     case 'DATE':
-      return appender.appendVarchar(String(value));
+      appender.appendVarchar(String(value));
+      break;
     case 'JSON':
-      return appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
+      appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
+      break;
     case 'BIGINT':
       if (!Number.isSafeInteger(value)) throw new Error(`${table}.${column}: ${String(value)} is not a safe integer`);
-      return appender.appendBigInt(BigInt(value as number));
+      appender.appendBigInt(BigInt(value as number));
+      break;
     case 'INTEGER':
-      return appender.appendInteger(value as number);
+      appender.appendInteger(value as number);
+      break;
     case 'BOOLEAN':
-      return appender.appendBoolean(value as boolean);
+      appender.appendBoolean(value as boolean);
+      break;
     case 'TIMESTAMP':
-      return appender.appendTimestamp(new DuckDBTimestampValue(BigInt((value as Date).getTime()) * 1000n));
+      appender.appendTimestamp(new DuckDBTimestampValue(BigInt((value as Date).getTime()) * 1000n));
+      break;
   }
 }
 

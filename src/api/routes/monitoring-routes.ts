@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../../core/metrics.js';
 import type { RelayStatus } from '../../log/outbox-relay.js';
+import type { AnalyticsStatus } from '../../pipeline/analytics-consumer.js';
 import type { OperationalStore } from '../../store/store-port.js';
 import type { WebhookStats } from '../webhook-stats.js';
 
@@ -10,6 +11,8 @@ export interface MonitoringDeps {
   redis: Redis | null;
   relay: { status(): RelayStatus } | null;
   eventLogKind: 'embedded' | 'kafka';
+  /** The analytics consumer's status; null when this process runs none. */
+  analytics: { status(): AnalyticsStatus } | null;
   metrics: Metrics;
   stats: WebhookStats;
   metricsEnabled: boolean;
@@ -37,6 +40,19 @@ async function stagingStatus(store: OperationalStore) {
 async function outboxBacklog(store: OperationalStore): Promise<number> {
   const r = await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.outbox WHERE published_at IS NULL');
   return r.rows[0]?.n ?? 0;
+}
+
+function analyticsCheck(analytics: { status(): AnalyticsStatus } | null) {
+  if (!analytics) return 'not_running';
+  const s = analytics.status();
+  return {
+    state: s.state,
+    applied: s.applied,
+    dead_lettered: s.deadLettered,
+    last_applied_at: s.lastAppliedAt?.toISOString() ?? null,
+    freshness_p95_ms: s.freshness.p95_ms,
+    last_error: s.lastError,
+  };
 }
 
 async function check(fn: () => Promise<unknown>): Promise<'ok' | 'error'> {
@@ -75,6 +91,7 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
           last_error: relay.lastError && { ...relay.lastError, at: relay.lastError.at.toISOString() },
           last_published_at: relay.lastPublishedAt?.toISOString() ?? null,
         },
+        analytics: analyticsCheck(deps.analytics),
         outbox_backlog: backlog,
         staging_backlog: staging?.backlog ?? null,
         last_staging_run: staging?.lastRun ?? null,

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ErrorCode, failure } from '../../core/errors.js';
+import type { AnalyticsConsumer } from '../../pipeline/analytics-consumer.js';
+import { dataProductDescriptor, dataQualityReport } from '../../pipeline/data-quality.js';
+import { type MerchantDirectory, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
+import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
+import type { SqlExecutor } from '../../store/store-port.js';
+import type { Warehouse } from '../../warehouse/warehouse-port.js';
+import { sendFailure } from '../http-errors.js';
+
+/**
+ * The pipeline's operations surface: data quality and the data product descriptor, dead letters
+ * (list, replay) and the merchant dimension (load, list). Registered by the process that runs the
+ * analytics consumer (it owns the warehouse file).
+ */
+export interface PipelineRouteDeps {
+  store: SqlExecutor;
+  warehouse: Warehouse;
+  analytics: AnalyticsConsumer;
+  merchants: MerchantDirectory;
+  queryLatency: () => { p95_ms: number | null; samples: number };
+  dataProductOwner: string;
+}
+
+const qualityQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(7) });
+const deadLetterQuery = z.object({
+  stage: z.enum(['capture', 'analytics']).optional(),
+  include_replayed: z.enum(['true', 'false']).default('false'),
+  after_id: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const replayBody = z
+  .strictObject({
+    ids: z.array(z.number().int().min(1)).min(1).max(10_000).optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+  })
+  .default({});
+
+function invalid(issues: z.core.$ZodIssue[], where: string) {
+  const list = issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
+  return failure(ErrorCode.VALIDATION_FAILED, list.map((i) => `${i.field}: ${i.message}`).join('; '), { issues: list });
+}
+
+export async function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): Promise<void> {
+  app.get('/api/v1/data-quality', async (request, reply) => {
+    const q = qualityQuery.safeParse(request.query);
+    if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
+    return dataQualityReport(deps, { days: q.data.days });
+  });
+
+  app.get('/api/v1/data-product', async (request) => {
+    const base = `${request.protocol}://${request.host}`;
+    return dataProductDescriptor({ ...deps, owner: deps.dataProductOwner, baseUrl: base });
+  });
+
+  app.get('/api/v1/dead-letters', async (request, reply) => {
+    const q = deadLetterQuery.safeParse(request.query);
+    if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
+    const items = await listDeadLetters(deps.store, {
+      ...(q.data.stage ? { stage: q.data.stage as DeadLetterStage } : {}),
+      includeReplayed: q.data.include_replayed === 'true',
+      ...(q.data.after_id !== undefined ? { afterId: q.data.after_id } : {}),
+      limit: q.data.limit,
+    });
+    const last = items.at(-1);
+    return { items, next_after_id: items.length === q.data.limit && last ? last.id : null };
+  });
+
+  app.post('/api/v1/dead-letters/replay', async (request, reply) => {
+    const body = replayBody.safeParse(request.body ?? {});
+    if (!body.success) return sendFailure(reply, invalid(body.error.issues, 'body'));
+    return deps.analytics.replayDeadLetters({
+      ...(body.data.ids ? { ids: body.data.ids } : {}),
+      ...(body.data.limit ? { limit: body.data.limit } : {}),
+    });
+  });
+
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.put('/api/v1/merchants', async (request, reply) => {
+    const parsed =
+      typeof request.body === 'string'
+        ? parseMerchantsCsv(request.body)
+        : Array.isArray(request.body)
+          ? validateMerchants(request.body)
+          : {
+              ok: false as const,
+              error: failure(ErrorCode.VALIDATION_FAILED, 'send a JSON array of merchants or a text/csv file with a header row'),
+            };
+    if (!parsed.ok) return sendFailure(reply, parsed.error);
+    return deps.merchants.load(parsed.value);
+  });
+
+  app.get('/api/v1/merchants', async () => ({
+    items: await deps.warehouse.query(
+      'SELECT merchant_id, name, category, settlement_cycle, region, country, updated_at FROM merchants ORDER BY merchant_id',
+    ),
+  }));
+}
