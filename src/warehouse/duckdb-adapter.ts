@@ -32,18 +32,29 @@ export interface DuckDbWarehouseOptions {
 }
 
 const SCHEMA_VERSION = 1;
-const instances = new Map<string, Promise<DuckDBInstance>>();
+const open = new Set<string>();
 
-/** The process-wide instance for a file: DuckDB must never open one file twice in one process. */
-function instanceFor(path: string, options: Record<string, string>): Promise<DuckDBInstance> {
-  const key = path === ':memory:' ? `:memory:${instances.size}` : resolve(path);
-  let instance = instances.get(key);
-  if (!instance) {
-    instance = DuckDBInstance.create(path, options);
-    instances.set(key, instance);
-    instance.catch(() => instances.delete(key));
+/**
+ * Opens the file's one instance for this process. A second open of the same file while the first
+ * is open is refused: two instances on one file silently diverge (PLATFORM-NOTES).
+ */
+async function openInstance(path: string, options: Record<string, string>): Promise<{ instance: DuckDBInstance; release(): void }> {
+  const key = path === ':memory:' ? null : resolve(path);
+  if (key !== null && open.has(key)) throw new Error(`the warehouse ${path} is already open in this process; share that Warehouse`);
+  if (key !== null) open.add(key);
+  try {
+    const instance = await DuckDBInstance.create(path, options);
+    return {
+      instance,
+      release() {
+        instance.closeSync();
+        if (key !== null) open.delete(key);
+      },
+    };
+  } catch (error) {
+    if (key !== null) open.delete(key);
+    throw error;
   }
-  return instance;
 }
 
 export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<Warehouse> {
@@ -55,9 +66,9 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
     config.extension_directory = join(dirname(resolve(path)), 'duckdb_extensions');
   }
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-  let instance: DuckDBInstance;
+  let opened: Awaited<ReturnType<typeof openInstance>>;
   try {
-    instance = await instanceFor(path, config);
+    opened = await openInstance(path, config);
   } catch (error) {
     const message = (error as Error).message;
     if (/lock/i.test(message)) {
@@ -67,8 +78,15 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
     }
     throw error;
   }
+  const { instance } = opened;
   const writer = await instance.connect();
-  await createSchema(writer);
+  try {
+    await createSchema(writer);
+  } catch (error) {
+    writer.closeSync();
+    opened.release();
+    throw error;
+  }
   logger.info({ warehouse: 'duckdb', path }, 'warehouse opened');
 
   let queue: Promise<unknown> = Promise.resolve();
@@ -110,6 +128,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
         closed = true;
         await writer.run('CHECKPOINT').catch(() => undefined);
         writer.closeSync();
+        opened.release();
       });
     },
   };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
-import { postEvents } from '../harness/cloud-events.js';
+import { postEvents } from '../harness/event-capture.js';
 import { waitFor } from '../harness/event-logs.js';
 import { cloudEvent } from '../harness/events.js';
 import { describeEachStore } from '../harness/stores.js';

@@ -241,7 +241,7 @@ describe('analytics pipeline: order-independence (fast-check)', () => {
                 };
           });
           // Shuffle, repeat some, split into batches.
-          const shuffled = [...events, ...events.filter((_, i) => (seeds.next().value as number) % 3 === 0)]
+          const shuffled = [...events, ...events.filter(() => (seeds.next().value as number) % 3 === 0)]
             .map((e) => ({ e, k: seeds.next().value as number }))
             .sort((a, b) => a.k - b.k)
             .map(({ e }) => e);
