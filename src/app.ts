@@ -16,8 +16,13 @@ import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
 import { createKafkaEventLog, kafkaLogCreator } from './log/kafka-log-adapter.js';
 import { type OutboxRelay, createOutboxRelay } from './log/outbox-relay.js';
+import { type AnalyticsConsumer, createAnalyticsConsumer } from './pipeline/analytics-consumer.js';
+import { type MerchantDirectory, createMerchantDirectory } from './pipeline/merchant-dimension.js';
+import { createPseudonymiseStep } from './pipeline/pseudonymise-step.js';
 import { type DedupCache, createLayeredDedupCache, createMemoryDedupCache, createRedisDedupCache } from './recorder/dedup-cache.js';
 import { type Recorder, createRecorder } from './recorder/recorder.js';
+import { MAX_EVENTS_PER_BATCH, createEventIntake } from './sources/events/event-intake.js';
+import { KAFKA_CAPTURE_GROUP, type KafkaCapture, createKafkaCapture } from './sources/events/kafka-capture.js';
 import { type StagingProcessor, createStagingProcessor } from './sources/staging/staging-processor.js';
 import { createReplayGuard } from './sources/webhooks/replay-guard.js';
 import { createChannelRegistry } from './sources/webhooks/channels/channel-port.js';
@@ -31,6 +36,9 @@ import { createPartitionManager } from './store/partition-manager.js';
 import { createPgliteStore, openPglite } from './store/pglite-adapter.js';
 import { createPgPool, createPostgresStore } from './store/postgres-adapter.js';
 import type { OperationalStore } from './store/store-port.js';
+import { openDuckDbWarehouse } from './warehouse/duckdb-adapter.js';
+import { withQueryTiming } from './warehouse/query-timing.js';
+import type { Warehouse } from './warehouse/warehouse-port.js';
 
 /**
  * The composition root: the only place that reads configuration to choose adapters and wires the
@@ -49,6 +57,12 @@ export interface App {
   stagingWorkers: StagingProcessor[];
   eventLog: EventLog;
   relay: OutboxRelay | null;
+  /** The analytics consumer and its warehouse (role `analytics`); null otherwise. */
+  analytics: AnalyticsConsumer | null;
+  warehouse: Warehouse | null;
+  merchants: MerchantDirectory | null;
+  /** Consumer of `EVENTS_KAFKA_TOPIC` into event capture; null unless configured (role `ingest`). */
+  kafkaCapture: KafkaCapture | null;
   http: FastifyInstance | null;
   /** The URL the HTTP server listens on, once started. */
   url: string | null;
@@ -138,13 +152,11 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
     lifecycle.onStop('recorder', () => recorder.close());
 
     // The event log: Kafka when KAFKA_BROKERS is set, else the outbox table read by offset.
-    const eventLog: EventLog = env.KAFKA_BROKERS?.length
-      ? createKafkaEventLog({
-          kafka: new Kafka({ clientId: env.KAFKA_CLIENT_ID, brokers: env.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) }),
-          topic: env.KAFKA_TOPIC,
-          batchSize: env.KAFKA_BATCH_SIZE,
-          logger,
-        })
+    const kafka = env.KAFKA_BROKERS?.length
+      ? new Kafka({ clientId: env.KAFKA_CLIENT_ID, brokers: env.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) })
+      : null;
+    const eventLog: EventLog = kafka
+      ? createKafkaEventLog({ kafka, topic: env.KAFKA_TOPIC, batchSize: env.KAFKA_BATCH_SIZE, logger })
       : createEmbeddedEventLog({ store, logger });
     lifecycle.onStop('event log', () => eventLog.close());
     let relay: OutboxRelay | null = null;
@@ -160,6 +172,37 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       outboxRelay.start();
       relay = outboxRelay;
       lifecycle.onStop('outbox relay', () => outboxRelay.stop());
+    }
+
+    // The analytics consumer: event log → DuckDB. One process per warehouse file (DuckDB locks it).
+    let analytics: AnalyticsConsumer | null = null;
+    let warehouse: Warehouse | null = null;
+    let merchants: MerchantDirectory | null = null;
+    let queryLatency: (() => { p95_ms: number | null; samples: number }) | null = null;
+    if (roles.has('analytics')) {
+      const opened = await openDuckDbWarehouse({
+        path: env.WAREHOUSE_PATH ?? join(env.DATA_DIR, 'warehouse.duckdb'),
+        logger,
+        ...(env.WAREHOUSE_MEMORY_LIMIT ? { memoryLimit: env.WAREHOUSE_MEMORY_LIMIT } : {}),
+      });
+      lifecycle.onStop('warehouse', () => opened.close());
+      const timed = withQueryTiming(opened);
+      warehouse = timed.warehouse;
+      queryLatency = () => timed.latency.summary();
+      merchants = createMerchantDirectory(warehouse);
+      const consumer = createAnalyticsConsumer({
+        log: eventLog,
+        warehouse,
+        deadLetters: store,
+        pseudonymiser: createPseudonymiseStep({ key: piiHashKeyOf(config, logger) }),
+        merchants,
+        logger,
+        metrics,
+        maxBatchSize: env.ANALYTICS_BATCH_SIZE,
+      });
+      await consumer.start();
+      analytics = consumer;
+      lifecycle.onStop('analytics consumer', () => consumer.stop());
     }
 
     const stagingWorkers: StagingProcessor[] = [];
@@ -192,6 +235,30 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));
     }
 
+    // Event capture: POST /api/v1/events and, when EVENTS_KAFKA_TOPIC is set, that topic.
+    const eventIntake = roles.has('ingest') ? createEventIntake({ store, metrics, logger }) : null;
+    let kafkaCapture: KafkaCapture | null = null;
+    if (eventIntake && env.EVENTS_KAFKA_TOPIC) {
+      // loadConfig refuses EVENTS_KAFKA_TOPIC without KAFKA_BROKERS.
+      if (!kafka) throw new Error('EVENTS_KAFKA_TOPIC is set but KAFKA_BROKERS is not');
+      const topic = env.EVENTS_KAFKA_TOPIC;
+      // A log over the capture topic, used only for its consumer group (it never publishes).
+      const captureLog = createKafkaEventLog({ kafka, topic, batchSize: env.KAFKA_BATCH_SIZE, logger });
+      const capture = createKafkaCapture({
+        consumer: captureLog.consumer({ group: KAFKA_CAPTURE_GROUP, maxBatchSize: MAX_EVENTS_PER_BATCH }),
+        intake: eventIntake,
+        store,
+        topic,
+        logger,
+      });
+      await capture.start();
+      kafkaCapture = capture;
+      lifecycle.onStop('kafka capture', async () => {
+        await capture.stop();
+        await captureLog.close();
+      });
+    }
+
     const { sources: webhookSources, generated } = webhookSourcesOf(config);
     let http: FastifyInstance | null = null;
     let url: string | null = null;
@@ -212,6 +279,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         redis,
         metrics,
         intake,
+        eventIntake,
+        eventsMaxBodyBytes: env.EVENTS_MAX_BODY_BYTES,
         relay,
         eventLogKind: eventLog.kind,
         webhookSources,
@@ -220,6 +289,10 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
         metricsEnabled: env.ENABLE_METRICS,
         logRequests: env.LOG_REQUESTS,
+        pipeline:
+          analytics && warehouse && merchants && queryLatency
+            ? { store, warehouse, analytics, merchants, queryLatency, dataProductOwner: env.DATA_PRODUCT_OWNER }
+            : null,
       });
       const address = await server.listen({ port: env.PORT, host: env.HOST });
       http = server;
@@ -239,6 +312,10 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       stagingWorkers,
       eventLog,
       relay,
+      kafkaCapture,
+      analytics,
+      warehouse,
+      merchants,
       http,
       url,
       webhookSources,
@@ -261,6 +338,22 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
     logger.warn({ err: error }, 'redis not reachable at start; continuing on the database alone, health reports it');
   }
   return redis;
+}
+
+/**
+ * The key of the personal-data HMAC: PII_HASH_KEY, or — on the embedded default — a random key
+ * generated once into the data directory. Losing or changing it breaks joins between old and new
+ * pseudonyms, so production sets it from a secret store.
+ */
+function piiHashKeyOf(config: Config, logger: Logger): string {
+  if (config.env.PII_HASH_KEY) return config.env.PII_HASH_KEY;
+  const file = join(config.env.DATA_DIR, 'pii-hash-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.env.DATA_DIR, { recursive: true });
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  logger.warn({ file }, 'PII_HASH_KEY is not set: generated a key for personal-data HMACs; keep it (pseudonyms change with it)');
+  return key;
 }
 
 const GENERATED_SOURCES = ['default', 'razorpay', 'stripe'] as const;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role, openStore, startApp } from '../app.js';
@@ -12,6 +13,8 @@ import { loadStagingCsv } from '../sources/staging/staging-csv-loader.js';
 import { createStagingProcessor } from '../sources/staging/staging-processor.js';
 import { createPartitionManager, partitionTableRows } from '../store/partition-manager.js';
 import type { OperationalStore } from '../store/store-port.js';
+import { openDuckDbWarehouse } from '../warehouse/duckdb-adapter.js';
+import { TABLE_NAMES, type TableName } from '../warehouse/tables.js';
 
 /** The `payscope` command line. Every sub-command reads the same environment configuration. */
 
@@ -209,6 +212,135 @@ program
       console.log(await job.run());
     }),
   );
+
+const isoDay = (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) {
+    throw new InvalidArgumentError('expected a calendar date YYYY-MM-DD (UTC)');
+  }
+  return v;
+};
+
+program
+  .command('export')
+  .description(
+    'write warehouse tables as Hive-partitioned Parquet (DIR/<table>/date=YYYY-MM-DD/part-0.parquet); re-running replaces the same files',
+  )
+  .requiredOption('--from <date>', 'first UTC day, YYYY-MM-DD', isoDay)
+  .requiredOption('--to <date>', 'last UTC day, YYYY-MM-DD (inclusive)', isoDay)
+  .requiredOption('--out <dir>', 'output directory')
+  .option('--tables <names>', `comma-separated tables (default: all but applied_events): ${TABLE_NAMES.join(', ')}`)
+  .action(async (opts: { from: string; to: string; out: string; tables?: string }) => {
+    if (opts.from > opts.to) throw new InvalidArgumentError(`--from ${opts.from} is after --to ${opts.to}`);
+    const tables = opts.tables?.split(',').map((t) => t.trim());
+    const unknown = tables?.filter((t) => !(TABLE_NAMES as string[]).includes(t)) ?? [];
+    if (unknown.length > 0) throw new InvalidArgumentError(`unknown table(s) ${unknown.join(', ')}; tables: ${TABLE_NAMES.join(', ')}`);
+    const cfg = config();
+    const warehouse = await openDuckDbWarehouse({
+      path: cfg.env.WAREHOUSE_PATH ?? join(cfg.env.DATA_DIR, 'warehouse.duckdb'),
+      logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr),
+    });
+    const bar = new SingleBar({
+      format: 'export {bar} {percentage}% | {value}/{total} table-days | {item} | {duration}s',
+      hideCursor: true,
+    });
+    try {
+      let started = false;
+      const result = await warehouse.exportParquet({
+        from: opts.from,
+        to: opts.to,
+        dir: resolve(opts.out),
+        ...(tables ? { tables: tables as TableName[] } : {}),
+        onProgress: (done, total, item) => {
+          if (!started) {
+            bar.start(total, 0, { item: '' });
+            started = true;
+          }
+          bar.update(done, { item: `${item.table} ${item.date}` });
+        },
+      });
+      bar.stop();
+      const rows = result.files.reduce((n, f) => n + f.rows, 0);
+      console.log(`wrote ${result.files.length} Parquet files, ${rows} rows, under ${resolve(opts.out)}`);
+    } finally {
+      bar.stop();
+      await warehouse.close();
+    }
+  });
+
+/** Calls the running server's API (dead letters and merchants live with the process that owns the warehouse). */
+async function callServer(url: string, path: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, url), init);
+  } catch (error) {
+    throw new Error(`cannot reach Payscope at ${url} (${(error as Error).message}); start it, or pass --url`);
+  }
+  const body = (await res.json()) as { error?: { code: string; message: string } };
+  if (!res.ok) throw new Error(`${body.error?.code ?? res.status}: ${body.error?.message ?? res.statusText}`);
+  return body;
+}
+const serverUrl = () => process.env.PAYSCOPE_URL ?? `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? '3004'}`;
+
+const deadLetters = program
+  .command('dead-letters')
+  .description('events the pipeline could not use, kept with their error (asks the running server)');
+deadLetters
+  .command('list')
+  .description('list open dead letters, oldest first')
+  .option('--stage <stage>', 'capture or analytics')
+  .option('--all', 'include replayed ones')
+  .option('--limit <n>', 'how many', positiveInt, 100)
+  .option('--url <url>', 'the server (default PAYSCOPE_URL or http://HOST:PORT)')
+  .action(async (opts: { stage?: string; all?: boolean; limit: number; url?: string }) => {
+    const q = new URLSearchParams({ limit: String(opts.limit), include_replayed: String(Boolean(opts.all)) });
+    if (opts.stage) q.set('stage', opts.stage);
+    const body = (await callServer(opts.url ?? serverUrl(), `/api/v1/dead-letters?${q}`)) as {
+      items: {
+        id: number;
+        stage: string;
+        eventType: string | null;
+        eventId: string | null;
+        errorCode: string;
+        errorMessage: string;
+        attempts: number;
+      }[];
+    };
+    if (body.items.length === 0) console.log('no dead letters');
+    for (const l of body.items) {
+      console.log(
+        `#${l.id} [${l.stage}] ${l.eventType ?? '?'} ${l.eventId ?? '(no id)'} — ${l.errorCode}: ${l.errorMessage} (attempts ${l.attempts})`,
+      );
+    }
+  });
+deadLetters
+  .command('replay [ids...]')
+  .description('run open analytics dead letters through the pipeline again (all, or the given ids)')
+  .option('--url <url>', 'the server (default PAYSCOPE_URL or http://HOST:PORT)')
+  .action(async (ids: string[], opts: { url?: string }) => {
+    const body = ids.length > 0 ? { ids: ids.map((i) => positiveInt(i)) } : {};
+    const result = (await callServer(opts.url ?? serverUrl(), '/api/v1/dead-letters/replay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })) as { replayed: number; still_failing: number };
+    console.log(`replayed ${result.replayed}, still failing ${result.still_failing}`);
+    if (result.still_failing > 0) process.exitCode = 2;
+  });
+
+program
+  .command('merchants')
+  .description('the merchant dimension (asks the running server)')
+  .command('load <file>')
+  .description('load merchants from CSV (merchant_id,name[,category,settlement_cycle,region,country]); all rows or none')
+  .option('--url <url>', 'the server (default PAYSCOPE_URL or http://HOST:PORT)')
+  .action(async (file: string, opts: { url?: string }) => {
+    const result = await callServer(opts.url ?? serverUrl(), '/api/v1/merchants', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/csv' },
+      body: readFileSync(file, 'utf8'),
+    });
+    console.log(result);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

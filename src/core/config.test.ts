@@ -53,6 +53,14 @@ describe('configuration', () => {
     expect(issues.join('\n')).toMatch(/DEFAULT_CURRENCY="rupee"/);
   });
 
+  it('refuses a capture topic without KAFKA_BROKERS, or equal to the topic Payscope publishes to', () => {
+    expect(issuesOf({ EVENTS_KAFKA_TOPIC: 'orders.events' }).join()).toMatch(/EVENTS_KAFKA_TOPIC="orders.events": .*needs KAFKA_BROKERS/);
+    expect(issuesOf({ EVENTS_KAFKA_TOPIC: 'payment.events', KAFKA_BROKERS: 'k:9092' }).join()).toMatch(/must differ from KAFKA_TOPIC/);
+    expect(issuesOf({ EVENTS_KAFKA_TOPIC: 'orders events', KAFKA_BROKERS: 'k:9092' }).join()).toMatch(/Kafka topic name/);
+    const c = loadConfig({ EVENTS_KAFKA_TOPIC: 'orders.events', KAFKA_BROKERS: 'k:9092' });
+    expect(c.env).toMatchObject({ EVENTS_KAFKA_TOPIC: 'orders.events', EVENTS_MAX_BODY_BYTES: 5 * 1024 * 1024 });
+  });
+
   it('refuses WEBHOOK_SOURCES that is not JSON or has a bad allow-list entry', () => {
     expect(issuesOf({ WEBHOOK_SOURCES: '{stripe' }).join()).toMatch(/WEBHOOK_SOURCES=.*expected JSON/);
     expect(issuesOf({ WEBHOOK_SOURCES: JSON.stringify({ s: { secret: 'longenough', allow_ips: ['10.0.0.0/40'] } }) }).join()).toMatch(

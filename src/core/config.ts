@@ -61,7 +61,7 @@ const webhookSourcesJson = z.string().transform((s, ctx) => {
 });
 
 /** What one process can do; `--roles`/ROLES split them across processes. */
-export const ROLES = ['ingest', 'staging', 'relay', 'jobs', 'api'] as const;
+export const ROLES = ['ingest', 'staging', 'relay', 'analytics', 'jobs', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const envSchema = z.object({
@@ -93,6 +93,21 @@ export const envSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('payscope'),
   KAFKA_BATCH_SIZE: int(1).default(100),
   OUTBOX_RELAY_BATCH_SIZE: int(1, 100000).default(500),
+  // event capture (POST /api/v1/events; the capture topic needs KAFKA_BROKERS)
+  EVENTS_MAX_BODY_BYTES: int(1024).default(5 * 1024 * 1024),
+  EVENTS_KAFKA_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: letters, digits, dot, underscore, hyphen')
+    .optional(),
+  // analytics pipeline and warehouse (role `analytics`: one process per warehouse file)
+  WAREHOUSE_PATH: z.string().optional(),
+  WAREHOUSE_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB or 512MB')
+    .optional(),
+  ANALYTICS_BATCH_SIZE: int(1, 100000).default(5000),
+  DATA_PRODUCT_OWNER: z.string().default('payments-analytics'),
+  PII_HASH_KEY: z.string().min(16, 'the PII hash key needs at least 16 characters (32 random bytes, base64, is a good key)').optional(),
   // staging
   STAGING_BATCH_SIZE: int(1, 100000).default(1000),
   STAGING_INTERVAL_SECONDS: int(0).default(30),
@@ -160,6 +175,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = parsed.data;
   if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
     throw new ConfigError([`DB_POOL_MIN=${env.DB_POOL_MIN}: must not exceed DB_POOL_MAX=${env.DB_POOL_MAX}`]);
+  }
+  if (env.EVENTS_KAFKA_TOPIC !== undefined && !env.KAFKA_BROKERS?.length) {
+    throw new ConfigError([
+      `EVENTS_KAFKA_TOPIC=${JSON.stringify(env.EVENTS_KAFKA_TOPIC)}: capturing events from Kafka needs KAFKA_BROKERS (host:port,…); set it, or unset EVENTS_KAFKA_TOPIC`,
+    ]);
+  }
+  if (env.EVENTS_KAFKA_TOPIC !== undefined && env.EVENTS_KAFKA_TOPIC === env.KAFKA_TOPIC) {
+    throw new ConfigError([
+      `EVENTS_KAFKA_TOPIC=${JSON.stringify(env.EVENTS_KAFKA_TOPIC)}: must differ from KAFKA_TOPIC, where Payscope publishes its own events (capturing them again would loop)`,
+    ]);
   }
   return {
     env,

@@ -10,6 +10,10 @@ export const ErrorCode = {
   UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
   UNSUPPORTED_CHANNEL: 'UNSUPPORTED_CHANNEL',
   UNSUPPORTED_EVENT_TYPE: 'UNSUPPORTED_EVENT_TYPE',
+  EVENT_TYPE_NOT_CAPTURABLE: 'EVENT_TYPE_NOT_CAPTURABLE',
+  INVALID_BATCH: 'INVALID_BATCH',
+  BATCH_EMPTY: 'BATCH_EMPTY',
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   TIMESTAMP_OUT_OF_TOLERANCE: 'TIMESTAMP_OUT_OF_TOLERANCE',
@@ -28,6 +32,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.MALFORMED_JSON:
+    case ErrorCode.INVALID_BATCH:
+    case ErrorCode.BATCH_EMPTY:
       return 400;
     case ErrorCode.SIGNATURE_MISSING:
     case ErrorCode.SIGNATURE_INVALID:
@@ -40,6 +46,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return 404;
     case ErrorCode.PAYLOAD_TOO_LARGE:
+    case ErrorCode.BATCH_TOO_LARGE:
       return 413;
     case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
@@ -47,6 +54,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.AMOUNT_PRECISION:
     case ErrorCode.UNKNOWN_CURRENCY:
     case ErrorCode.UNSUPPORTED_EVENT_TYPE:
+    case ErrorCode.EVENT_TYPE_NOT_CAPTURABLE:
       return 422;
     case ErrorCode.RATE_LIMITED:
       return 429;

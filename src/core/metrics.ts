@@ -66,10 +66,34 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['state'] as const,
       registers: r,
     }),
+    capturedEvents: new Counter({
+      name: 'payscope_captured_events_total',
+      help: 'Events offered to event capture (POST /api/v1/events, the capture topic), by type and outcome (accepted, duplicate, rejected); type is "unknown" for a type outside the data contract',
+      labelNames: ['type', 'outcome'] as const,
+      registers: r,
+    }),
     webhookRejections: new Counter({
       name: 'payscope_webhook_rejections_total',
       help: 'Webhook requests rejected, by error code',
       labelNames: ['code'] as const,
+      registers: r,
+    }),
+    pipelineEvents: new Counter({
+      name: 'payscope_pipeline_events_total',
+      help: 'Events the analytics consumer handled, by outcome (applied, duplicate, dead_letter)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    pipelineBatchDuration: new Histogram({
+      name: 'payscope_pipeline_batch_duration_seconds',
+      help: 'Time to decode, merge and commit one batch into the warehouse',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: r,
+    }),
+    warehouseFreshness: new Histogram({
+      name: 'payscope_warehouse_freshness_seconds',
+      help: 'Per event: from being recorded (outbox time) to queryable in the warehouse (commit)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers: r,
     }),
   };

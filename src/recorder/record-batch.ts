@@ -79,7 +79,7 @@ async function insertOutbox(tx: SqlExecutor, rows: readonly RecordedPayment[]): 
   await tx.query(
     `INSERT INTO payment_service.outbox (event_id, event_type, aggregate_id, payload)
      SELECT x.event_id, x.event_type, x.aggregate_id, x.payload
-     FROM json_to_recordset($1::json) AS x(event_id uuid, event_type text, aggregate_id text, payload json)`,
+     FROM json_to_recordset($1::json) AS x(event_id text, event_type text, aggregate_id text, payload json)`,
     [JSON.stringify(events.map((e) => ({ event_id: e.id, event_type: e.type, aggregate_id: e.subject, payload: e })))],
   );
 }

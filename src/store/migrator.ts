@@ -1,5 +1,6 @@
 import * as m0001 from './migrations/0001-recording.js';
 import * as m0002 from './migrations/0002-event-log.js';
+import * as m0003 from './migrations/0003-capture.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -12,6 +13,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'recording', up: m0001.up },
   { version: 2, name: 'event-log', up: m0002.up },
+  { version: 3, name: 'capture', up: m0003.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

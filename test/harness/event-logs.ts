@@ -181,7 +181,7 @@ export async function appendEvents(
   await db.query(
     `INSERT INTO payment_service.outbox (event_id, event_type, aggregate_id, payload)
      SELECT x.event_id, x.event_type, x.aggregate_id, x.payload
-     FROM json_to_recordset($1::json) AS x(event_id uuid, event_type text, aggregate_id text, payload json)`,
+     FROM json_to_recordset($1::json) AS x(event_id text, event_type text, aggregate_id text, payload json)`,
     [JSON.stringify(rows)],
   );
   return events.map((e, i) => ({ id: rows[i]!.event_id, key: e.key, seq: e.seq }));

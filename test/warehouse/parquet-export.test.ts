@@ -37,7 +37,9 @@ async function fill(): Promise<void> {
   for (let day = 0; day < 3; day++) {
     for (let i = 0; i < 40; i++) {
       const t = new Date(Date.UTC(2026, 10, 18 + day, 23, 59, 30) + i * 1000); // straddles UTC midnight
-      events.push(recordedEvent(`EXP-${day}-${i}`, { payment_date: t, cif: RAW_PII[0], customer_id: RAW_PII[1], amount_minor: 1000 + i }, t));
+      events.push(
+        recordedEvent(`EXP-${day}-${i}`, { payment_date: t, cif: RAW_PII[0], customer_id: RAW_PII[1], amount_minor: 1000 + i }, t),
+      );
       if (i % 10 === 0) {
         events.push(
           cloudEvent(
@@ -77,7 +79,12 @@ describe('Parquet export', () => {
   it('writes Hive-partitioned files that DuckDB reads back equal to the warehouse, per UTC day', async () => {
     const out = join(dir, 'out');
     const result = await warehouse.exportParquet({ from: '2026-11-17', to: '2026-11-22', dir: out });
-    expect((await readdir(join(out, 'payments'))).sort()).toEqual(['date=2026-11-18', 'date=2026-11-19', 'date=2026-11-20', 'date=2026-11-21']);
+    expect((await readdir(join(out, 'payments'))).sort()).toEqual([
+      'date=2026-11-18',
+      'date=2026-11-19',
+      'date=2026-11-20',
+      'date=2026-11-21',
+    ]);
     for (const table of ['payments', 'refunds', 'behaviour_events', 'payment_status_history'] as const) {
       const columns = Object.keys(TABLES[table].columns);
       const time = TABLES[table].timeColumn;
@@ -85,7 +92,10 @@ describe('Parquet export', () => {
         `SELECT ${columns.join(', ')}, strftime(${time}, '%Y-%m-%d') AS "date" FROM ${table}
          ORDER BY ${columns.map((c) => `${c}::VARCHAR`).join(', ')}`,
       );
-      const back = (await readBack(out, table)).map((r) => ({ ...r, date: String(r.date instanceof Date ? r.date.toISOString().slice(0, 10) : r.date) }));
+      const back = (await readBack(out, table)).map((r) => ({
+        ...r,
+        date: String(r.date instanceof Date ? r.date.toISOString().slice(0, 10) : r.date),
+      }));
       expect(back.length, table).toBeGreaterThan(0);
       expect(back, table).toEqual(expected);
     }
@@ -114,13 +124,27 @@ describe('Parquet export', () => {
   it('runs from the CLI with a progress bar, and names the lock when the server holds the warehouse', async () => {
     const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' };
     const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 });
-    const held = await cli(['export', '--from', '2026-11-18', '--to', '2026-11-21', '--out', join(dir, 'cli')]).catch((e: { stderr: string }) => e);
+    const held = await cli(['export', '--from', '2026-11-18', '--to', '2026-11-21', '--out', join(dir, 'cli')]).catch(
+      (e: { stderr: string }) => e,
+    );
     expect((held as { stderr: string }).stderr).toMatch(/open in another process/);
     await warehouse.close();
     try {
-      const { stdout } = await cli(['export', '--from', '2026-11-18', '--to', '2026-11-21', '--out', join(dir, 'cli'), '--tables', 'payments']);
+      const { stdout } = await cli([
+        'export',
+        '--from',
+        '2026-11-18',
+        '--to',
+        '2026-11-21',
+        '--out',
+        join(dir, 'cli'),
+        '--tables',
+        'payments',
+      ]);
       expect(stdout).toMatch(/wrote 4 Parquet files, 120 rows/);
-      const bad = await cli(['export', '--from', '2026-11-21', '--to', '2026-11-18', '--out', join(dir, 'cli')]).catch((e: { stderr: string }) => e);
+      const bad = await cli(['export', '--from', '2026-11-21', '--to', '2026-11-18', '--out', join(dir, 'cli')]).catch(
+        (e: { stderr: string }) => e,
+      );
       expect((bad as { stderr: string }).stderr).toMatch(/--from 2026-11-21 is after --to 2026-11-18/);
     } finally {
       warehouse = await openDuckDbWarehouse({ path: path(), logger: testLogger });

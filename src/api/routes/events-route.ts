@@ -1,0 +1,127 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, PayscopeError } from '../../core/errors.js';
+import { type CaptureResult, type EventIntake, MAX_EVENTS_PER_BATCH } from '../../sources/events/event-intake.js';
+import { sendFailure } from '../http-errors.js';
+
+export interface EventsRouteDeps {
+  intake: EventIntake;
+  /** `EVENTS_MAX_BODY_BYTES`: this route's own body limit (a batch is far larger than a webhook). */
+  maxBodyBytes: number;
+}
+
+/** The answer to a well-formed batch, also when some of its events were rejected. */
+export interface CaptureResponse {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** One per event, in the order sent. */
+  results: CaptureResult[];
+}
+
+/** A JSON array of CloudEvents (the CloudEvents JSON batch format). */
+const BATCH = 'application/cloudevents-batch+json';
+/** One CloudEvent in structured mode. */
+const SINGLE = 'application/cloudevents+json';
+const CONTENT_TYPES = ['application/json', BATCH, SINGLE];
+
+/**
+ * `POST /api/v1/events`: a batch of up to 1,000 CloudEvents from other services, captured into the
+ * outbox (see `sources/events/event-intake.ts`). Body: a JSON array (`application/json` or
+ * `application/cloudevents-batch+json`), or one event object (`application/cloudevents+json`, or
+ * `application/json`) taken as a batch of one.
+ *
+ * A well-formed batch is answered 200 `{accepted, duplicates, rejected, results}` even when some
+ * events were rejected: each result says what happened to its event. 4xx only when the request
+ * itself is unusable (not JSON, empty, too many events, too large, wrong content type).
+ *
+ * No authentication yet: API keys arrive with issue 4; until then expose this route only to
+ * trusted networks.
+ */
+export async function registerEventRoutes(app: FastifyInstance, deps: EventsRouteDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(CONTENT_TYPES, { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse((body as Buffer).toString('utf8')) as unknown);
+    } catch (error) {
+      done(
+        new PayscopeError({
+          code: ErrorCode.MALFORMED_JSON,
+          message: `the body is not valid JSON (${(error as Error).message}); send a JSON array of CloudEvents`,
+        }) as unknown as FastifyError,
+        undefined,
+      );
+    }
+  });
+  // This route's limits and content types differ from the webhooks': say so in the messages.
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendFailure(reply, {
+        code: ErrorCode.PAYLOAD_TOO_LARGE,
+        message: `the body is larger than ${deps.maxBodyBytes} bytes (EVENTS_MAX_BODY_BYTES); split the batch into smaller ones`,
+      });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendFailure(reply, {
+        code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        message: `content-type '${request.headers['content-type'] ?? ''}' is not accepted; send ${CONTENT_TYPES.join(', or ')}`,
+      });
+    }
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      return sendFailure(reply, { code: ErrorCode.MALFORMED_JSON, message: 'the body is empty; send a JSON array of CloudEvents' });
+    }
+    throw error; // the server's handler maps the rest
+  });
+
+  app.post('/api/v1/events', { bodyLimit: deps.maxBodyBytes }, async (request, reply) => {
+    const events = batchOf(request.body, mediaTypeOf(request.headers['content-type']));
+    if (!events.ok) return sendFailure(reply, events.error);
+    const results = await deps.intake.capture(events.value, 'http');
+    const response: CaptureResponse = { accepted: 0, duplicates: 0, rejected: 0, results };
+    for (const r of results) {
+      if (r.status === 'accepted') response.accepted++;
+      else if (r.status === 'duplicate') response.duplicates++;
+      else response.rejected++;
+    }
+    return reply.code(200).send(response);
+  });
+}
+
+type Batch = { ok: true; value: readonly unknown[] } | { ok: false; error: { code: ErrorCode; message: string; details?: unknown } };
+
+function batchOf(body: unknown, mediaType: string): Batch {
+  if (body === undefined) {
+    return { ok: false, error: { code: ErrorCode.MALFORMED_JSON, message: 'the body is empty; send a JSON array of CloudEvents' } };
+  }
+  if (Array.isArray(body)) {
+    if (mediaType === SINGLE) {
+      return invalid(`${SINGLE} carries one event; send a JSON array as ${BATCH} (or application/json)`);
+    }
+    if (body.length === 0) {
+      return { ok: false, error: { code: ErrorCode.BATCH_EMPTY, message: 'the batch holds no events; send 1 to 1,000 CloudEvents' } };
+    }
+    if (body.length > MAX_EVENTS_PER_BATCH) {
+      return {
+        ok: false,
+        error: {
+          code: ErrorCode.BATCH_TOO_LARGE,
+          message: `the batch holds ${body.length} events; send at most ${MAX_EVENTS_PER_BATCH} per request (split it; resending events already captured is safe)`,
+          details: { events: body.length, max: MAX_EVENTS_PER_BATCH },
+        },
+      };
+    }
+    return { ok: true, value: body };
+  }
+  if (typeof body === 'object' && body !== null) {
+    if (mediaType === BATCH) return invalid(`${BATCH} is a JSON array of events; send one event as ${SINGLE}, or wrap it in [ ]`);
+    return { ok: true, value: [body] };
+  }
+  return invalid('the body must be a JSON array of CloudEvents, or one CloudEvent object');
+}
+
+function invalid(message: string): Batch {
+  return { ok: false, error: { code: ErrorCode.INVALID_BATCH, message } };
+}
+
+function mediaTypeOf(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
