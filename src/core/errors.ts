@@ -11,6 +11,8 @@ export const ErrorCode = {
   UNSUPPORTED_CHANNEL: 'UNSUPPORTED_CHANNEL',
   UNSUPPORTED_EVENT_TYPE: 'UNSUPPORTED_EVENT_TYPE',
   EVENT_TYPE_NOT_CAPTURABLE: 'EVENT_TYPE_NOT_CAPTURABLE',
+  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
+  PIPELINE_STEP_FAILED: 'PIPELINE_STEP_FAILED',
   INVALID_BATCH: 'INVALID_BATCH',
   BATCH_EMPTY: 'BATCH_EMPTY',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
@@ -55,10 +57,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UNKNOWN_CURRENCY:
     case ErrorCode.UNSUPPORTED_EVENT_TYPE:
     case ErrorCode.EVENT_TYPE_NOT_CAPTURABLE:
+    case ErrorCode.CURRENCY_MISMATCH:
       return 422;
     case ErrorCode.RATE_LIMITED:
       return 429;
     case ErrorCode.INTERNAL:
+    case ErrorCode.PIPELINE_STEP_FAILED:
       return 500;
     case ErrorCode.SERVICE_UNAVAILABLE:
       return 503;

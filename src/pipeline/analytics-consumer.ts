@@ -1,3 +1,4 @@
+import { ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { EventLog, EventLogConsumer, LogRecord } from '../log/event-log-port.js';
@@ -99,7 +100,7 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
             },
           };
         } catch (error) {
-          return { kind: 'dlq', code: 'PIPELINE_STEP_FAILED', message: `building facts failed: ${(error as Error).message}` };
+          return { kind: 'dlq', code: ErrorCode.PIPELINE_STEP_FAILED, message: `building facts failed: ${(error as Error).message}` };
         }
       })();
       if (step.kind === 'ok') prepared.push(step.value);

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../core/errors.js';
 import type { RollupDelta, RowOf } from '../warehouse/tables.js';
 import type { WarehouseTx } from '../warehouse/warehouse-port.js';
 import {
@@ -247,7 +248,7 @@ function conflictOf(
 
 function currencyConflict(what: string, key: string, stored: string, incoming: string) {
   return {
-    code: 'CURRENCY_MISMATCH',
+    code: ErrorCode.CURRENCY_MISMATCH,
     message: `the ${what} ${key} is in ${stored} but this event says ${incoming}; amounts of one payment are in one currency — fix the sender and replay the dead letter`,
     details: { key, stored_currency: stored, event_currency: incoming },
   };
