@@ -57,7 +57,7 @@ const program = new Command()
 
 program
   .command('start')
-  .description('start the service (HTTP API, webhook intake, staging workers, scheduled jobs)')
+  .description('start the service (HTTP API, webhook and event intake, staging workers, outbox relay, analytics consumer, scheduled jobs)')
   .option('--roles <roles>', `comma-separated roles to run (${ROLES.join(', ')})`)
   .action(async (opts: { roles?: string }) => {
     const cfg = config();
@@ -74,7 +74,9 @@ program
         `Payscope is running at ${app.url}`,
         `  health:   ${app.url}/health`,
         `  webhooks: POST ${app.url}/api/v1/payments/webhook`,
+        `  events:   POST ${app.url}/api/v1/events`,
       ];
+      if (app.warehouse) lines.push(`  data quality: ${app.url}/api/v1/data-quality   data product: ${app.url}/api/v1/data-product`);
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     }
