@@ -291,7 +291,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         logRequests: env.LOG_REQUESTS,
         pipeline:
           analytics && warehouse && merchants && queryLatency
-            ? { store, warehouse, analytics, merchants, queryLatency, dataProductOwner: env.DATA_PRODUCT_OWNER }
+            ? { store, warehouse, analytics, merchants, queryLatency, dataProductOwner: env.DATA_PRODUCT_OWNER, eventIntake }
             : null,
       });
       const address = await server.listen({ port: env.PORT, host: env.HOST });

@@ -316,10 +316,13 @@ deadLetters
   });
 deadLetters
   .command('replay [ids...]')
-  .description('run open analytics dead letters through the pipeline again (all, or the given ids)')
+  .description(
+    'run open dead letters through their stage again (all, or the given ids): the pipeline for analytics, the intake for capture',
+  )
+  .option('--stage <stage>', 'analytics or capture', 'analytics')
   .option('--url <url>', 'the server (default PAYSCOPE_URL or http://HOST:PORT)')
-  .action(async (ids: string[], opts: { url?: string }) => {
-    const body = ids.length > 0 ? { ids: ids.map((i) => positiveInt(i)) } : {};
+  .action(async (ids: string[], opts: { url?: string; stage: string }) => {
+    const body = { stage: opts.stage, ...(ids.length > 0 ? { ids: ids.map((i) => positiveInt(i)) } : {}) };
     const result = (await callServer(opts.url ?? serverUrl(), '/api/v1/dead-letters/replay', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

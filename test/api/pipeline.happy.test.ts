@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
+import { writeDeadLetters } from '../../src/store/dead-letter-table.js';
 import { postEvents } from '../harness/event-capture.js';
 import { waitFor } from '../harness/event-logs.js';
 import { cloudEvent } from '../harness/events.js';
@@ -82,6 +83,31 @@ describeEachStore('analytics pipeline in the running app', (kind) => {
       body: JSON.stringify({ ids: [list.body.items[0]?.id] }),
     });
     expect(replay.body).toMatchObject({ replayed: 0, still_failing: 1 });
+  });
+
+  it('replays a capture dead letter through the intake into the outbox', async () => {
+    const event = cloudEvent('product.viewed');
+    await writeDeadLetters(t.app.store, [
+      {
+        stage: 'capture',
+        origin: 'kafka:orders.events',
+        eventId: event.id,
+        eventType: event.type,
+        partition: 0,
+        offset: 7,
+        payload: JSON.stringify(event),
+        errorCode: 'UNSUPPORTED_EVENT_TYPE',
+        errorMessage: 'unknown to an older Payscope',
+      },
+    ]);
+    const replay = await getJson(`${t.url}/api/v1/dead-letters/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stage: 'capture' }),
+    });
+    expect(replay.body).toMatchObject({ replayed: 1, still_failing: 0 });
+    const stored = await t.app.store.query('SELECT 1 FROM payment_service.outbox WHERE event_id = $1', [event.id]);
+    expect(stored.rows).toHaveLength(1);
   });
 
   it('loads the merchant dimension from CSV and enriches the payments already stored', async () => {

@@ -4,6 +4,8 @@ import { ErrorCode, failure } from '../../core/errors.js';
 import type { AnalyticsConsumer } from '../../pipeline/analytics-consumer.js';
 import { dataProductDescriptor, dataQualityReport } from '../../pipeline/data-quality.js';
 import { type MerchantDirectory, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
+import type { EventIntake } from '../../sources/events/event-intake.js';
+import { replayCaptureDeadLetters } from '../../sources/events/replay-capture.js';
 import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
 import type { SqlExecutor } from '../../store/store-port.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
@@ -21,6 +23,8 @@ export interface PipelineRouteDeps {
   merchants: MerchantDirectory;
   queryLatency: () => { p95_ms: number | null; samples: number };
   dataProductOwner: string;
+  /** Replays capture-stage dead letters; null when this process runs no intake. */
+  eventIntake: EventIntake | null;
 }
 
 const qualityQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(7) });
@@ -32,10 +36,11 @@ const deadLetterQuery = z.object({
 });
 const replayBody = z
   .strictObject({
+    stage: z.enum(['analytics', 'capture']).default('analytics'),
     ids: z.array(z.number().int().min(1)).min(1).max(10_000).optional(),
     limit: z.number().int().min(1).max(10_000).optional(),
   })
-  .default({});
+  .default({ stage: 'analytics' });
 
 function invalid(issues: z.core.$ZodIssue[], where: string) {
   const list = issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
@@ -70,10 +75,15 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
   app.post('/api/v1/dead-letters/replay', async (request, reply) => {
     const body = replayBody.safeParse(request.body ?? {});
     if (!body.success) return sendFailure(reply, invalid(body.error.issues, 'body'));
-    return deps.analytics.replayDeadLetters({
-      ...(body.data.ids ? { ids: body.data.ids } : {}),
-      ...(body.data.limit ? { limit: body.data.limit } : {}),
-    });
+    const options = { ...(body.data.ids ? { ids: body.data.ids } : {}), ...(body.data.limit ? { limit: body.data.limit } : {}) };
+    if (body.data.stage === 'analytics') return deps.analytics.replayDeadLetters(options);
+    if (!deps.eventIntake) {
+      return sendFailure(
+        reply,
+        failure(ErrorCode.SERVICE_UNAVAILABLE, 'this process runs no event intake (role ingest); replay capture dead letters there'),
+      );
+    }
+    return replayCaptureDeadLetters(deps.store, deps.eventIntake, options);
   });
 
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
