@@ -94,7 +94,10 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         failure_reason: p.failure_reason,
         payment_time: time(p.payment_date),
         recorded_at: at,
-        status_time: at,
+        // The recorded status is the source's view at the payment's own time, on the same clock as
+        // the gateways' status events — not Payscope's recording time, which can be days later
+        // (a staging backfill) and would hide every earlier-dated status update.
+        status_time: time(p.payment_date),
         in_ledger: true,
         settlement_batch_id: null,
         settlement_status: null,

@@ -88,8 +88,9 @@ describe('analytics pipeline: events → warehouse', () => {
     );
     await apply(succeeded);
     expect((await payments())[0]).toMatchObject({ status: 'succeeded', in_ledger: false });
-    // The ledger's copy is older (pending at minute 1): its fields win, its status does not.
-    await apply(recordedEvent('REF-3', { amount_minor: 5000, status: 'pending', merchant_id: 'M-9' }, at(1)));
+    // The ledger's copy arrives last (recorded at minute 7) but its status is as of the payment's
+    // time (minute 1): its fields win, its status does not.
+    await apply(recordedEvent('REF-3', { amount_minor: 5000, status: 'pending', merchant_id: 'M-9', payment_date: at(1) }, at(7)));
     const failedEarlier = cloudEvent(
       'payment.failed',
       { reference_number: 'REF-3', amount: { amount_minor: 5000, currency: 'INR' } },
@@ -233,7 +234,7 @@ describe('analytics pipeline: order-independence (fast-check)', () => {
             amounts.set(p.ref, amount);
             const time = new Date(at(p.minute).getTime() + i); // distinct times: the newest is unique
             return p.kind === 'recorded'
-              ? { p, time, event: recordedEvent(p.ref, { amount_minor: amount, status: 'pending' }, time) }
+              ? { p, time, event: recordedEvent(p.ref, { amount_minor: amount, status: 'pending', payment_date: time }, time) }
               : {
                   p,
                   time,
