@@ -130,12 +130,46 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
     };
   }
 
+  /**
+   * Applies the batch in one transaction. If that fails, applies its events one by one so a single
+   * event that breaks the write (a bug, a value the warehouse refuses) becomes a dead letter instead
+   * of stopping the stream; when every event fails alone too, the warehouse itself is the problem
+   * and the error goes back to the log, which retries the batch.
+   */
+  async function applyOrIsolate(prepared: PreparedEvent[], letters: NewDeadLetter[], now: Date): Promise<ApplyOutcome> {
+    try {
+      return await deps.warehouse.transaction((tx) => applyBatch(tx, prepared, deps.merchants, now));
+    } catch (batchError) {
+      if (prepared.length <= 1) throw batchError;
+      deps.logger.warn({ err: batchError, events: prepared.length }, 'batch failed in the warehouse; applying its events one by one');
+      const total: ApplyOutcome = { applied: [], duplicates: 0, rejected: [] };
+      const failed: { event: PreparedEvent; error: Error }[] = [];
+      for (const event of prepared) {
+        try {
+          const one = await deps.warehouse.transaction((tx) => applyBatch(tx, [event], deps.merchants, now));
+          total.applied.push(...one.applied);
+          total.duplicates += one.duplicates;
+          total.rejected.push(...one.rejected);
+        } catch (error) {
+          failed.push({ event, error: error as Error });
+        }
+      }
+      if (failed.length === prepared.length) throw batchError;
+      for (const { event, error } of failed) {
+        letters.push(
+          letterOf({ ...event, value: event.payload }, ErrorCode.PIPELINE_STEP_FAILED, `writing to the warehouse failed: ${error.message}`),
+        );
+      }
+      return total;
+    }
+  }
+
   async function process(records: readonly LogRecord[], options: { measureFreshness?: boolean } = {}): Promise<ProcessOutcome> {
     const started = performance.now();
     const now = new Date();
     const letters: NewDeadLetter[] = [];
     const { prepared, dropped } = prepare(records, letters, now);
-    const outcome = await deps.warehouse.transaction((tx) => applyBatch(tx, prepared, deps.merchants, now));
+    const outcome = await applyOrIsolate(prepared, letters, now);
     const committedAt = Date.now();
     for (const r of outcome.rejected) letters.push(letterOf({ ...r.event, value: r.event.payload }, r.code, r.message, r.details));
     // Before the handler resolves (and the log commits the position): a dead letter is never lost.

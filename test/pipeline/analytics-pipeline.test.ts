@@ -178,6 +178,54 @@ describe('analytics pipeline: events → warehouse', () => {
     expect((await payments())[0]).toMatchObject({ merchant_name: 'Acme Retail', settlement_cycle: 'T+2' });
   });
 
+  it('moves a settlement batch through PENDING → RECONCILED → SETTLED, keeping its dates', async () => {
+    const batch = { batch_id: 'setl-1', payment_references: ['REF-S1'] };
+    const created = { ...batch, expected_settlement_date: '2026-11-23' };
+    await apply(recordedEvent('REF-S1'));
+    await apply(cloudEvent('settlement.batch_created', { ...created, status: 'PENDING' }, { time: at(1) }));
+    await apply(cloudEvent('settlement.batch_created', { ...created, status: 'RECONCILED' }, { time: at(2) }));
+    const out = await apply(cloudEvent('settlement.completed', { ...batch, settlement_date: '2026-11-24' }, { time: at(3) }));
+    expect(out.deadLettered).toEqual([]);
+    const [row] = await warehouse.query<Record<string, unknown>>(
+      "SELECT status, strftime(expected_settlement_date, '%Y-%m-%d') AS expected, strftime(settlement_date, '%Y-%m-%d') AS settled FROM settlements",
+    );
+    expect(row).toEqual({ status: 'SETTLED', expected: '2026-11-23', settled: '2026-11-24' });
+    expect((await payments())[0]).toMatchObject({ settlement_batch_id: 'setl-1', settlement_status: 'SETTLED' });
+  });
+
+  it('turns an event the warehouse refuses into a dead letter and applies the rest of its batch', async () => {
+    // A warehouse that refuses one payment's rows, as a bug or a bad value would.
+    const refusing: Warehouse = {
+      ...warehouse,
+      transaction: (fn) =>
+        warehouse.transaction((tx) =>
+          fn({
+            ...tx,
+            replace: async (table, rows) => {
+              if (rows.some((r) => (r as { reference_number?: string }).reference_number === 'POISON'))
+                throw new Error('value out of range');
+              return tx.replace(table, rows);
+            },
+          }),
+        ),
+    };
+    const isolating = createAnalyticsConsumer({
+      log: embeddedLogFor(db),
+      warehouse: refusing,
+      deadLetters: db.store,
+      pseudonymiser: createPseudonymiseStep({ key: PII_KEY }),
+      merchants: createMerchantDirectory(warehouse),
+      logger: testLogger,
+      maxBatchSize: 500,
+    });
+    const out = await isolating.process([recordedEvent('OK-1'), recordedEvent('POISON'), recordedEvent('OK-2')].map((e) => logRecord(e)));
+    expect(out.applied).toBe(2);
+    expect(out.deadLettered.map((d) => d.code)).toEqual(['PIPELINE_STEP_FAILED']);
+    expect((await payments()).map((p) => p.reference_number)).toEqual(['OK-1', 'OK-2']);
+    const [letter] = await listDeadLetters(db.store, { stage: 'analytics', limit: 10 });
+    expect(letter?.errorMessage).toMatch(/value out of range/);
+  });
+
   it('writes no raw value of a personal field anywhere in the warehouse', async () => {
     const raw = [
       'CIF-SECRET-1',
