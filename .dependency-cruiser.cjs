@@ -1,9 +1,9 @@
 /**
  * The dependency rule (docs/architecture.md): a module depends only on modules upstream of it in
  * the data flow, and on core. Concrete adapters are chosen only in the composition root.
- *   core ← contracts ← store ← recorder ← sources ← log ← warehouse ← pipeline ← jobs ← api ← app.ts / cli
+ *   core ← contracts ← store ← recorder ← sources ← log ← warehouse ← pipeline ← analytics ← jobs ← api ← app.ts / cli
  */
-const layers = ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'warehouse', 'pipeline', 'jobs', 'api'];
+const layers = ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'warehouse', 'pipeline', 'analytics', 'jobs', 'api'];
 const forbidden = layers.map((layer, i) => ({
   name: `${layer}-depends-only-upstream`,
   comment: `src/${layer} may import only from ${layers.slice(0, i + 1).join(', ')}`,
@@ -15,6 +15,20 @@ const forbidden = layers.map((layer, i) => ({
 module.exports = {
   forbidden: [
     ...forbidden,
+    {
+      name: 'demo-sends-through-the-api',
+      comment:
+        'src/demo generates data and sends it over HTTP like any outside sender: it may import core, contracts and sources (signing, the staging CSV loader) only',
+      severity: 'error',
+      from: { path: '^src/demo/' },
+      to: { path: '^src/(?!(core|contracts|sources|demo)/)[^/]+/' },
+    },
+    {
+      name: 'only-the-cli-uses-demo',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(app\\.ts|cli/|demo/)' },
+      to: { path: '^src/demo/' },
+    },
     {
       name: 'adapters-only-in-composition-root',
       comment: 'Concrete adapters (*-adapter.ts) are wired in src/app.ts and src/cli only; depend on the port instead',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Kafka } from 'kafkajs';
+import { ensureBootstrapAdminKey } from './api/access/api-keys.js';
 import { createHttpServer } from './api/server.js';
 import type { Config, Role, WebhookSourceConfig } from './core/config.js';
 import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
@@ -69,6 +70,8 @@ export interface App {
   webhookSources: Record<string, WebhookSourceConfig>;
   /** True when the webhook secrets were generated on this start (print them for the user). */
   generatedSecrets: boolean;
+  /** Embedded default: the admin API key saved in DATA_DIR/admin-api-key (`created` on this start); null otherwise. */
+  adminKey: { key: string; created: boolean } | null;
   stop(): Promise<void>;
 }
 
@@ -260,6 +263,8 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
     }
 
     const { sources: webhookSources, generated } = webhookSourcesOf(config);
+    // The embedded default must be usable on first start: an admin key, printed once and kept in the data dir.
+    const adminKey = config.store.kind === 'pglite' ? await ensureBootstrapAdminKey(store, env.DATA_DIR) : null;
     let http: FastifyInstance | null = null;
     let url: string | null = null;
     if (roles.has('api') || roles.has('ingest')) {
@@ -289,6 +294,10 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
         metricsEnabled: env.ENABLE_METRICS,
         logRequests: env.LOG_REQUESTS,
+        access: { sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000 },
+        sql: { timeoutMs: env.SQL_TIMEOUT_MS, maxRows: env.SQL_MAX_ROWS },
+        liveIntervalMs: env.LIVE_INTERVAL_MS,
+        ...(env.DASHBOARD_DIR ? { dashboardDir: env.DASHBOARD_DIR } : {}),
         pipeline:
           analytics && warehouse && merchants && queryLatency
             ? { store, warehouse, analytics, merchants, queryLatency, dataProductOwner: env.DATA_PRODUCT_OWNER, eventIntake }
@@ -320,6 +329,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       url,
       webhookSources,
       generatedSecrets: generated,
+      adminKey,
       stop: () => lifecycle.stopAll(config.env.SHUTDOWN_TIMEOUT_MS),
     };
   } catch (error) {

@@ -9,11 +9,25 @@ import type { RelayStatus } from '../log/outbox-relay.js';
 import type { EventIntake } from '../sources/events/event-intake.js';
 import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
 import type { OperationalStore } from '../store/store-port.js';
+import { ALLOWED_TABLE_FUNCTIONS } from '../warehouse/sql-guard.js';
+import { createSqlSandbox } from '../warehouse/sql-sandbox.js';
+import { installAccess } from './access/access-hook.js';
+import { createAuditLog } from './access/audit-log.js';
 import { installErrorHandlers } from './http-errors.js';
+import { createLiveFeed } from './live/live-feed.js';
+import { collectOpenApi } from './openapi/route-docs.js';
+import { registerDocsRoutes } from './routes/docs-route.js';
+import { registerLiveRoutes } from './routes/live-route.js';
+import { registerSessionRoutes } from './routes/session-route.js';
+import { registerSqlRoutes } from './routes/sql-route.js';
+import { registerAnalyticsRoutes } from './routes/analytics-routes.js';
+import { registerDashboardRoutes } from './routes/dashboard-route.js';
 import { registerEventRoutes } from './routes/events-route.js';
+import { registerFxRateRoutes } from './routes/fx-rates-route.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
 import { type PipelineRouteDeps, registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerSchemaRoutes } from './routes/schemas-route.js';
+import { registerSettlementRoutes } from './routes/settlement-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
 
@@ -39,8 +53,18 @@ export interface HttpServerDeps {
   logRequests: boolean;
   /** The analytics pipeline's surface (data quality, dead letters, merchants); null when this process runs no consumer. */
   pipeline?: PipelineRouteDeps | null;
+  /** The built dashboard served at `/` (default: `dist/web` of this package). */
+  dashboardDir?: string;
   /** Forwarded-for headers are trusted only when set (behind a known proxy). */
   trustProxy?: boolean;
+  /** API keys, sessions, audit log, read-only SQL and the live feed (issue 4); defaults when absent. */
+  access?: {
+    sessionTtlMs?: number;
+    /** Mark the session cookie `Secure` (serve over HTTPS). */
+    secureCookies?: boolean;
+  };
+  sql?: { timeoutMs: number; maxRows: number };
+  liveIntervalMs?: number;
 }
 
 /** Builds the HTTP API; the caller listens and closes it. */
@@ -66,6 +90,22 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   installErrorHandlers(app, { maxBodyBytes: deps.maxBodyBytes });
   await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'payscope:rl:' } : {}) });
+
+  // Both hooks see every route registered after this point: keep them before the routes.
+  const openApi = collectOpenApi(app, {
+    title: 'Payscope API',
+    version: '1',
+    description: 'Payment recording, event capture and analytics. Access matrix and error codes: src/api/README.md, docs/errors.md.',
+  });
+  const audit = createAuditLog({ store: deps.store, logger: deps.logger });
+  const access = installAccess(app, {
+    store: deps.store,
+    logger: deps.logger,
+    audit,
+    sessionTtlMs: deps.access?.sessionTtlMs ?? 12 * 3_600_000,
+  });
+  app.addHook('onClose', async () => audit.flush());
+  await app.register(async (scope) => registerSessionRoutes(scope, { access, secureCookies: deps.access?.secureCookies ?? false }));
 
   const stats = createWebhookStats();
   if (deps.intake) {
@@ -99,9 +139,29 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     metricsEnabled: deps.metricsEnabled,
   });
   await registerSchemaRoutes(app);
+  await app.register(async (scope) => registerDashboardRoutes(scope, deps.dashboardDir ? { dir: deps.dashboardDir } : {}));
   if (deps.pipeline) {
     const pipeline = deps.pipeline;
     await app.register(async (scope) => registerPipelineRoutes(scope, pipeline));
+    // Analytics over the warehouse (issue 4): docs/analytics-api.md.
+    const warehouse = { warehouse: pipeline.warehouse };
+    await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
+    await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
+    await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
+    const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
+    const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });
+    await app.register(async (scope) => registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: [...ALLOWED_TABLE_FUNCTIONS] }));
+    const feed = createLiveFeed({ warehouse: pipeline.warehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
+    let live: { closeAll(): void } | null = null;
+    await app.register(async (scope) => {
+      live = registerLiveRoutes(scope, { feed, audit });
+    });
+    // Open streams would hold the server's close: end them first.
+    app.addHook('preClose', async () => {
+      live?.closeAll();
+      feed.close();
+    });
   }
+  await registerDocsRoutes(app, openApi);
   return app;
 }

@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { ROLES, type Role, openStore, startApp } from '../app.js';
+import { type App, ROLES, type Role, openStore, startApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
+import { type Logger, createLogger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { createReferenceCleanupJob } from '../jobs/reference-cleanup-job.js';
 import { createRecorder } from '../recorder/recorder.js';
@@ -15,6 +15,9 @@ import { createPartitionManager, partitionTableRows } from '../store/partition-m
 import type { OperationalStore } from '../store/store-port.js';
 import { openDuckDbWarehouse } from '../warehouse/duckdb-adapter.js';
 import { TABLE_NAMES, type TableName } from '../warehouse/tables.js';
+import { demoSecretsOf, resolveApiKey, runDemo, stagingSinkOf } from '../demo/index.js';
+import { demoProgressBars, formatSummary, registerDemoCommand } from './demo-command.js';
+import { registerKeysCommand } from './keys-command.js';
 
 /** The `payscope` command line. Every sub-command reads the same environment configuration. */
 
@@ -48,6 +51,46 @@ async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promis
   }
 }
 
+/**
+ * `start --demo`: on an empty ledger, sends the demo backfill through the server's own ingestion
+ * paths (signed webhooks, the staging table, the event API) with a progress bar, prints the banner
+ * when it is in, then keeps a live trickle flowing until stopped.
+ */
+async function startDemo(app: App, cfg: Config, logger: Logger, printBanner: () => void): Promise<{ stop(): Promise<void> }> {
+  const ledger = await app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments');
+  const empty = Number(ledger.rows[0]?.n ?? 0) === 0;
+  const bars = empty ? demoProgressBars() : null;
+  if (empty)
+    process.stdout.write('\nFirst start: generating demo data through the real ingestion paths (webhooks, staging table, event API)…\n');
+  const controller = new AbortController();
+  const worker = app.stagingWorkers[0];
+  const running = runDemo({
+    url: app.url as string,
+    secrets: demoSecretsOf(app.webhookSources, cfg.env.DATA_DIR).secrets,
+    apiKey: app.adminKey?.key ?? resolveApiKey(undefined, process.env, cfg.env.DATA_DIR),
+    staging: worker ? stagingSinkOf({ db: app.store, processor: worker }) : null,
+    backfill: empty,
+    live: true,
+    signal: controller.signal,
+    ...(bars ? { onProgress: bars.onProgress } : {}),
+    onLog: (line) => (bars ? bars.log(line) : logger.info({ demo: line }, 'demo')),
+    onBackfillDone: (summary) => {
+      bars?.stop();
+      if (empty) process.stdout.write(`${formatSummary(summary)}\n`);
+      printBanner();
+    },
+  }).catch((error: unknown) => {
+    bars?.stop();
+    logger.error({ err: error }, 'demo traffic stopped');
+  });
+  return {
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
+}
+
 const program = new Command()
   .name('payscope')
   .description(
@@ -59,7 +102,11 @@ program
   .command('start')
   .description('start the service (HTTP API, webhook and event intake, staging workers, outbox relay, analytics consumer, scheduled jobs)')
   .option('--roles <roles>', `comma-separated roles to run (${ROLES.join(', ')})`)
-  .action(async (opts: { roles?: string }) => {
+  .option(
+    '--demo',
+    'fill an empty ledger with demo data through the real ingestion paths (progress bar) before printing the URL, then keep demo traffic flowing',
+  )
+  .action(async (opts: { roles?: string; demo?: boolean }) => {
     const cfg = config();
     const logger = createLogger(cfg.env.LOG_LEVEL);
     const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
@@ -69,7 +116,8 @@ program
       process.exit(64);
     }
     const app = await startApp(cfg, logger, roles ? { roles } : {});
-    if (app.url) {
+    const printBanner = () => {
+      if (!app.url) return;
       const lines = [
         `Payscope is running at ${app.url}`,
         `  health:   ${app.url}/health`,
@@ -77,14 +125,25 @@ program
         `  events:   POST ${app.url}/api/v1/events`,
       ];
       if (app.warehouse) lines.push(`  data quality: ${app.url}/api/v1/data-quality   data product: ${app.url}/api/v1/data-product`);
+      lines.push(`  API docs: ${app.url}/docs`);
+      if (app.adminKey) {
+        lines.push(
+          `  admin API key${app.adminKey.created ? ' (generated now)' : ''}: ${app.adminKey.key}   (saved in ${join(cfg.env.DATA_DIR, 'admin-api-key')}, mode 600)`,
+          `  dashboard sign-in link: ${app.url}/#key=${app.adminKey.key}`,
+        );
+      }
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
+      if (demo) lines.push('  demo traffic keeps flowing (about 10 payments a second) until you stop Payscope');
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
-    }
+    };
+    const demo = opts.demo && app.url ? await startDemo(app, cfg, logger, printBanner) : null;
+    if (!demo) printBanner();
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing in-flight requests and the current batch');
+      await demo?.stop();
       await app.stop();
       process.exit(0);
     };
@@ -273,13 +332,25 @@ program
 async function callServer(url: string, path: string, init?: RequestInit): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(new URL(path, url), init);
+    const headers = new Headers(init?.headers);
+    const key = apiKeyForServer();
+    if (key && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
+    res = await fetch(new URL(path, url), { ...init, headers });
   } catch (error) {
     throw new Error(`cannot reach Payscope at ${url} (${(error as Error).message}); start it, or pass --url`);
   }
   const body = (await res.json()) as { error?: { code: string; message: string } };
   if (!res.ok) throw new Error(`${body.error?.code ?? res.status}: ${body.error?.message ?? res.statusText}`);
   return body;
+}
+/** The API key for server calls: PAYSCOPE_API_KEY, else the embedded default's DATA_DIR/admin-api-key. */
+function apiKeyForServer(): string | null {
+  if (process.env.PAYSCOPE_API_KEY) return process.env.PAYSCOPE_API_KEY;
+  try {
+    return readFileSync(join(process.env.DATA_DIR ?? './data', 'admin-api-key'), 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 const serverUrl = () => process.env.PAYSCOPE_URL ?? `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? '3004'}`;
 
@@ -346,6 +417,9 @@ program
     });
     console.log(result);
   });
+
+registerDemoCommand(program, config);
+registerKeysCommand(program, withStore);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

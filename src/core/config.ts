@@ -108,6 +108,13 @@ export const envSchema = z.object({
   ANALYTICS_BATCH_SIZE: int(1, 100000).default(5000),
   DATA_PRODUCT_OWNER: z.string().default('payments-analytics'),
   PII_HASH_KEY: z.string().min(16, 'the PII hash key needs at least 16 characters (32 random bytes, base64, is a good key)').optional(),
+  // access, read-only SQL, live feed (issue 4)
+  SQL_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  SQL_MAX_ROWS: int(1, 1_000_000).default(10_000),
+  LIVE_INTERVAL_MS: int(100, 60_000).default(1000),
+  SESSION_TTL_HOURS: int(1, 24 * 30).default(12),
+  /** Built dashboard (index.html + assets/) served at `/`; unset: `dist/web` of this package. */
+  DASHBOARD_DIR: z.string().optional(),
   // staging
   STAGING_BATCH_SIZE: int(1, 100000).default(1000),
   STAGING_INTERVAL_SECONDS: int(0).default(30),

@@ -25,6 +25,14 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
+  API_KEY_MISSING: 'API_KEY_MISSING',
+  API_KEY_INVALID: 'API_KEY_INVALID',
+  ROLE_FORBIDDEN: 'ROLE_FORBIDDEN',
+  SQL_NOT_ALLOWED: 'SQL_NOT_ALLOWED',
+  SQL_INVALID: 'SQL_INVALID',
+  SQL_TIMEOUT: 'SQL_TIMEOUT',
+  TOO_MANY_POINTS: 'TOO_MANY_POINTS',
+  FX_RATE_MISSING: 'FX_RATE_MISSING',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
   INTERNAL: 'INTERNAL',
@@ -40,8 +48,11 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.SIGNATURE_MISSING:
     case ErrorCode.SIGNATURE_INVALID:
     case ErrorCode.TIMESTAMP_OUT_OF_TOLERANCE:
+    case ErrorCode.API_KEY_MISSING:
+    case ErrorCode.API_KEY_INVALID:
       return 401;
     case ErrorCode.IP_NOT_ALLOWED:
+    case ErrorCode.ROLE_FORBIDDEN:
       return 403;
     case ErrorCode.NOT_FOUND:
     case ErrorCode.UNSUPPORTED_CHANNEL:
@@ -58,6 +69,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UNSUPPORTED_EVENT_TYPE:
     case ErrorCode.EVENT_TYPE_NOT_CAPTURABLE:
     case ErrorCode.CURRENCY_MISMATCH:
+    case ErrorCode.SQL_NOT_ALLOWED:
+    case ErrorCode.SQL_INVALID:
+    case ErrorCode.TOO_MANY_POINTS:
+    case ErrorCode.FX_RATE_MISSING:
       return 422;
     case ErrorCode.RATE_LIMITED:
       return 429;
@@ -67,6 +82,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.SERVICE_UNAVAILABLE:
       return 503;
     case ErrorCode.TIMEOUT:
+    case ErrorCode.SQL_TIMEOUT:
       return 504;
     default: {
       const unreachable: never = code;

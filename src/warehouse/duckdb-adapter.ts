@@ -14,7 +14,8 @@ import {
   type TableName,
   rollupTable,
 } from './tables.js';
-import type { ExportRequest, ExportResult, Warehouse, WarehouseTx } from './warehouse-port.js';
+import { sqlViewStatements } from './sql-views.js';
+import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from './warehouse-port.js';
 
 /**
  * The DuckDB warehouse: one `DuckDBInstance` per file per process (two instances on one file
@@ -31,7 +32,8 @@ export interface DuckDbWarehouseOptions {
   memoryLimit?: string;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2: quarter-hour rollups (filled from the minute rollups when first created) and fx_rates. */
+const SCHEMA_VERSION = 2;
 const open = new Set<string>();
 
 /**
@@ -121,6 +123,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
         connection.closeSync();
       }
     },
+    sandboxQuery: (request) => sandboxQuery(instance, request),
     exportParquet: (request) => exportParquet(instance, request),
     async close() {
       if (closed) return;
@@ -144,6 +147,11 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
   if (found !== undefined && Number(found) > SCHEMA_VERSION) {
     throw new Error(`the warehouse has schema version ${found}, newer than this Payscope (${SCHEMA_VERSION}); upgrade Payscope`);
   }
+  const existing = new Set(
+    (await db.runAndReadAll(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`))
+      .getRowsJS()
+      .map((r) => String(r[0])),
+  );
   for (const name of TABLE_NAMES) {
     const columns = Object.entries(TABLES[name].columns).map(([c, t]) => `${c} ${t}`);
     await db.run(`CREATE TABLE IF NOT EXISTS ${name} (${columns.join(', ')})`);
@@ -157,7 +165,18 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
          PRIMARY KEY (bucket, ${rollup.dimensions.join(', ')}))`,
       );
     }
+    // A grain added to an existing warehouse starts from the minute rollup, which every coarser grain divides.
+    for (const grain of GRAINS) {
+      const table = rollupTable(name as RollupName, grain);
+      if (grain === 'minute' || existing.has(table) || !existing.has(rollupTable(name as RollupName, 'minute'))) continue;
+      await db.run(
+        `INSERT INTO ${table} SELECT time_bucket(INTERVAL ${GRAIN_MS[grain] / 60_000} MINUTE, bucket) AS bucket, ${rollup.dimensions.join(', ')},
+         ${rollup.measures.map((m) => `sum(${m})::BIGINT`).join(', ')} FROM ${rollupTable(name as RollupName, 'minute')} GROUP BY ALL`,
+      );
+    }
   }
+  // The read-only SQL API's views (sql-views.ts); re-created on every open so they follow the tables.
+  for (const statement of sqlViewStatements()) await db.run(statement);
   await db.run(`INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
 }
 
@@ -272,10 +291,12 @@ async function upsertRollup(
   );
 }
 
+const GRAIN_MS: Readonly<Record<Grain, number>> = { minute: 60_000, quarter_hour: 900_000, hour: 3_600_000, day: 86_400_000 };
+
 /** The UTC start of the grain's bucket holding `time`. */
 export function bucketOf(time: Date, grain: Grain): Date {
   const ms = time.getTime();
-  const size = grain === 'minute' ? 60_000 : grain === 'hour' ? 3_600_000 : 86_400_000;
+  const size = GRAIN_MS[grain];
   return new Date(ms - (((ms % size) + size) % size));
 }
 
@@ -315,8 +336,11 @@ function appendValue(appender: DuckDBAppender, type: ColumnType, value: unknown,
   }
   switch (type) {
     case 'VARCHAR':
-    case 'DATE':
       appender.appendVarchar(String(value));
+      break;
+    case 'DATE':
+      // Read back from DuckDB a DATE is a JS Date (UTC midnight); written, it is YYYY-MM-DD.
+      appender.appendVarchar(value instanceof Date ? value.toISOString().slice(0, 10) : String(value));
       break;
     case 'JSON':
       appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value));
@@ -356,6 +380,56 @@ function toJsValue(v: unknown, column: string): unknown {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+// ── read-only SQL ─────────────────────────────────────────────────────────────────────────────────
+
+const SCHEMA_NAME = /^[a-z_]+$/;
+
+/** DuckDB has no statement timeout: a timer interrupts the connection instead. */
+async function sandboxQuery(instance: DuckDBInstance, request: SandboxQuery): Promise<SandboxResult> {
+  if (!SCHEMA_NAME.test(request.schema)) throw new Error(`bad sandbox schema ${request.schema}`);
+  const connection = await instance.connect();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    connection.interrupt();
+  }, request.timeoutMs);
+  try {
+    await connection.run(`SET search_path = '${request.schema}'`);
+    const result = await connection.stream(request.sql, request.params.length > 0 ? (request.params as never) : undefined);
+    const columns = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
+    const rows: unknown[][] = [];
+    let truncated = false;
+    for await (const chunk of result.yieldRowsJs()) {
+      for (const row of chunk) {
+        if (rows.length === request.maxRows) {
+          truncated = true;
+          break;
+        }
+        rows.push(row.map(toJsonSafe));
+      }
+      if (truncated || timedOut) break;
+    }
+    if (timedOut) return { ok: false, reason: 'timeout', message: `the query ran longer than ${request.timeoutMs} ms and was interrupted` };
+    return { ok: true, columns, rows, truncated };
+  } catch (error) {
+    if (timedOut) return { ok: false, reason: 'timeout', message: `the query ran longer than ${request.timeoutMs} ms and was interrupted` };
+    return { ok: false, reason: 'invalid', message: (error as Error).message.split('\n')[0] ?? 'the query failed' };
+  } finally {
+    clearTimeout(timer);
+    connection.closeSync();
+  }
+}
+
+function toJsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER) ? v.toString() : Number(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (Array.isArray(v)) return v.map(toJsonSafe);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonSafe(x)]));
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
 }
 
 // ── Parquet export ────────────────────────────────────────────────────────────────────────────────

@@ -267,6 +267,21 @@ export const TABLES = {
       recorded_at: 'TIMESTAMP',
     },
   },
+  fx_rates: {
+    description: 'Uploaded FX rates (PUT /api/v1/fx-rates): 1 base = rate_units / 10^rate_scale quote on rate_date; exact, never float.',
+    key: 'rate_id',
+    timeColumn: 'uploaded_at',
+    columns: {
+      /** `date|base|quote`: one rate per day and pair, a new upload replaces it. */
+      rate_id: 'VARCHAR',
+      rate_date: 'DATE',
+      base: 'VARCHAR',
+      quote: 'VARCHAR',
+      rate_units: 'BIGINT',
+      rate_scale: 'INTEGER',
+      uploaded_at: 'TIMESTAMP',
+    },
+  },
   merchants: {
     description: 'The merchant dimension (name, category, settlement cycle), loaded from CSV or the API; enriches facts.',
     key: 'merchant_id',
@@ -308,8 +323,12 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 // ── rollups ───────────────────────────────────────────────────────────────────────────────────────
 
-/** Rollup grains: the bucket is the UTC start of the minute, hour or day. */
-export const GRAINS = ['minute', 'hour', 'day'] as const;
+/**
+ * Rollup grains: the bucket is the UTC start of the minute, quarter hour, hour or day. Quarter
+ * hours exist so a local day or hour in a +05:30 or +05:45 zone can be cut from rollups (every
+ * zone offset in use is a multiple of 15 minutes) without reading minutes (issue 4, ADR 0006).
+ */
+export const GRAINS = ['minute', 'quarter_hour', 'hour', 'day'] as const;
 export type Grain = (typeof GRAINS)[number];
 
 /** A dimension value that is not known is stored as this, so rollup keys are never NULL. */

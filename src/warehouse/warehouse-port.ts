@@ -17,6 +17,12 @@ export interface Warehouse {
    * numbers (a value beyond 2^53 throws rather than lose precision), timestamps as Dates.
    */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs a statement the SQL guard accepted (`sql-sandbox.ts`), on its own connection whose
+   * search path is one schema of views, reading at most `maxRows` rows and interrupting it after
+   * `timeoutMs`. Never call it with unchecked SQL.
+   */
+  sandboxQuery(request: SandboxQuery): Promise<SandboxResult>;
   /** Writes `tables` to Parquet files under `dir` (see `ExportRequest`). */
   exportParquet(request: ExportRequest): Promise<ExportResult>;
   close(): Promise<void>;
@@ -49,3 +55,23 @@ export interface ExportRequest {
 export interface ExportResult {
   files: { table: string; date: string; path: string; rows: number }[];
 }
+
+export interface SandboxQuery {
+  sql: string;
+  params: readonly (string | number | boolean | null)[];
+  /** `sql_full` or `sql_masked` (see sql-views.ts). */
+  schema: string;
+  timeoutMs: number;
+  maxRows: number;
+}
+
+export type SandboxResult =
+  | {
+      ok: true;
+      columns: { name: string; type: string }[];
+      /** Rows as arrays in column order, JSON-safe: integers beyond 2^53 as strings, times as ISO strings. */
+      rows: unknown[][];
+      /** More rows existed than `maxRows`. */
+      truncated: boolean;
+    }
+  | { ok: false; reason: 'timeout' | 'invalid'; message: string };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type TestApp, startTestApp } from '../harness/app.js';
+import { type TestApp, startTestApp, authFetch } from '../harness/app.js';
 import { describeEachStore } from '../harness/stores.js';
 
 async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, init);
+  const res = await authFetch(url, init);
   return { status: res.status, body: (await res.json()) as T };
 }
 

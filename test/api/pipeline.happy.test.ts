@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
+import { TEST_SECRETS, type TestApp, startTestApp, authFetch } from '../harness/app.js';
 import { writeDeadLetters } from '../../src/store/dead-letter-table.js';
 import { postEvents } from '../harness/event-capture.js';
 import { waitFor } from '../harness/event-logs.js';
@@ -8,7 +8,7 @@ import { describeEachStore } from '../harness/stores.js';
 import { seedBody, sendWebhook } from '../harness/webhook-client.js';
 
 async function getJson<T = Record<string, unknown>>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, init);
+  const res = await authFetch(url, init);
   return { status: res.status, body: (await res.json()) as T };
 }
 

@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createApiKey } from '../../src/api/access/api-keys.js';
 import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
 import { TEST_SECRETS } from '../harness/app.js';
@@ -23,6 +24,7 @@ describeEachStore('analytics consumer crash', (kind) => {
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'payscope-consumer-crash-'));
+    key = null;
     env = {
       DATA_DIR: dataDir,
       WEBHOOK_SOURCES: JSON.stringify({ default: { secret: TEST_SECRETS.default } }),
@@ -42,8 +44,25 @@ describeEachStore('analytics consumer crash', (kind) => {
   interface Quality {
     conservation: { ok: boolean; ledger: { count: number }; warehouse: { count: number } };
   }
+  // An API key: the embedded default's generated admin key, or one made in the PostgreSQL database.
+  let key: string | null = null;
+  const keyOf = async (): Promise<string> => {
+    if (key) return key;
+    if (kind.name === 'pglite') key = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
+    else {
+      const store = createPostgresStore(createPgPool(env.DATABASE_URL as string, { min: 0, max: 1 }));
+      try {
+        key = (await createApiKey(store, { name: 'crash test', roles: ['analyst'] })).key;
+      } finally {
+        await store.close();
+      }
+    }
+    return key;
+  };
   const quality = async (s: ServerProcess): Promise<Quality> =>
-    (await (await fetch(`${s.url}/api/v1/data-quality?days=366`)).json()) as Quality;
+    (await (
+      await fetch(`${s.url}/api/v1/data-quality?days=366`, { headers: { authorization: `Bearer ${await keyOf()}` } })
+    ).json()) as Quality;
 
   it('ends with the warehouse equal to the ledger after SIGKILL while batches are landing, and a restart', async () => {
     server = await spawnServer(env);

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AccessRole, createApiKey } from '../../src/api/access/api-keys.js';
 import { type App, type Role, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -20,6 +21,12 @@ export interface TestApp {
   app: App;
   url: string;
   dataDir: string;
+  /** An admin API key made for the test; harness clients (`postEvents`, `authFetch`) send it. */
+  adminKey: string;
+  /** `{authorization: 'Bearer <adminKey>'}` for tests that call fetch themselves. */
+  auth: Record<string, string>;
+  /** Creates another key with these roles. */
+  createKey(roles: AccessRole[], name?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -41,13 +48,37 @@ export async function startTestApp(
     ...env,
   });
   const app = await startApp(config, createLogger(config.env.LOG_LEVEL), options.roles ? { roles: options.roles } : {});
+  const createKey = async (roles: AccessRole[], name = `test ${roles.join('+')}`) => (await createApiKey(app.store, { name, roles })).key;
+  const adminKey = await createKey(['admin'], 'test admin');
+  const url = app.url ?? '';
+  if (url) KEYS_BY_URL.set(url, adminKey);
   return {
     app,
-    url: app.url ?? '',
+    url,
     dataDir,
+    adminKey,
+    auth: { authorization: `Bearer ${adminKey}` },
+    createKey,
     async stop() {
+      KEYS_BY_URL.delete(url);
       await app.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const KEYS_BY_URL = new Map<string, string>();
+
+/** The admin key of the test app listening at `baseUrl` (harness clients authenticate with it). */
+export function adminKeyFor(baseUrl: string): string | undefined {
+  return KEYS_BY_URL.get(baseUrl.replace(/\/$/, ''));
+}
+
+/** fetch with the test app's admin key (unless `init.headers` sets authorization itself). */
+export function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const base = new URL(url).origin;
+  const key = [...KEYS_BY_URL.entries()].find(([u]) => new URL(u).origin === base)?.[1];
+  const headers = new Headers(init.headers);
+  if (key && !headers.has('authorization')) headers.set('authorization', `Bearer ${key}`);
+  return fetch(url, { ...init, headers });
 }

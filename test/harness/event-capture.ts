@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { CaptureResponse } from '../../src/api/routes/events-route.js';
+import { adminKeyFor } from './app.js';
 import { EVENT_CONTRACTS, type EventType } from '../../src/contracts/index.js';
 
 /** Every type another service may send (all but `payment.recorded`, which only Payscope emits). */
@@ -40,11 +41,20 @@ export interface EventsResponse {
   body: Partial<CaptureResponse> & { error?: { code: string; message: string; details?: unknown; request_id: string; docs: string } };
 }
 
-/** POSTs `body` (JSON-encoded unless a string) to `/api/v1/events`; `contentType: null` sends no content-type at all. */
-export function postEvents(baseUrl: string, body: unknown, options: { contentType?: string | null } = {}): Promise<EventsResponse> {
+/**
+ * POSTs `body` (JSON-encoded unless a string) to `/api/v1/events`; `contentType: null` sends no
+ * content-type at all. Authenticates with the test app's admin key unless `key` is given (`null`: none).
+ */
+export function postEvents(
+  baseUrl: string,
+  body: unknown,
+  options: { contentType?: string | null; key?: string | null } = {},
+): Promise<EventsResponse> {
   const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
   const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
   const headers: Record<string, string | number> = { 'content-length': raw.length };
+  const key = options.key === undefined ? adminKeyFor(baseUrl) : options.key;
+  if (key) headers.authorization = `Bearer ${key}`;
   if (contentType !== null) headers['content-type'] = contentType;
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}/api/v1/events`, { method: 'POST', headers }, (res) => {

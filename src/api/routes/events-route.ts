@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { ErrorCode, PayscopeError } from '../../core/errors.js';
 import { type CaptureResult, type EventIntake, MAX_EVENTS_PER_BATCH } from '../../sources/events/event-intake.js';
 import { sendFailure } from '../http-errors.js';
@@ -24,6 +25,25 @@ const BATCH = 'application/cloudevents-batch+json';
 const SINGLE = 'application/cloudevents+json';
 const CONTENT_TYPES = ['application/json', BATCH, SINGLE];
 
+/** For the OpenAPI document only: the handler checks the batch shape, capture checks each event. */
+const CLOUD_EVENT = z.looseObject({
+  specversion: z.literal('1.0'),
+  id: z.string(),
+  source: z.string(),
+  type: z.string(),
+  time: z.string().optional(),
+  subject: z.string().optional(),
+  dataschema: z.string().optional(),
+  data: z.record(z.string(), z.unknown()),
+});
+const CAPTURE_BODY = z.union([z.array(CLOUD_EVENT).min(1).max(MAX_EVENTS_PER_BATCH), CLOUD_EVENT]);
+const CAPTURE_RESPONSE = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(z.looseObject({ id: z.string().nullable().optional(), status: z.enum(['accepted', 'duplicate', 'rejected']) })),
+});
+
 /**
  * `POST /api/v1/events`: a batch of up to 1,000 CloudEvents from other services, captured into the
  * outbox (see `sources/events/event-intake.ts`). Body: a JSON array (`application/json` or
@@ -34,8 +54,7 @@ const CONTENT_TYPES = ['application/json', BATCH, SINGLE];
  * events were rejected: each result says what happened to its event. 4xx only when the request
  * itself is unusable (not JSON, empty, too many events, too large, wrong content type).
  *
- * No authentication yet: API keys arrive with issue 4; until then expose this route only to
- * trusted networks.
+ * Needs an API key with the `ingest` role (src/api/access).
  */
 export async function registerEventRoutes(app: FastifyInstance, deps: EventsRouteDeps): Promise<void> {
   app.removeAllContentTypeParsers();
@@ -72,18 +91,36 @@ export async function registerEventRoutes(app: FastifyInstance, deps: EventsRout
     throw error; // the server's handler maps the rest
   });
 
-  app.post('/api/v1/events', { bodyLimit: deps.maxBodyBytes }, async (request, reply) => {
-    const events = batchOf(request.body, mediaTypeOf(request.headers['content-type']));
-    if (!events.ok) return sendFailure(reply, events.error);
-    const results = await deps.intake.capture(events.value, 'http');
-    const response: CaptureResponse = { accepted: 0, duplicates: 0, rejected: 0, results };
-    for (const r of results) {
-      if (r.status === 'accepted') response.accepted++;
-      else if (r.status === 'duplicate') response.duplicates++;
-      else response.rejected++;
-    }
-    return reply.code(200).send(response);
-  });
+  app.post(
+    '/api/v1/events',
+    {
+      bodyLimit: deps.maxBodyBytes,
+      config: {
+        access: ['ingest'],
+        docs: {
+          summary: 'Capture a batch of up to 1,000 CloudEvents from other services',
+          description:
+            'A JSON array of CloudEvents (or one event). 200 with one result per event, also when some are rejected. Schemas of `data`: GET /api/v1/schemas.',
+          tags: ['events'],
+          body: CAPTURE_BODY,
+          bodyContentTypes: CONTENT_TYPES,
+          response: CAPTURE_RESPONSE,
+        },
+      },
+    },
+    async (request, reply) => {
+      const events = batchOf(request.body, mediaTypeOf(request.headers['content-type']));
+      if (!events.ok) return sendFailure(reply, events.error);
+      const results = await deps.intake.capture(events.value, 'http');
+      const response: CaptureResponse = { accepted: 0, duplicates: 0, rejected: 0, results };
+      for (const r of results) {
+        if (r.status === 'accepted') response.accepted++;
+        else if (r.status === 'duplicate') response.duplicates++;
+        else response.rejected++;
+      }
+      return reply.code(200).send(response);
+    },
+  );
 }
 
 type Batch = { ok: true; value: readonly unknown[] } | { ok: false; error: { code: ErrorCode; message: string; details?: unknown } };

@@ -48,62 +48,123 @@ function invalid(issues: z.core.$ZodIssue[], where: string) {
 }
 
 export async function registerPipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): Promise<void> {
-  app.get('/api/v1/data-quality', async (request, reply) => {
-    const q = qualityQuery.safeParse(request.query);
-    if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
-    return dataQualityReport(deps, { days: q.data.days });
-  });
+  app.get(
+    '/api/v1/data-quality',
+    {
+      config: {
+        access: ['analyst', 'finance'],
+        docs: { summary: 'Ledger vs warehouse per day and currency, freshness, dead letters', tags: ['pipeline'], query: qualityQuery },
+      },
+    },
+    async (request, reply) => {
+      const q = qualityQuery.safeParse(request.query);
+      if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
+      return dataQualityReport(deps, { days: q.data.days });
+    },
+  );
 
-  app.get('/api/v1/data-product', async (request) => {
-    const base = `${request.protocol}://${request.host}`;
-    return dataProductDescriptor({ ...deps, owner: deps.dataProductOwner, baseUrl: base });
-  });
+  app.get(
+    '/api/v1/data-product',
+    {
+      config: {
+        access: ['analyst', 'finance'],
+        docs: { summary: 'The data product descriptor: owner, tables, schemas, SLOs', tags: ['pipeline'] },
+      },
+    },
+    async (request) => {
+      const base = `${request.protocol}://${request.host}`;
+      return dataProductDescriptor({ ...deps, owner: deps.dataProductOwner, baseUrl: base });
+    },
+  );
 
-  app.get('/api/v1/dead-letters', async (request, reply) => {
-    const q = deadLetterQuery.safeParse(request.query);
-    if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
-    const items = await listDeadLetters(deps.store, {
-      ...(q.data.stage ? { stage: q.data.stage as DeadLetterStage } : {}),
-      includeReplayed: q.data.include_replayed === 'true',
-      ...(q.data.after_id !== undefined ? { afterId: q.data.after_id } : {}),
-      limit: q.data.limit,
-    });
-    const last = items.at(-1);
-    return { items, next_after_id: items.length === q.data.limit && last ? last.id : null };
-  });
+  // Dead letters hold raw payloads (personal fields not yet pseudonymised): admins only, audited.
+  app.get(
+    '/api/v1/dead-letters',
+    {
+      config: {
+        access: ['admin'],
+        audit: true,
+        docs: {
+          summary: 'Events the pipeline could not use, with their error and raw payload',
+          tags: ['pipeline'],
+          query: deadLetterQuery,
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = deadLetterQuery.safeParse(request.query);
+      if (!q.success) return sendFailure(reply, invalid(q.error.issues, 'query'));
+      const items = await listDeadLetters(deps.store, {
+        ...(q.data.stage ? { stage: q.data.stage as DeadLetterStage } : {}),
+        includeReplayed: q.data.include_replayed === 'true',
+        ...(q.data.after_id !== undefined ? { afterId: q.data.after_id } : {}),
+        limit: q.data.limit,
+      });
+      const last = items.at(-1);
+      request.auditRows = items.length;
+      return { items, next_after_id: items.length === q.data.limit && last ? last.id : null };
+    },
+  );
 
-  app.post('/api/v1/dead-letters/replay', async (request, reply) => {
-    const body = replayBody.safeParse(request.body ?? {});
-    if (!body.success) return sendFailure(reply, invalid(body.error.issues, 'body'));
-    const options = { ...(body.data.ids ? { ids: body.data.ids } : {}), ...(body.data.limit ? { limit: body.data.limit } : {}) };
-    if (body.data.stage === 'analytics') return deps.analytics.replayDeadLetters(options);
-    if (!deps.eventIntake) {
-      return sendFailure(
-        reply,
-        failure(ErrorCode.SERVICE_UNAVAILABLE, 'this process runs no event intake (role ingest); replay capture dead letters there'),
-      );
-    }
-    return replayCaptureDeadLetters(deps.store, deps.eventIntake, options);
-  });
+  app.post(
+    '/api/v1/dead-letters/replay',
+    {
+      config: {
+        access: ['admin'],
+        docs: { summary: 'Re-run open dead letters (stage analytics or capture)', tags: ['pipeline'], body: replayBody },
+      },
+    },
+    async (request, reply) => {
+      const body = replayBody.safeParse(request.body ?? {});
+      if (!body.success) return sendFailure(reply, invalid(body.error.issues, 'body'));
+      const options = { ...(body.data.ids ? { ids: body.data.ids } : {}), ...(body.data.limit ? { limit: body.data.limit } : {}) };
+      if (body.data.stage === 'analytics') return deps.analytics.replayDeadLetters(options);
+      if (!deps.eventIntake) {
+        return sendFailure(
+          reply,
+          failure(ErrorCode.SERVICE_UNAVAILABLE, 'this process runs no event intake (role ingest); replay capture dead letters there'),
+        );
+      }
+      return replayCaptureDeadLetters(deps.store, deps.eventIntake, options);
+    },
+  );
 
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  app.put('/api/v1/merchants', async (request, reply) => {
-    const parsed =
-      typeof request.body === 'string'
-        ? parseMerchantsCsv(request.body)
-        : Array.isArray(request.body)
-          ? validateMerchants(request.body)
-          : {
-              ok: false as const,
-              error: failure(ErrorCode.VALIDATION_FAILED, 'send a JSON array of merchants or a text/csv file with a header row'),
-            };
-    if (!parsed.ok) return sendFailure(reply, parsed.error);
-    return deps.merchants.load(parsed.value);
-  });
+  app.put(
+    '/api/v1/merchants',
+    {
+      config: {
+        access: ['admin'],
+        docs: {
+          summary: 'Load the merchant dimension (all rows or none); back-fills stored payments',
+          tags: ['pipeline'],
+          body: z.array(z.record(z.string(), z.unknown())),
+          bodyContentTypes: ['application/json', 'text/csv'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const parsed =
+        typeof request.body === 'string'
+          ? parseMerchantsCsv(request.body)
+          : Array.isArray(request.body)
+            ? validateMerchants(request.body)
+            : {
+                ok: false as const,
+                error: failure(ErrorCode.VALIDATION_FAILED, 'send a JSON array of merchants or a text/csv file with a header row'),
+              };
+      if (!parsed.ok) return sendFailure(reply, parsed.error);
+      return deps.merchants.load(parsed.value);
+    },
+  );
 
-  app.get('/api/v1/merchants', async () => ({
-    items: await deps.warehouse.query(
-      'SELECT merchant_id, name, category, settlement_cycle, region, country, updated_at FROM merchants ORDER BY merchant_id',
-    ),
-  }));
+  app.get(
+    '/api/v1/merchants',
+    { config: { access: ['analyst', 'finance'], docs: { summary: 'The merchant dimension', tags: ['pipeline'] } } },
+    async () => ({
+      items: await deps.warehouse.query(
+        'SELECT merchant_id, name, category, settlement_cycle, region, country, updated_at FROM merchants ORDER BY merchant_id',
+      ),
+    }),
+  );
 }

@@ -1,0 +1,62 @@
+import type { RollupName } from '../warehouse/tables.js';
+
+/** Filters of every analytics query: each a list of accepted values (OR), combined with AND. */
+export interface AnalyticsFilters {
+  merchant?: readonly string[];
+  gateway?: readonly string[];
+  method?: readonly string[];
+  region?: readonly string[];
+  currency?: readonly string[];
+  status?: readonly string[];
+}
+
+export type FilterName = keyof AnalyticsFilters;
+export const FILTER_NAMES: readonly FilterName[] = ['merchant', 'gateway', 'method', 'region', 'currency', 'status'];
+
+/** The column each filter reads, per rollup; a filter a rollup does not have cannot apply to it. */
+const COLUMNS: Record<RollupName, Partial<Record<FilterName, string>>> = {
+  payments: {
+    merchant: 'merchant_id',
+    gateway: 'gateway',
+    method: 'payment_method',
+    region: 'region',
+    currency: 'currency',
+    status: 'status',
+  },
+  refunds: { merchant: 'merchant_id', gateway: 'gateway', currency: 'currency' },
+  disputes: { merchant: 'merchant_id', gateway: 'gateway', currency: 'currency' },
+};
+
+/** Filters given that a rollup cannot honour (named in the response's `notes`). */
+export function unappliedFilters(rollup: RollupName, filters: AnalyticsFilters): FilterName[] {
+  return FILTER_NAMES.filter((f) => (filters[f]?.length ?? 0) > 0 && COLUMNS[rollup][f] === undefined);
+}
+
+/** `AND col IN ($n…)` for the filters a rollup (or a fact table with the same columns) has. */
+export function filterSql(
+  rollup: RollupName,
+  filters: AnalyticsFilters,
+  params: unknown[],
+  alias = 'r',
+  columns: Partial<Record<FilterName, string>> = COLUMNS[rollup],
+): string {
+  let sql = '';
+  for (const f of FILTER_NAMES) {
+    const values = filters[f];
+    const column = columns[f];
+    if (!values || values.length === 0 || !column) continue;
+    const slots = values.map((v) => {
+      params.push(v);
+      return `$${params.length}`;
+    });
+    sql += ` AND ${alias}.${column} IN (${slots.join(', ')})`;
+  }
+  return sql;
+}
+
+export function notesOf(filters: AnalyticsFilters): string[] {
+  const unapplied = unappliedFilters('refunds', filters);
+  return unapplied.length === 0
+    ? []
+    : [`refund and dispute figures are not filtered by ${unapplied.join(', ')} (refunds and disputes are not recorded by them)`];
+}

@@ -1,0 +1,175 @@
+import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
+import { currencyExponent, isKnownCurrency } from '../core/money.js';
+import type { RowOf } from '../warehouse/tables.js';
+import type { Warehouse } from '../warehouse/warehouse-port.js';
+import { divideHalfEven, formatDecimal, parseDecimal } from './decimal.js';
+import type { Kpis, Totals } from './kpis.js';
+
+/**
+ * The FX-rate table: uploaded as CSV `date,base,quote,rate` (1 base = rate quote), stored exactly
+ * as integer units and a decimal scale, and used to convert per-currency totals into a report
+ * currency — each amount rounded half-even to the target's minor units.
+ */
+
+export type FxRateRow = RowOf<'fx_rates'>;
+
+/** Parses the CSV; every row must be valid or none is taken. */
+export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRow[]> {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  const header = lines[0]?.split(',').map((h) => h.trim().toLowerCase());
+  if (header?.join(',') !== 'date,base,quote,rate') {
+    return err(failure(ErrorCode.VALIDATION_FAILED, 'the first line must be the header date,base,quote,rate'));
+  }
+  const rows: FxRateRow[] = [];
+  const problems: { line: number; message: string }[] = [];
+  for (const [i, line] of lines.slice(1).entries()) {
+    const [date = '', base = '', quote = '', rate = '', ...extra] = line.split(',').map((c) => c.trim());
+    const lineNo = i + 2;
+    const decimal = parseDecimal(rate);
+    const problem =
+      extra.length > 0
+        ? 'expected 4 fields'
+        : !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))
+          ? `date '${date}' is not YYYY-MM-DD`
+          : !isKnownCurrency(base.toUpperCase())
+            ? `base '${base}' is not an ISO 4217 currency`
+            : !isKnownCurrency(quote.toUpperCase())
+              ? `quote '${quote}' is not an ISO 4217 currency`
+              : base.toUpperCase() === quote.toUpperCase()
+                ? 'base and quote are the same currency'
+                : !decimal || decimal.units === 0n || decimal.units > BigInt(Number.MAX_SAFE_INTEGER)
+                  ? `rate '${rate}' is not a positive decimal of at most 15 significant digits`
+                  : null;
+    if (problem) {
+      problems.push({ line: lineNo, message: problem });
+      continue;
+    }
+    const b = base.toUpperCase();
+    const q = quote.toUpperCase();
+    rows.push({
+      rate_id: `${date}|${b}|${q}`,
+      rate_date: date,
+      base: b,
+      quote: q,
+      rate_units: Number((decimal as { units: bigint }).units),
+      rate_scale: (decimal as { scale: number }).scale,
+      uploaded_at: now,
+    });
+  }
+  if (problems.length > 0) {
+    return err(
+      failure(ErrorCode.VALIDATION_FAILED, `${problems.length} bad row(s); first: line ${problems[0]?.line}: ${problems[0]?.message}`, {
+        rows: problems.slice(0, 100),
+      }),
+    );
+  }
+  if (rows.length === 0) return err(failure(ErrorCode.VALIDATION_FAILED, 'no rates after the header'));
+  return ok(rows);
+}
+
+export async function storeFxRates(warehouse: Warehouse, rows: readonly FxRateRow[]): Promise<{ loaded: number }> {
+  await warehouse.transaction((tx) => tx.replace('fx_rates', rows));
+  return { loaded: rows.length };
+}
+
+export async function listFxRates(warehouse: Warehouse): Promise<{ date: string; base: string; quote: string; rate: string }[]> {
+  const rows = await warehouse.query<{ rate_date: string; base: string; quote: string; rate_units: number; rate_scale: number }>(
+    'SELECT rate_date::VARCHAR AS rate_date, base, quote, rate_units, rate_scale FROM fx_rates ORDER BY rate_date, base, quote',
+  );
+  return rows.map((r) => ({ date: r.rate_date, base: r.base, quote: r.quote, rate: formatDecimal(BigInt(r.rate_units), r.rate_scale) }));
+}
+
+/** The rate that converts one currency into the report currency. */
+export interface UsedRate {
+  currency: string;
+  /** null when the currency is the report currency (rate 1). */
+  rate_date: string | null;
+  base: string;
+  quote: string;
+  rate: string;
+  /** True when the stored pair is report→currency and was inverted. */
+  inverted: boolean;
+  /** Multiply minor units by num/den (exponents included) to get report minor units. */
+  num: bigint;
+  den: bigint;
+}
+
+/** The latest rate on or before `onOrBefore` for each currency; FX_RATE_MISSING when one has none. */
+export async function ratesFor(
+  warehouse: Warehouse,
+  currencies: readonly string[],
+  report: string,
+  onOrBefore: string,
+): Promise<Result<Map<string, UsedRate>>> {
+  const out = new Map<string, UsedRate>();
+  const others = [...new Set(currencies)].filter((c) => c !== report);
+  const te = BigInt(currencyExponent(report) ?? 2);
+  if (currencies.includes(report)) {
+    out.set(report, { currency: report, rate_date: null, base: report, quote: report, rate: '1', inverted: false, num: 1n, den: 1n });
+  }
+  if (others.length === 0) return ok(out);
+  const params: unknown[] = [report, onOrBefore];
+  const slots = others.map((c) => {
+    params.push(c);
+    return `$${params.length}`;
+  });
+  const rows = await warehouse.query<{ rate_date: string; base: string; quote: string; rate_units: number; rate_scale: number }>(
+    `SELECT rate_date::VARCHAR AS rate_date, base, quote, rate_units, rate_scale FROM fx_rates
+     WHERE rate_date <= $2::DATE AND ((quote = $1 AND base IN (${slots.join(', ')})) OR (base = $1 AND quote IN (${slots.join(', ')})))
+     ORDER BY rate_date DESC, (quote = $1) DESC`,
+    params,
+  );
+  const missing: string[] = [];
+  for (const c of others) {
+    const r = rows.find((x) => x.base === c || x.quote === c);
+    if (!r) {
+      missing.push(c);
+      continue;
+    }
+    const se = BigInt(currencyExponent(c) ?? 2);
+    const units = BigInt(r.rate_units);
+    const scale = 10n ** BigInt(r.rate_scale);
+    const inverted = r.base === report;
+    // report_minor = minor / 10^se × rate × 10^te, rate = units / scale (or its inverse).
+    const [rn, rd] = inverted ? [scale, units] : [units, scale];
+    out.set(c, {
+      currency: c,
+      rate_date: r.rate_date,
+      base: r.base,
+      quote: r.quote,
+      rate: formatDecimal(units, r.rate_scale),
+      inverted,
+      num: rn * 10n ** te,
+      den: rd * 10n ** se,
+    });
+  }
+  if (missing.length > 0) {
+    return err(
+      failure(
+        ErrorCode.FX_RATE_MISSING,
+        `no FX rate to convert ${missing.join(', ')} into ${report} on or before ${onOrBefore}; upload one with PUT /api/v1/fx-rates (date,base,quote,rate)`,
+        { missing: missing.map((c) => ({ base: c, quote: report, on_or_before: onOrBefore })) },
+      ),
+    );
+  }
+  return ok(out);
+}
+
+const conv = (v: number | null, r: UsedRate) => (v === null ? null : Number(divideHalfEven(BigInt(v) * r.num, r.den)));
+
+/** Converts every amount of a currency's totals; counts stay. */
+export function convertTotals(t: Totals, rate: UsedRate): Totals {
+  return {
+    ...t,
+    gmv_minor: conv(t.gmv_minor, rate) as number,
+    fee_minor: conv(t.fee_minor, rate) as number,
+    refund_amount_minor: conv(t.refund_amount_minor, rate),
+    dispute_amount_minor: conv(t.dispute_amount_minor, rate),
+  };
+}
+
+/** The rates as a response lists them. */
+export const ratesView = (rates: Map<string, UsedRate>) =>
+  [...rates.values()].map(({ currency, rate_date, base, quote, rate, inverted }) => ({ currency, rate_date, base, quote, rate, inverted }));
+
+export type { Kpis };

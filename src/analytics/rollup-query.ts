@@ -1,0 +1,138 @@
+import { COLLECTED_STATUSES } from '../pipeline/facts.js';
+import { type Grain, type RollupName, rollupTable } from '../warehouse/tables.js';
+import type { Warehouse } from '../warehouse/warehouse-port.js';
+import { type AnalyticsFilters, filterSql } from './filters.js';
+import { type Totals, addTotals, emptyTotals } from './kpis.js';
+import { type Segment, coverRange } from './range-plan.js';
+
+/**
+ * Reading totals from the rollups for a list of buckets (UTC instants), optionally grouped by one
+ * dimension. Each bucket is cut into rollup segments (`coverRange`); one SQL statement per rollup
+ * joins every grain's rows to the segments they fall in and sums them per bucket index.
+ */
+
+export interface Bucket {
+  from: number;
+  to: number;
+}
+
+/** A breakdown dimension: its column in each rollup (absent where the rollup lacks it). */
+export interface GroupBy {
+  payments: string;
+  refunds?: string;
+  disputes?: string;
+}
+
+export interface Cell {
+  index: number;
+  /** The dimension value; '' when not grouped. */
+  value: string;
+  currency: string;
+  totals: Totals;
+}
+
+const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
+
+/** SQL summing `measures` of `rollup` per bucket index (and `group`, and currency). */
+export function rollupSql(
+  rollup: RollupName,
+  segments: readonly (Segment & { index: number })[],
+  select: { group: string | null; extra: readonly string[]; measures: readonly string[] },
+  filters: AnalyticsFilters,
+  params: unknown[],
+  where = '',
+): string {
+  const byGrain = new Map<Grain, (Segment & { index: number })[]>();
+  for (const s of segments) byGrain.set(s.grain, [...(byGrain.get(s.grain) ?? []), s]);
+  const keys = [...(select.group ? [`r.${select.group}`] : []), 'r.currency', ...select.extra.map((e) => `r.${e}`)];
+  const filter = filterSql(rollup, filters, params);
+  const parts = [...byGrain].map(([grain, list]) => {
+    const lo = Math.min(...list.map((s) => s.from));
+    const hi = Math.max(...list.map((s) => s.to));
+    const values = list.map((s) => `(${s.index}, ${ts(s.from)}, ${ts(s.to)})`).join(', ');
+    // The outer bounds let DuckDB skip row groups by min/max before the range join.
+    return `SELECT s.idx, ${keys.join(', ')}, ${select.measures.map((m) => `r.${m}`).join(', ')}
+      FROM ${rollupTable(rollup, grain)} r JOIN (VALUES ${values}) s(idx, lo, hi) ON r.bucket >= s.lo AND r.bucket < s.hi
+      WHERE r.bucket >= ${ts(lo)} AND r.bucket < ${ts(hi)}${filter}${where}`;
+  });
+  const outKeys = keys.map((k) => k.slice(2));
+  return `SELECT idx::INTEGER AS idx, ${outKeys.join(', ')}, ${select.measures.map((m) => `sum(${m})::BIGINT AS ${m}`).join(', ')}
+    FROM (${parts.join('\nUNION ALL\n')}) u GROUP BY ALL`;
+}
+
+export function segmentsOf(buckets: readonly Bucket[]): (Segment & { index: number })[] {
+  return buckets.flatMap((b, index) => coverRange(b.from, b.to).map((s) => ({ ...s, index })));
+}
+
+const COLLECTED = new Set<string>(COLLECTED_STATUSES);
+
+/** Totals per bucket index, dimension value and currency, from the three rollups. */
+export async function readTotals(
+  warehouse: Warehouse,
+  buckets: readonly Bucket[],
+  filters: AnalyticsFilters,
+  groupBy: GroupBy | null = null,
+): Promise<Cell[]> {
+  const segments = segmentsOf(buckets);
+  if (segments.length === 0) return [];
+  const cells = new Map<string, Cell>();
+  const attributable = !groupBy || (groupBy.refunds !== undefined && groupBy.disputes !== undefined);
+  const cellOf = (index: number, value: string, currency: string) => {
+    const id = `${index}\u0000${value}\u0000${currency}`;
+    let c = cells.get(id);
+    if (!c) {
+      c = { index, value, currency, totals: emptyTotals(attributable) };
+      cells.set(id, c);
+    }
+    return c;
+  };
+
+  const pParams: unknown[] = [];
+  const pSql = rollupSql(
+    'payments',
+    segments,
+    { group: groupBy?.payments ?? null, extra: ['status'], measures: ['payments', 'amount_minor', 'fee_minor'] },
+    filters,
+    pParams,
+  );
+  const paymentRows = await warehouse.query<Record<string, unknown>>(pSql, pParams);
+  for (const r of paymentRows) {
+    const c = cellOf(r.idx as number, groupBy ? String(r[groupBy.payments]) : '', r.currency as string);
+    const n = r.payments as number;
+    const collected = COLLECTED.has(r.status as string);
+    c.totals = addTotals(c.totals, {
+      ...emptyTotals(attributable),
+      payment_count: n,
+      successful_count: collected ? n : 0,
+      failed_count: r.status === 'failed' ? n : 0,
+      gmv_minor: collected ? (r.amount_minor as number) : 0,
+      fee_minor: collected ? (r.fee_minor as number) : 0,
+    });
+  }
+  if (attributable) {
+    for (const rollup of ['refunds', 'disputes'] as const) {
+      const params: unknown[] = [];
+      const group = groupBy ? (groupBy[rollup] as string) : null;
+      const sql = rollupSql(rollup, segments, { group, extra: [], measures: [rollup, 'amount_minor'] }, filters, params);
+      for (const r of await warehouse.query<Record<string, unknown>>(sql, params)) {
+        const c = cellOf(r.idx as number, group ? String(r[group]) : '', r.currency as string);
+        const count = r[rollup] as number;
+        const amount = r.amount_minor as number;
+        c.totals =
+          rollup === 'refunds'
+            ? {
+                ...c.totals,
+                refund_count: (c.totals.refund_count ?? 0) + count,
+                refund_amount_minor: (c.totals.refund_amount_minor ?? 0) + amount,
+              }
+            : {
+                ...c.totals,
+                dispute_count: (c.totals.dispute_count ?? 0) + count,
+                dispute_amount_minor: (c.totals.dispute_amount_minor ?? 0) + amount,
+              };
+      }
+    }
+  }
+  // Cells whose every measure nets to zero (a payment moved out of a cell) are not data.
+  return [...cells.values()].filter((c) => Object.values(c.totals).some((v) => v !== 0 && v !== null));
+}

@@ -1,0 +1,149 @@
+/**
+ * The read-only SQL guard: decides from DuckDB's own parse tree (`json_serialize_sql`) whether a
+ * statement may run. DuckDB's sandbox settings (`enable_external_access`, `lock_configuration`)
+ * are instance-wide and cannot be turned back on, so setting them would break the Parquet export
+ * on the same instance (docs/adr/0007-sql-sandbox.md). Instead, everything not on an allow-list is
+ * refused before it runs:
+ *
+ * - exactly one statement, and a SELECT (json_serialize_sql serialises nothing else: DDL, DML,
+ *   COPY, ATTACH, PRAGMA, SET, INSTALL/LOAD, EXPORT, CALL are refused by it);
+ * - relations: only the documented views (unqualified) and the query's own CTEs — no base table,
+ *   no file path (`FROM '/etc/passwd'`), no schema or catalog qualifier;
+ * - table functions: only `range`, `generate_series`, `unnest`, `json_each`, `json_tree`;
+ * - functions: none of the ones that read settings, the environment, sequences, or sleep, nor any
+ *   `duckdb_*`/`pragma_*`/`read_*` function, nor a schema-qualified one;
+ * - parse-tree shapes this guard does not know (a new DuckDB table reference kind) are refused.
+ */
+
+export type SqlVerdict = { ok: true } | { ok: false; kind: 'not_allowed' | 'invalid'; message: string };
+
+export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest', 'json_each', 'json_tree']);
+
+const DENIED_FUNCTIONS = new Set([
+  'getenv',
+  'current_setting',
+  'current_query',
+  'current_query_id',
+  'current_database',
+  'current_catalog',
+  'current_schema',
+  'current_schemas',
+  'in_search_path',
+  'getvariable',
+  'nextval',
+  'currval',
+  'setseed',
+  'sleep_ms',
+  'pg_sleep',
+  'write_log',
+  'json_execute_serialized_sql',
+  'query',
+  'query_table',
+  'glob',
+  'sniff_csv',
+  'checkpoint',
+  'force_checkpoint',
+  'enable_logging',
+  'disable_logging',
+  'truncate_duckdb_logs',
+  'enable_profiling',
+  'disable_profiling',
+  'which_secret',
+]);
+const DENIED_FUNCTION_PREFIXES = ['duckdb_', 'pragma_', 'read_', 'parquet_', 'pg_', 'has_', 'arrow_', 'test_'];
+
+const ALLOWED_NODES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
+const ALLOWED_TABLE_REFS = new Set(['BASE_TABLE', 'JOIN', 'SUBQUERY', 'TABLE_FUNCTION', 'EMPTY', 'EMPTY_FROM', 'EXPRESSION_LIST']);
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/**
+ * Judges the output of `json_serialize_sql(sql)`.
+ * @param views the relation names a query may use (lower case)
+ * @param catalogRelations every relation name in the database: a CTE may not shadow one, or a
+ *   reference outside the CTE's scope would silently reach the real relation
+ */
+export function checkSerializedSql(serialized: string, views: ReadonlySet<string>, catalogRelations: ReadonlySet<string>): SqlVerdict {
+  let tree: { error: boolean; error_type?: string; error_message?: string; statements?: Json[] };
+  try {
+    tree = JSON.parse(serialized) as typeof tree;
+  } catch {
+    return { ok: false, kind: 'invalid', message: 'the statement could not be parsed' };
+  }
+  if (tree.error) {
+    const message = tree.error_message ?? 'the statement could not be parsed';
+    if (/only select statements/i.test(message)) {
+      return { ok: false, kind: 'not_allowed', message: 'only SELECT (or WITH … SELECT) statements are allowed' };
+    }
+    return { ok: false, kind: 'invalid', message };
+  }
+  const statements = tree.statements ?? [];
+  if (statements.length !== 1) {
+    return { ok: false, kind: 'not_allowed', message: `send exactly one statement (got ${statements.length})` };
+  }
+  const ctes = new Set<string>();
+  collectCtes(statements[0] as Json, ctes);
+  for (const name of ctes) {
+    if (catalogRelations.has(name) && !views.has(name)) {
+      return { ok: false, kind: 'not_allowed', message: `a CTE may not be named '${name}' (a relation of the warehouse); rename it` };
+    }
+  }
+  const refused = findRefusal(statements[0] as Json, views, ctes);
+  return refused ? { ok: false, kind: 'not_allowed', message: refused } : { ok: true };
+}
+
+function collectCtes(node: Json, into: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectCtes(item, into);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const map = (node.cte_map as { map?: { key?: string }[] } | undefined)?.map;
+  if (Array.isArray(map)) for (const entry of map) if (typeof entry.key === 'string') into.add(entry.key.toLowerCase());
+  for (const value of Object.values(node)) collectCtes(value, into);
+}
+
+function findRefusal(node: Json, views: ReadonlySet<string>, ctes: ReadonlySet<string>): string | null {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const r = findRefusal(item, views, ctes);
+      if (r) return r;
+    }
+    return null;
+  }
+  if (node === null || typeof node !== 'object') return null;
+  const type = typeof node.type === 'string' ? node.type : null;
+  const isExpression = typeof node.class === 'string';
+  if (type && !isExpression && 'modifiers' in node && !ALLOWED_NODES.has(type)) return `query shape ${type} is not allowed`;
+  if (type && !isExpression && 'sample' in node && !('modifiers' in node)) {
+    if (!ALLOWED_TABLE_REFS.has(type)) return `${type.toLowerCase().replaceAll('_', ' ')} is not allowed; select from the documented views`;
+    if (type === 'BASE_TABLE') {
+      const name = String(node.table_name ?? '');
+      const qualified = [node.catalog_name, node.schema_name].filter((p) => typeof p === 'string' && p !== '');
+      if (qualified.length > 0)
+        return `'${[...qualified, name].join('.')}': schema-qualified names are not allowed; use the view name alone`;
+      const lower = name.toLowerCase();
+      if (!views.has(lower) && !ctes.has(lower)) {
+        return `'${name}' is not a documented view; GET /api/v1/sql/views lists them (files, tables and system views cannot be read)`;
+      }
+      if (node.at_clause !== null && node.at_clause !== undefined) return 'AT (time travel) clauses are not allowed';
+    }
+    if (type === 'TABLE_FUNCTION') {
+      const fn = (node.function as { function_name?: string } | null)?.function_name ?? '';
+      if (!ALLOWED_TABLE_FUNCTIONS.has(fn.toLowerCase())) {
+        return `table function ${fn}() is not allowed; allowed: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')}`;
+      }
+    }
+  }
+  if (isExpression && typeof node.function_name === 'string') {
+    const fn = node.function_name.toLowerCase();
+    const qualifier = [node.catalog, node.schema].filter((p) => typeof p === 'string' && p !== '');
+    if (qualifier.length > 0) return `function ${[...qualifier, fn].join('.')}() is not allowed: schema-qualified functions are refused`;
+    if (DENIED_FUNCTIONS.has(fn) || DENIED_FUNCTION_PREFIXES.some((p) => fn.startsWith(p))) return `function ${fn}() is not allowed`;
+  }
+  for (const value of Object.values(node)) {
+    const r = findRefusal(value, views, ctes);
+    if (r) return r;
+  }
+  return null;
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
+import { seedBody, sendWebhook } from '../harness/webhook-client.js';
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** Reads SSE events from a streaming fetch until `count` events with data arrived. */
+async function readEvents(res: Response, count: number, timeoutMs = 8000): Promise<{ events: SseEvent[]; comments: string[] }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  while (events.length < count && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut = buffer.indexOf('\n\n');
+    while (cut >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event: SseEvent = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) comments.push(line.slice(1).trim());
+        else {
+          const [field, ...rest] = line.split(':');
+          const value = rest.join(':').replace(/^ /, '');
+          if (field === 'id' || field === 'event' || field === 'data') event[field] = value;
+        }
+      }
+      if (event.data !== undefined) events.push(event);
+      cut = buffer.indexOf('\n\n');
+    }
+  }
+  await reader.cancel();
+  return { events, comments };
+}
+
+describe('GET /api/v1/live (SSE)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { LIVE_INTERVAL_MS: '150' });
+    for (let i = 0; i < 3; i++)
+      await sendWebhook(t.url, seedBody(`LIVE-${i}`, { amount: '100.00', payment_date: new Date().toISOString() }), {
+        secret: TEST_SECRETS.default,
+      });
+  });
+  afterAll(() => t?.stop());
+
+  it('streams snapshots with ids: today’s GMV per currency, transactions per minute, success rate, latest failures', async () => {
+    const res = await fetch(`${t.url}/api/v1/live?tz=Asia/Kolkata`, { headers: t.auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    let snapshot: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const { events } = await readEvents(await fetch(`${t.url}/api/v1/live?tz=Asia/Kolkata`, { headers: t.auth }), 1);
+      snapshot = JSON.parse(events[0]?.data ?? '{}') as Record<string, unknown>;
+      if ((snapshot.gmv as unknown[] | undefined)?.length) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(snapshot).toMatchObject({
+      tz: 'Asia/Kolkata',
+      gmv: [{ currency: 'INR', amount_minor: 30_000, payments: 3 }],
+      success_rate: 1,
+      counts: { total: 3, succeeded: 3, failed: 0 },
+      latest_failures: [],
+    });
+    expect(snapshot.transactions_per_minute).toHaveLength(15);
+    const { events } = await readEvents(res, 3);
+    expect(events).toHaveLength(3);
+    for (const e of events) {
+      expect(e.event).toBe('snapshot');
+      expect(e.id).toMatch(/^[a-z0-9]+-\d+$/);
+    }
+    const seqs = events.map((e) => Number(e.id?.split('-')[1]));
+    expect(seqs[2]).toBeGreaterThan(seqs[0] as number);
+  });
+
+  it('resumes a reconnect with Last-Event-ID: a full snapshot at once, with a newer id', async () => {
+    const first = await readEvents(await fetch(`${t.url}/api/v1/live`, { headers: t.auth }), 2);
+    const lastId = first.events.at(-1)?.id as string;
+    const started = Date.now();
+    const again = await readEvents(await fetch(`${t.url}/api/v1/live`, { headers: { ...t.auth, 'last-event-id': lastId } }), 1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(again.comments.some((c) => c.includes(`resuming after ${lastId}`))).toBe(true);
+    const snapshot = JSON.parse(again.events[0]?.data ?? '{}') as Record<string, unknown>;
+    expect(snapshot).toHaveProperty('gmv');
+    expect(snapshot).toHaveProperty('success_rate');
+    expect(Number(again.events[0]?.id?.split('-')[1])).toBeGreaterThanOrEqual(Number(lastId.split('-')[1]));
+  });
+
+  it('refuses a bad time zone and a key without analyst or finance', async () => {
+    const bad = await fetch(`${t.url}/api/v1/live?tz=Mars/Olympus`, { headers: t.auth });
+    expect(bad.status).toBe(422);
+    const ingest = await t.createKey(['ingest']);
+    expect((await fetch(`${t.url}/api/v1/live`, { headers: { authorization: `Bearer ${ingest}` } })).status).toBe(403);
+  });
+});

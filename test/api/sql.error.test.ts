@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, authFetch, startTestApp } from '../harness/app.js';
+
+describe('POST /api/v1/sql (errors)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('pglite', { SQL_TIMEOUT_MS: '300' });
+  });
+  afterAll(() => t?.stop());
+
+  const sql = async (body: unknown) => {
+    const res = await authFetch(`${t.url}/api/v1/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+  };
+
+  it('answers SQL_INVALID for a syntax error, naming it', async () => {
+    const res = await sql({ sql: 'SELEC 1' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'SQL_INVALID', message: expect.stringMatching(/SELEC/) });
+  });
+
+  it('answers SQL_INVALID for an unknown column and for missing parameters', async () => {
+    expect((await sql({ sql: 'SELECT nope FROM v_payments' })).body.error.code).toBe('SQL_INVALID');
+    expect((await sql({ sql: 'SELECT * FROM v_payments WHERE amount_minor > $1' })).body.error.code).toBe('SQL_INVALID');
+  });
+
+  it('interrupts a query that runs longer than SQL_TIMEOUT_MS (SQL_TIMEOUT, 504), and the server keeps answering', async () => {
+    const started = Date.now();
+    const res = await sql({ sql: 'SELECT count(*) FROM range(100000000000) a, range(1000000) b WHERE a.range * b.range = -1' });
+    expect(res.status).toBe(504);
+    expect(res.body.error.code).toBe('SQL_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await sql({ sql: 'SELECT 1 AS one' })).status).toBe(200);
+  });
+
+  it('refuses a body without sql, with unknown fields, or with a bad limit (VALIDATION_FAILED)', async () => {
+    expect((await sql({})).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await sql({ sql: 'SELECT 1', drop: true })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await sql({ sql: 'SELECT 1', limit: 0 })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await sql('{not json')).body.error.code).toBe('MALFORMED_JSON');
+  });
+});

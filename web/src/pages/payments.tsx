@@ -1,0 +1,325 @@
+import { useMemo, useState } from 'react';
+import { Chart, PALETTE } from '../components/chart';
+import { Async, Empty } from '../components/states';
+import { Card, Tile } from '../components/tile';
+import { formatChartMoney, formatCount, formatMoney, formatRate, minorToChartValue } from '../format';
+import { useApi } from '../hooks';
+import {
+  BUCKET_FIELDS,
+  COUNT_FIELDS,
+  currencyOf,
+  GMV_FIELDS,
+  groupKey,
+  kpisByCurrency,
+  listOf,
+  pick,
+  rate,
+  SUCCESS_FIELDS,
+  seriesOf,
+} from '../shapes';
+
+export interface Filters {
+  from: string; // YYYY-MM-DD, inclusive, in `tz`
+  to: string; // YYYY-MM-DD, inclusive, in `tz`
+  tz: string;
+  merchant: string;
+  gateway: string;
+  method: string;
+  region: string;
+  currency: string;
+  status: string;
+}
+
+const ZONES = [
+  'UTC',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Asia/Singapore',
+  'Asia/Dubai',
+  'Europe/London',
+  'Europe/Berlin',
+  'America/New_York',
+  'America/Los_Angeles',
+  'Australia/Adelaide',
+];
+const STATUSES = ['', 'captured', 'authorized', 'failed', 'refunded', 'pending'];
+const DIMENSIONS = [
+  { key: 'gateway', title: 'By gateway' },
+  { key: 'payment_method', title: 'By method' },
+  { key: 'region', title: 'By region' },
+  { key: 'merchant', title: 'By merchant' },
+] as const;
+
+function isoDay(d: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+export function defaultFilters(): Filters {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const now = new Date();
+  return {
+    from: isoDay(new Date(now.getTime() - 29 * 86_400_000), tz),
+    to: isoDay(now, tz),
+    tz,
+    merchant: '',
+    gateway: '',
+    method: '',
+    region: '',
+    currency: '',
+    status: '',
+  };
+}
+
+/** The query every analytics endpoint takes (docs/analytics-api.md). */
+export function filterQuery(f: Filters): Record<string, string> {
+  return {
+    from: f.from,
+    to: f.to,
+    tz: f.tz,
+    merchant: f.merchant,
+    gateway: f.gateway,
+    method: f.method,
+    region: f.region,
+    currency: f.currency,
+    status: f.status,
+  };
+}
+
+function FilterBar(props: { value: Filters; onChange(f: Filters): void; options: Record<string, string[]> }) {
+  const f = props.value;
+  const set = (k: keyof Filters) => (e: { target: { value: string } }) => props.onChange({ ...f, [k]: e.target.value });
+  const zones = ZONES.includes(f.tz) ? ZONES : [f.tz, ...ZONES];
+  const select = (k: keyof Filters, label: string, values: string[]) => (
+    <label className="field">
+      <span>{label}</span>
+      <select value={f[k]} onChange={set(k)} data-testid={`filter-${k}`}>
+        <option value="">All</option>
+        {[...new Set([...values, ...(f[k] ? [f[k]] : [])])].filter(Boolean).map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+      <label className="field">
+        <span>From</span>
+        <input type="date" value={f.from} max={f.to} onChange={set('from')} data-testid="filter-from" />
+      </label>
+      <label className="field">
+        <span>To</span>
+        <input type="date" value={f.to} min={f.from} onChange={set('to')} data-testid="filter-to" />
+      </label>
+      <label className="field">
+        <span>Time zone</span>
+        <select value={f.tz} onChange={set('tz')} data-testid="filter-tz">
+          {zones.map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </select>
+      </label>
+      {select('merchant', 'Merchant', props.options.merchant ?? [])}
+      {select('gateway', 'Gateway', props.options.gateway ?? [])}
+      {select('method', 'Method', props.options.payment_method ?? [])}
+      {select('region', 'Region', props.options.region ?? [])}
+      {select('currency', 'Currency', props.options.currency ?? [])}
+      {select('status', 'Status', STATUSES.slice(1))}
+      <button type="button" className="secondary" onClick={() => props.onChange(defaultFilters())}>
+        Reset
+      </button>
+    </form>
+  );
+}
+
+function Kpis(props: { query: Record<string, string> }) {
+  const state = useApi<unknown>('/api/v1/analytics/kpis', props.query);
+  return (
+    <Async state={state} what="the KPIs">
+      {(body) => {
+        const all = kpisByCurrency(body);
+        const k = all[0];
+        if (!k || all.length === 0 || (pick(k, ...COUNT_FIELDS) ?? 0) === 0) return <Empty>No payments match these filters.</Empty>;
+        const currency = currencyOf(k);
+        return (
+          <div className="tiles tiles-4" data-testid="kpis">
+            <Tile
+              testId="kpi-gmv"
+              label="GMV"
+              value={formatMoney(pick(k, ...GMV_FIELDS), currency)}
+              sub={
+                all.length > 1
+                  ? `also ${all
+                      .slice(1, 4)
+                      .map((o) => formatMoney(pick(o, ...GMV_FIELDS), currencyOf(o), true))
+                      .join(' · ')}`
+                  : (currency ?? undefined)
+              }
+            />
+            <Tile testId="kpi-count" label="Transactions" value={formatCount(pick(k, ...COUNT_FIELDS))} />
+            <Tile
+              testId="kpi-aov"
+              label="Average order value"
+              value={formatMoney(pick(k, 'aov_minor', 'aov', 'average_order_value_minor'), currency)}
+            />
+            <Tile testId="kpi-success" label="Success rate" value={formatRate(rate(k, ...SUCCESS_FIELDS))} />
+            <Tile
+              testId="kpi-refunds"
+              label="Refunds"
+              value={formatMoney(pick(k, 'refund_amount_minor', 'refunds_minor', 'refund_amount'), currency)}
+              sub={`rate ${formatRate(rate(k, 'refund_rate', 'refund_rate_pct'))}`}
+            />
+            <Tile
+              testId="kpi-disputes"
+              label="Disputes"
+              value={formatMoney(pick(k, 'dispute_amount_minor', 'disputes_minor', 'dispute_amount'), currency)}
+              sub={`rate ${formatRate(rate(k, 'dispute_rate', 'dispute_rate_pct'))}`}
+            />
+            <Tile testId="kpi-failure" label="Failure rate" value={formatRate(rate(k, 'failure_rate', 'failure_rate_pct'))} />
+            <Tile testId="kpi-net" label="Net revenue" value={formatMoney(pick(k, 'net_revenue_minor', 'net_revenue'), currency)} />
+          </div>
+        );
+      }}
+    </Async>
+  );
+}
+
+function Timeseries(props: { query: Record<string, string>; days: number }) {
+  const granularity = props.days <= 2 ? 'hour' : props.days <= 120 ? 'day' : 'week';
+  const state = useApi<unknown>('/api/v1/analytics/timeseries', { ...props.query, granularity });
+  return (
+    <Card title={`GMV and transactions per ${granularity} (${props.query.tz})`}>
+      <Async state={state} what="the time series">
+        {(body) => {
+          const series = seriesOf(body, props.query.currency || undefined);
+          const rows = series.points;
+          if (rows.length === 0 || rows.every((r) => (pick(r, ...COUNT_FIELDS) ?? 0) === 0))
+            return <Empty>No payments match these filters.</Empty>;
+          const currency = series.currency ?? 'INR';
+          const x = rows.map((r) =>
+            String(BUCKET_FIELDS.map((f) => r[f]).find((v) => v !== undefined) ?? '')
+              .replace('T', ' ')
+              .slice(0, granularity === 'hour' ? 16 : 10),
+          );
+          const gmv = rows.map((r) => pick(r, ...GMV_FIELDS) ?? 0);
+          const counts = rows.map((r) => pick(r, ...COUNT_FIELDS) ?? 0);
+          return (
+            <Chart
+              label="GMV and transactions over time"
+              testId="payments-timeseries"
+              summary={JSON.stringify({
+                points: rows.length,
+                gmv_minor: gmv.reduce((a, b) => a + b, 0),
+                count: counts.reduce((a, b) => a + b, 0),
+                currency,
+              })}
+              option={{
+                color: PALETTE,
+                legend: { top: 0 },
+                grid: { left: 72, right: 56, top: 32, bottom: 32 },
+                tooltip: { trigger: 'axis' },
+                xAxis: { type: 'category', data: x },
+                yAxis: [
+                  { type: 'value', axisLabel: { formatter: (v: number) => formatChartMoney(v, currency, true) } },
+                  { type: 'value', splitLine: { show: false } },
+                ],
+                series: [
+                  {
+                    type: 'bar',
+                    name: `GMV (${currency})`,
+                    data: gmv.map((m) => minorToChartValue(m, currency)),
+                    tooltip: { valueFormatter: (v: number) => formatChartMoney(v, currency) },
+                  },
+                  { type: 'line', name: 'Transactions', yAxisIndex: 1, data: counts, smooth: true },
+                ],
+              }}
+            />
+          );
+        }}
+      </Async>
+    </Card>
+  );
+}
+
+function Breakdown(props: { query: Record<string, string>; dimension: string; title: string; onRows(dim: string, keys: string[]): void }) {
+  const state = useApi<unknown>('/api/v1/analytics/breakdown', { ...props.query, dimension: props.dimension, limit: 50 });
+  return (
+    <Card title={props.title} testId={`breakdown-${props.dimension}`}>
+      <Async state={state} what={props.title.toLowerCase()}>
+        {(body) => {
+          const rows = listOf(body);
+          if (rows.length === 0) return <Empty>No payments match these filters.</Empty>;
+          const keys = rows.map((r) => groupKey(r, props.dimension));
+          queueMicrotask(() => {
+            props.onRows(props.dimension, keys);
+            props.onRows('currency', rows.map((r) => String(r.currency ?? '')).filter(Boolean));
+          });
+          const currency = currencyOf(rows[0]) ?? 'INR';
+          const gmvs = rows.map((r) => pick(r, ...GMV_FIELDS) ?? 0);
+          const total = gmvs.reduce((a, b) => a + b, 0);
+          return (
+            <table className="table" data-summary={JSON.stringify({ rows: rows.length, gmv_minor: total })}>
+              <thead>
+                <tr>
+                  <th>{props.title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase())}</th>
+                  <th className="num">GMV</th>
+                  <th className="num">Transactions</th>
+                  <th className="num">Success</th>
+                  <th className="share">Share of GMV</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.slice(0, 10).map((r, i) => {
+                  const share = total > 0 ? (gmvs[i] ?? 0) / total : 0;
+                  return (
+                    <tr key={`${keys[i]} ${String(r.currency ?? '')}`}>
+                      <td>
+                        {keys[i]}
+                        {r.currency ? <span className="muted"> · {String(r.currency)}</span> : null}
+                      </td>
+                      <td className="num">{formatMoney(gmvs[i], currencyOf(r, undefined, currency))}</td>
+                      <td className="num">{formatCount(pick(r, ...COUNT_FIELDS))}</td>
+                      <td className="num">{formatRate(rate(r, ...SUCCESS_FIELDS))}</td>
+                      <td className="share">
+                        <span className="bar" style={{ width: `${Math.round(share * 60)}%` }} />
+                        <span className="muted">{formatRate(share)}</span>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          );
+        }}
+      </Async>
+    </Card>
+  );
+}
+
+export function PaymentsPage() {
+  const [filters, setFilters] = useState<Filters>(defaultFilters);
+  const [options, setOptions] = useState<Record<string, string[]>>({});
+  const query = useMemo(() => filterQuery(filters), [filters]);
+  const days = Math.max(1, Math.round((Date.parse(filters.to) - Date.parse(filters.from)) / 86_400_000) + 1);
+  const remember = (dim: string, keys: string[]) =>
+    setOptions((o) => {
+      const merged = [...new Set([...(o[dim] ?? []), ...keys.filter((k) => k !== '(none)')])].sort();
+      return merged.length === (o[dim] ?? []).length ? o : { ...o, [dim]: merged };
+    });
+  return (
+    <div className="page">
+      <h1>Payments</h1>
+      <FilterBar value={filters} onChange={setFilters} options={options} />
+      <Kpis query={query} />
+      <Timeseries query={query} days={days} />
+      <div className="grid-2">
+        {DIMENSIONS.map((d) => (
+          <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} onRows={remember} />
+        ))}
+      </div>
+    </div>
+  );
+}
