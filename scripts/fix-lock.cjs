@@ -1,19 +1,34 @@
-// The npm mirror on these machines only carries the linux-x64 build of biome's optional
-// platform packages, so `npm install` leaves the others out of the lock and `npm ci` refuses it.
-// Listing them (optional, with their os/cpu) lets `npm ci` skip them as it would anywhere.
-// Run after changing dependencies: npm install && node scripts/fix-lock.cjs
+// The npm mirror on these machines carries only the linux-x64 builds of some packages' optional
+// platform packages (biome's CLI, DuckDB's node bindings), so `npm install` leaves the other
+// platforms out of package-lock.json and `npm ci` then refuses the lock ("Missing: … from lock
+// file"). Listing them (optional, with their os/cpu/libc) lets `npm ci` skip them as it would
+// anywhere. Run after changing dependencies: npm install && node scripts/fix-lock.cjs
 const fs = require('fs');
 const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'));
-const platforms = {
-  'cli-android-arm64': ['android', 'arm64'], 'cli-android-x64': ['android', 'x64'],
-  'cli-darwin-arm64': ['darwin', 'arm64'], 'cli-darwin-x64': ['darwin', 'x64'],
-  'cli-linux-arm64-musl': ['linux', 'arm64', 'musl'], 'cli-linux-x64-musl': ['linux', 'x64', 'musl'],
-  'cli-win32-arm64': ['win32', 'arm64'], 'cli-win32-x64': ['win32', 'x64'],
-};
-const version = lock.packages['node_modules/@biomejs/biome'].version;
-for (const [name, [os, cpu, libc]] of Object.entries(platforms)) {
-  const key = `node_modules/@biomejs/${name}`;
-  if (lock.packages[key]) continue;
-  lock.packages[key] = { version, cpu: [cpu], dev: true, ...(libc ? { libc: [libc] } : {}), license: 'MIT OR Apache-2.0', optional: true, os: [os], engines: { node: '>=14.21.3' } };
+const OS = ['darwin', 'linux', 'win32', 'android', 'freebsd', 'openbsd', 'sunos', 'aix'];
+const CPU = ['arm64', 'x64', 'ia32', 'arm', 'ppc64', 's390x', 'riscv64', 'loong64'];
+
+/** os/cpu/libc from a platform package name such as @duckdb/node-bindings-linux-arm64-musl. */
+function platformOf(name) {
+  const parts = name.split('/').pop().split('-');
+  const os = parts.find((p) => OS.includes(p));
+  const cpu = parts.find((p) => CPU.includes(p));
+  if (!os || !cpu) return null;
+  return { os: [os], cpu: [cpu], ...(parts.includes('musl') ? { libc: ['musl'] } : os === 'linux' ? { libc: ['glibc'] } : {}) };
+}
+
+let added = 0;
+for (const [path, entry] of Object.entries(lock.packages)) {
+  if (!path.startsWith('node_modules/') || !entry.optionalDependencies) continue;
+  for (const [dep, spec] of Object.entries(entry.optionalDependencies)) {
+    const key = `node_modules/${dep}`;
+    if (lock.packages[key]) continue;
+    const platform = platformOf(dep);
+    const version = /^\d/.test(spec) ? spec : null;
+    if (!platform || !version) continue; // not a platform build, or a range we cannot pin: leave it to npm
+    lock.packages[key] = { version, ...(entry.dev ? { dev: true } : {}), optional: true, ...platform };
+    added++;
+  }
 }
 fs.writeFileSync('package-lock.json', JSON.stringify(lock, null, 2) + '\n');
+console.log(`fix-lock: listed ${added} optional platform package(s) the mirror does not carry`);
