@@ -60,7 +60,8 @@ describe('GET /api/v1/live (SSE)', () => {
     for (let attempt = 0; attempt < 40; attempt++) {
       const { events } = await readEvents(await fetch(`${t.url}/api/v1/live?tz=Asia/Kolkata`, { headers: t.auth }), 1);
       snapshot = JSON.parse(events[0]?.data ?? '{}') as Record<string, unknown>;
-      if ((snapshot.gmv as unknown[] | undefined)?.length) break;
+      // The three payments reach the warehouse one consumer batch at a time: wait for all of them.
+      if ((snapshot.counts as { total?: number } | undefined)?.total === 3) break;
       await new Promise((r) => setTimeout(r, 150));
     }
     expect(snapshot).toMatchObject({
