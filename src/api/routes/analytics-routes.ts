@@ -11,14 +11,16 @@ import {
   queryTimeseries,
   queryTop,
 } from '../../analytics/analytics-queries.js';
-import { type AnalyticsQuery, parseAnalyticsQuery, validationFailure } from '../../analytics/query-params.js';
+import { type AnalyticsQuery, analyticsQuerySchema, parseAnalyticsQuery, validationFailure } from '../../analytics/query-params.js';
 import type { Result } from '../../core/errors.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
 
 /**
  * `/api/v1/analytics/*`: KPIs, breakdowns, time series, reasons and top-N over the rollups
- * (docs/analytics-api.md). Each route declares the role it needs in `config.role` for the access hook.
+ * (docs/analytics-api.md). Each route declares who may call it in `config.access` and its OpenAPI
+ * description in `config.docs`: the query schema documented is the one `withQuery` validates with.
  */
 export interface AnalyticsRouteDeps {
   warehouse: Warehouse;
@@ -45,54 +47,169 @@ const topQuery = z.object({
   metric: z.enum(metricNames as [TopMetric, ...TopMetric[]], { message: `expected one of ${metricNames.join(', ')}` }).default('gmv'),
 });
 
-/** The shared filters plus a route's own parameters; answers VALIDATION_FAILED with every problem. */
-function withQuery<S extends z.ZodType>(
-  schema: S,
+// ── response shapes (docs/analytics-api.md), for the OpenAPI document ──────────────────────────────
+
+/** The effective, minute-widened range as local times with offset. */
+export const rangeResponse = z.object({
+  from: z.string().describe('Local ISO time with offset, inclusive'),
+  to: z.string().describe('Local ISO time with offset, exclusive'),
+  tz: z.string(),
+});
+const rate = z.number().min(0).max(1).nullable().describe('In [0, 1], 6 decimals; null when the denominator is 0');
+const minor = z.number().int().describe('Integer minor units of `currency`');
+/** The KPI object (docs/analytics-api.md#kpi-object-kpis). */
+export const kpisResponse = z.object({
+  currency: z.string().describe('ISO 4217'),
+  gmv_minor: minor,
+  payment_count: z.number().int(),
+  successful_count: z.number().int(),
+  failed_count: z.number().int(),
+  pending_count: z.number().int(),
+  aov_minor: minor.nullable(),
+  success_rate: rate,
+  failure_rate: rate,
+  fee_minor: minor,
+  refund_count: z.number().int().nullable().describe('null where refunds cannot be attributed (method, region, status)'),
+  refund_amount_minor: minor.nullable(),
+  refund_rate: rate,
+  dispute_count: z.number().int().nullable(),
+  dispute_amount_minor: minor.nullable(),
+  dispute_rate: rate,
+  net_revenue_minor: minor,
+});
+const ratesResponse = z
+  .array(
+    z.object({
+      currency: z.string(),
+      rate_date: z.string(),
+      base: z.string(),
+      quote: z.string(),
+      rate: z.string().describe('Exact decimal'),
+      inverted: z.boolean(),
+    }),
+  )
+  .describe('The FX rates used for report_currency');
+/** Filters that could not apply to some figures. */
+export const notesResponse = z.array(z.string());
+
+const kpisRouteResponse = z.object({
+  range: rangeResponse,
+  currencies: z.array(kpisResponse),
+  report: z.object({ currency: z.string(), kpis: kpisResponse, rates: ratesResponse }).optional().describe('Only with report_currency'),
+  notes: notesResponse,
+});
+const breakdownItem = kpisResponse.extend({ value: z.string() });
+const breakdownResponse = z.object({
+  range: rangeResponse,
+  dimension,
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  items: z.array(breakdownItem),
+  rates: ratesResponse.optional(),
+  notes: notesResponse,
+});
+const pointResponse = kpisResponse.extend({ start: z.string().describe('Local bucket start with offset') });
+const timeseriesResponse = z.object({
+  range: rangeResponse,
+  granularity: z.enum(['minute', 'hour', 'day', 'week', 'month']),
+  buckets: z.array(z.string()),
+  series: z.array(z.object({ currency: z.string(), points: z.array(pointResponse) })),
+  report: z.object({ currency: z.string(), points: z.array(pointResponse), rates: ratesResponse }).optional(),
+  notes: notesResponse,
+});
+const reasonsResponse = z.object({
+  range: rangeResponse,
+  items: z.array(z.object({ reason: z.string(), currency: z.string(), count: z.number().int(), amount_minor: minor, share: rate })),
+  notes: notesResponse,
+});
+const topResponse = z.object({
+  range: rangeResponse,
+  dimension,
+  metric: z.enum(metricNames as [TopMetric, ...TopMetric[]]),
+  n: z.number().int(),
+  items: z.array(breakdownItem.extend({ rank: z.number().int().min(1) })),
+  rates: ratesResponse.optional(),
+  notes: notesResponse,
+});
+
+/**
+ * The shared filters (`analyticsQuerySchema`) plus a route's own parameters, as one schema: the one
+ * the handler validates with and the one its `config.docs.query` documents.
+ */
+function fullQuery(own: z.ZodObject) {
+  return analyticsQuerySchema.extend(own.shape);
+}
+
+/** Validates the whole query (VALIDATION_FAILED with every problem), resolves the range, runs the query. */
+function withQuery<S extends z.ZodObject>(
+  full: z.ZodObject,
   run: (q: AnalyticsQuery, own: z.output<S>) => Promise<Result<unknown>>,
 ): (request: { query: unknown }, reply: FastifyReply) => Promise<unknown> {
   return async (request, reply) => {
-    const own = schema.safeParse(request.query ?? {});
-    if (!own.success) return sendFailure(reply, validationFailure(own.error.issues));
+    const parsed = full.safeParse(request.query ?? {});
+    if (!parsed.success) return sendFailure(reply, validationFailure(parsed.error.issues));
     const shared = parseAnalyticsQuery(request.query);
     if (!shared.ok) return sendFailure(reply, shared.error);
-    const result = await run(shared.value, own.data);
+    // `full` extends the route's own schema S with the shared keys (no name in common): its output holds S's.
+    const result = await run(shared.value, parsed.data as z.output<S>);
     return result.ok ? result.value : sendFailure(reply, result.error);
   };
 }
 
-const ANALYST = { access: ['analyst', 'finance'] as const };
+const COMMON =
+  'Common parameters: from, to (RFC 3339 or YYYY-MM-DD in tz), tz, filters as comma lists, report_currency. See docs/analytics-api.md.';
+
+/** The route's config: who may call it, and its docs with the query it validates. */
+function analyticsConfig(docs: Omit<RouteDocs, 'query' | 'tags'> & { query: z.ZodObject }) {
+  return { access: ['analyst', 'finance'] as const, docs: { tags: ['analytics'], ...docs, description: docs.description ?? COMMON } };
+}
 
 export async function registerAnalyticsRoutes(app: FastifyInstance, deps: AnalyticsRouteDeps): Promise<void> {
   const { warehouse } = deps;
-  const none = z.object({});
-  app.get(
+  const route = <S extends z.ZodObject>(
+    url: string,
+    docs: Omit<RouteDocs, 'query' | 'tags'>,
+    own: S,
+    run: (q: AnalyticsQuery, o: z.output<S>) => Promise<Result<unknown>>,
+  ) => {
+    const query = fullQuery(own);
+    app.get(url, { config: analyticsConfig({ ...docs, query }) }, withQuery<S>(query, run));
+  };
+  route(
     '/api/v1/analytics/kpis',
-    { config: ANALYST },
-    withQuery(none, (q) => queryKpis(warehouse, q)),
+    { summary: 'KPIs of the range per currency (GMV, counts, rates, refunds, disputes, net revenue)', response: kpisRouteResponse },
+    z.object({}),
+    (q) => queryKpis(warehouse, q),
   );
-  app.get(
+  route(
     '/api/v1/analytics/breakdown',
-    { config: ANALYST },
-    withQuery(breakdownQuery, (q, o) => queryBreakdown(warehouse, q, o)),
+    { summary: 'KPIs per value of a dimension and currency, paginated', response: breakdownResponse },
+    breakdownQuery,
+    (q, o) => queryBreakdown(warehouse, q, o),
   );
-  app.get(
+  route(
     '/api/v1/analytics/timeseries',
-    { config: ANALYST },
-    withQuery(timeseriesQuery, (q, o) => queryTimeseries(warehouse, q, o)),
+    { summary: 'KPIs per local time bucket (at most 5,000 points)', response: timeseriesResponse },
+    timeseriesQuery,
+    (q, o) => queryTimeseries(warehouse, q, o),
   );
-  app.get(
+  route(
     '/api/v1/analytics/failure-reasons',
-    { config: ANALYST },
-    withQuery(reasonsQuery, (q, o) => queryReasons(warehouse, q, { kind: 'failure', limit: o.limit })),
+    { summary: 'Failed payments per failure code and currency', response: reasonsResponse },
+    reasonsQuery,
+    (q, o) => queryReasons(warehouse, q, { kind: 'failure', limit: o.limit }),
   );
-  app.get(
+  route(
     '/api/v1/analytics/refund-reasons',
-    { config: ANALYST },
-    withQuery(reasonsQuery, (q, o) => queryReasons(warehouse, q, { kind: 'refund', limit: o.limit })),
+    { summary: 'Refunds per reason and currency', response: reasonsResponse },
+    reasonsQuery,
+    (q, o) => queryReasons(warehouse, q, { kind: 'refund', limit: o.limit }),
   );
-  app.get(
+  route(
     '/api/v1/analytics/top',
-    { config: ANALYST },
-    withQuery(topQuery, (q, o) => queryTop(warehouse, q, o)),
+    { summary: 'The top n values of a dimension per currency by a metric', response: topResponse },
+    topQuery,
+    (q, o) => queryTop(warehouse, q, o),
   );
 }

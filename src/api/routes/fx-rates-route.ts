@@ -1,21 +1,64 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { listFxRates, parseFxRatesCsv, storeFxRates } from '../../analytics/fx-rates.js';
 import { ErrorCode, failure } from '../../core/errors.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
+
+/** The body as documented: the CSV itself is checked row by row by `parseFxRatesCsv`. */
+const fxRatesCsv = z
+  .string()
+  .describe(
+    'CSV with the header date,base,quote,rate; `2026-11-07,USD,INR,83.2512` means 1 USD = 83.2512 INR on that date. All rows or none; a new upload replaces the same (date, base, quote).',
+  );
+const fxRatesLoaded = z.object({ loaded: z.number().int().describe('Rows stored') });
+const fxRatesList = z.object({
+  items: z.array(
+    z.object({
+      date: z.string().describe('YYYY-MM-DD'),
+      base: z.string().describe('ISO 4217'),
+      quote: z.string().describe('ISO 4217'),
+      rate: z.string().describe('Exact decimal: 1 base = rate quote'),
+    }),
+  ),
+});
 
 /** `PUT /api/v1/fx-rates` (CSV `date,base,quote,rate`, all rows or none) and `GET /api/v1/fx-rates`. */
 export async function registerFxRateRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): Promise<void> {
   if (!app.hasContentTypeParser('text/csv')) {
     app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   }
-  app.put('/api/v1/fx-rates', { config: { access: ['finance'] } }, async (request, reply) => {
-    if (typeof request.body !== 'string') {
-      return sendFailure(reply, failure(ErrorCode.VALIDATION_FAILED, 'send text/csv with the header date,base,quote,rate'));
-    }
-    const parsed = parseFxRatesCsv(request.body);
-    if (!parsed.ok) return sendFailure(reply, parsed.error);
-    return storeFxRates(deps.warehouse, parsed.value);
-  });
-  app.get('/api/v1/fx-rates', { config: { access: ['analyst', 'finance'] } }, async () => ({ items: await listFxRates(deps.warehouse) }));
+  app.put(
+    '/api/v1/fx-rates',
+    {
+      config: {
+        access: ['finance'],
+        docs: {
+          summary: 'Upload FX rates (CSV date,base,quote,rate), all rows or none',
+          tags: ['analytics'],
+          body: fxRatesCsv,
+          bodyContentTypes: ['text/csv'],
+          response: fxRatesLoaded,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (typeof request.body !== 'string') {
+        return sendFailure(reply, failure(ErrorCode.VALIDATION_FAILED, 'send text/csv with the header date,base,quote,rate'));
+      }
+      const parsed = parseFxRatesCsv(request.body);
+      if (!parsed.ok) return sendFailure(reply, parsed.error);
+      return storeFxRates(deps.warehouse, parsed.value);
+    },
+  );
+  app.get(
+    '/api/v1/fx-rates',
+    {
+      config: {
+        access: ['analyst', 'finance'],
+        docs: { summary: 'The uploaded FX rates', tags: ['analytics'], response: fxRatesList },
+      },
+    },
+    async () => ({ items: await listFxRates(deps.warehouse) }),
+  );
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ErrorCode, failure } from '../../core/errors.js';
 import type { AnalyticsConsumer } from '../../pipeline/analytics-consumer.js';
 import { dataProductDescriptor, dataQualityReport } from '../../pipeline/data-quality.js';
-import { type MerchantDirectory, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
+import { type MerchantDirectory, merchantSchema, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
 import type { EventIntake } from '../../sources/events/event-intake.js';
 import { replayCaptureDeadLetters } from '../../sources/events/replay-capture.js';
 import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
@@ -42,6 +42,112 @@ const replayBody = z
   })
   .default({ stage: 'analytics' });
 
+// ── response shapes, for the OpenAPI document (src/pipeline/data-quality.ts, src/store/dead-letter-table.ts) ──
+
+const ms = z.number().nullable().describe('Milliseconds; null without samples');
+const qualityResponse = z.object({
+  window: z.object({ from: z.string(), to: z.string(), days: z.number().int() }).describe('Whole UTC days, to exclusive'),
+  conservation: z.object({
+    ok: z.boolean(),
+    rows: z.array(
+      z.object({
+        day: z.string(),
+        currency: z.string(),
+        ledger_count: z.number().int(),
+        ledger_amount_minor: z.number().int(),
+        warehouse_count: z.number().int(),
+        warehouse_amount_minor: z.number().int(),
+        ok: z.boolean(),
+      }),
+    ),
+    ledger: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
+    warehouse: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
+    in_flight: z.number().int().nullable().describe('Recorded payments the consumer has not applied yet; null when unknown (Kafka)'),
+    status_only: z.number().int().describe('Payments the warehouse knows only from a status event'),
+  }),
+  freshness: z.object({ p50_ms: ms, p95_ms: ms, max_ms: ms, samples: z.number().int(), last_applied_at: z.string().nullable() }),
+  dead_letters: z.object({
+    open: z.number().int(),
+    replayed: z.number().int(),
+    by_code: z.array(z.object({ stage: z.string(), code: z.string(), open: z.number().int(), replayed: z.number().int() })),
+  }),
+  duplicates_dropped: z.object({ since_start: z.number().int() }),
+  consumer: z.object({ state: z.string(), applied_since_start: z.number().int(), last_error: z.string().nullable() }).nullable(),
+});
+const dataProductResponse = z.object({
+  name: z.string(),
+  description: z.string(),
+  owner: z.string(),
+  domain: z.string(),
+  output_ports: z.array(z.object({ kind: z.string(), description: z.string() })),
+  tables: z.array(z.object({ name: z.string(), description: z.string(), columns: z.array(z.string()) })),
+  schemas: z.array(z.object({ type: z.string(), version: z.number().int(), latest: z.boolean(), dataschema: z.string(), url: z.string() })),
+  personal_data: z.string(),
+  slos: z.array(
+    z.object({
+      name: z.string(),
+      objective: z.string(),
+      target: z.number(),
+      unit: z.string(),
+      measured: z.number().nullable(),
+      met: z.boolean().nullable(),
+      how: z.string(),
+    }),
+  ),
+  measured_at: z.string(),
+});
+const deadLettersResponse = z.object({
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      stage: z.enum(['capture', 'analytics']),
+      origin: z.string(),
+      eventId: z.string().nullable(),
+      eventType: z.string().nullable(),
+      partition: z.number().int().nullable(),
+      offset: z.number().int().nullable(),
+      payload: z.string().describe('The bytes as received (personal fields not pseudonymised)'),
+      errorCode: z.string(),
+      errorMessage: z.string(),
+      details: z.unknown().optional(),
+      attempts: z.number().int(),
+      createdAt: z.string(),
+      lastAttemptAt: z.string(),
+      replayedAt: z.string().nullable(),
+    }),
+  ),
+  next_after_id: z.number().int().nullable().describe('Pass as after_id for the next page; null on the last page'),
+});
+const replayResponse = z.object({
+  replayed: z.number().int(),
+  still_failing: z.number().int(),
+  ids: z.array(
+    z.object({
+      id: z.number().int(),
+      outcome: z.enum(['applied', 'accepted', 'duplicate', 'dead_letter']).describe('applied (analytics) or accepted (capture)'),
+      error: z.string().optional(),
+    }),
+  ),
+});
+const merchantsLoaded = z.object({
+  merchants: z.number().int(),
+  payments_updated: z.number().int(),
+  settlements_updated: z.number().int(),
+});
+const merchantsList = z.object({
+  items: z.array(
+    z.object({
+      merchant_id: z.string(),
+      name: z.string(),
+      category: z.string().nullable(),
+      settlement_cycle: z.string().nullable(),
+      region: z.string().nullable(),
+      country: z.string().nullable(),
+      updated_at: z.string(),
+    }),
+  ),
+});
+
 function invalid(issues: z.core.$ZodIssue[], where: string) {
   const list = issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
   return failure(ErrorCode.VALIDATION_FAILED, list.map((i) => `${i.field}: ${i.message}`).join('; '), { issues: list });
@@ -53,7 +159,12 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
     {
       config: {
         access: ['analyst', 'finance'],
-        docs: { summary: 'Ledger vs warehouse per day and currency, freshness, dead letters', tags: ['pipeline'], query: qualityQuery },
+        docs: {
+          summary: 'Ledger vs warehouse per day and currency, freshness, dead letters',
+          tags: ['pipeline'],
+          query: qualityQuery,
+          response: qualityResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -68,7 +179,11 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
     {
       config: {
         access: ['analyst', 'finance'],
-        docs: { summary: 'The data product descriptor: owner, tables, schemas, SLOs', tags: ['pipeline'] },
+        docs: {
+          summary: 'The data product descriptor: owner, tables, schemas, SLOs',
+          tags: ['pipeline'],
+          response: dataProductResponse,
+        },
       },
     },
     async (request) => {
@@ -88,6 +203,7 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
           summary: 'Events the pipeline could not use, with their error and raw payload',
           tags: ['pipeline'],
           query: deadLetterQuery,
+          response: deadLettersResponse,
         },
       },
     },
@@ -111,7 +227,12 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
     {
       config: {
         access: ['admin'],
-        docs: { summary: 'Re-run open dead letters (stage analytics or capture)', tags: ['pipeline'], body: replayBody },
+        docs: {
+          summary: 'Re-run open dead letters (stage analytics or capture)',
+          tags: ['pipeline'],
+          body: replayBody,
+          response: replayResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -138,8 +259,11 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
         docs: {
           summary: 'Load the merchant dimension (all rows or none); back-fills stored payments',
           tags: ['pipeline'],
-          body: z.array(z.record(z.string(), z.unknown())),
+          description:
+            'A JSON array of merchants, or a text/csv file with a header row of the same fields (merchant_id and name required).',
+          body: z.array(merchantSchema),
           bodyContentTypes: ['application/json', 'text/csv'],
+          response: merchantsLoaded,
         },
       },
     },
@@ -160,7 +284,9 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
 
   app.get(
     '/api/v1/merchants',
-    { config: { access: ['analyst', 'finance'], docs: { summary: 'The merchant dimension', tags: ['pipeline'] } } },
+    {
+      config: { access: ['analyst', 'finance'], docs: { summary: 'The merchant dimension', tags: ['pipeline'], response: merchantsList } },
+    },
     async () => ({
       items: await deps.warehouse.query(
         'SELECT merchant_id, name, category, settlement_cycle, region, country, updated_at FROM merchants ORDER BY merchant_id',
