@@ -22,6 +22,7 @@ export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRo
   }
   const rows: FxRateRow[] = [];
   const problems: { line: number; message: string }[] = [];
+  const lineOf = new Map<string, number>();
   for (const [i, line] of lines.slice(1).entries()) {
     const [date = '', base = '', quote = '', rate = '', ...extra] = line.split(',').map((c) => c.trim());
     const lineNo = i + 2;
@@ -29,7 +30,7 @@ export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRo
     const problem =
       extra.length > 0
         ? 'expected 4 fields'
-        : !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))
+        : !isCalendarDate(date)
           ? `date '${date}' is not YYYY-MM-DD`
           : !isKnownCurrency(base.toUpperCase())
             ? `base '${base}' is not an ISO 4217 currency`
@@ -40,14 +41,18 @@ export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRo
                 : !decimal || decimal.units === 0n || decimal.units > BigInt(Number.MAX_SAFE_INTEGER)
                   ? `rate '${rate}' is not a positive decimal of at most 15 significant digits`
                   : null;
-    if (problem) {
-      problems.push({ line: lineNo, message: problem });
-      continue;
-    }
     const b = base.toUpperCase();
     const q = quote.toUpperCase();
+    const rateId = `${date}|${b}|${q}`;
+    // One rate per day and pair: two in one file would both be stored, and either could be used.
+    const twice = problem ? undefined : lineOf.get(rateId);
+    if (problem || twice !== undefined) {
+      problems.push({ line: lineNo, message: problem ?? `${date} ${b}/${q} is already on line ${twice}` });
+      continue;
+    }
+    lineOf.set(rateId, lineNo);
     rows.push({
-      rate_id: `${date}|${b}|${q}`,
+      rate_id: rateId,
       rate_date: date,
       base: b,
       quote: q,
@@ -65,6 +70,13 @@ export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRo
   }
   if (rows.length === 0) return err(failure(ErrorCode.VALIDATION_FAILED, 'no rates after the header'));
   return ok(rows);
+}
+
+/** A real day `YYYY-MM-DD` from year 1 on (`2026-02-30` is not one; the warehouse would refuse it). */
+function isCalendarDate(date: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || date.startsWith('0000')) return false;
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === date;
 }
 
 export async function storeFxRates(warehouse: Warehouse, rows: readonly FxRateRow[]): Promise<{ loaded: number }> {
@@ -155,7 +167,10 @@ export async function ratesFor(
   return ok(out);
 }
 
-const conv = (v: number | null, r: UsedRate) => (v === null ? null : Number(divideHalfEven(BigInt(v) * r.num, r.den)));
+/** An amount in minor units of the rate's currency → minor units of the report currency, rounded half-even. */
+export const convertMinor = (minor: number, r: UsedRate): number => Number(divideHalfEven(BigInt(minor) * r.num, r.den));
+
+const conv = (v: number | null, r: UsedRate) => (v === null ? null : convertMinor(v, r));
 
 /** Converts every amount of a currency's totals; counts stay. */
 export function convertTotals(t: Totals, rate: UsedRate): Totals {

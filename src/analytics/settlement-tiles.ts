@@ -2,16 +2,20 @@ import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
 import { COLLECTED_STATUSES } from '../pipeline/facts.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { ratio } from './decimal.js';
+import { type UsedRate, convertMinor, ratesFor, ratesView } from './fx-rates.js';
 import { type AnalyticsFilters, filterSql } from './filters.js';
 import { type AnalyticsQuery, rangeView } from './query-params.js';
 import { readTotals } from './rollup-query.js';
-import { formatLocal, localBucketStarts, offsetSegments } from './time-zones.js';
+import { formatLocal, localBucketStarts, localDateOf, offsetSegments } from './time-zones.js';
 
 /**
  * The nine settlement tiles (`GET /api/v1/settlement/tiles`). A payment's settlement stage is its
  * batch's current status (PENDING → RECONCILED → SETTLED), or `UNBATCHED` before any batch lists
- * it; tiles 1–6, 8 and 9 read the successful payments of the range from the `payments` facts
- * (the stage is not in the rollups), tile 7 reads the payments rollups. Exact definitions:
+ * it. The stage moves after a payment is recorded, so it is not in the rollups: tiles 1–6, 8 and 9
+ * come from ONE scan of the range's successful payments joined to their batches, grouped by local
+ * hour, merchant, stage and settlement date (a few thousand cells) and folded here; tile 7 reads
+ * the payments rollups. With a report currency every amount is also converted, per currency
+ * total, with the FX rate of the range's last local date. Exact definitions:
  * docs/analytics-api.md#settlement-tiles.
  */
 
@@ -21,15 +25,15 @@ const TOP_MERCHANTS = 10;
 const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
 const COLLECTED_SQL = COLLECTED_STATUSES.map((s) => `'${s}'`).join(', ');
 
-/** The payment's local date in the zone, as SQL: the offsets in force over the range as a CASE (no per-row zone lookup). */
-function localDateSql(tz: string, from: number, to: number, column: string): string {
+/** The zone's UTC offset at `column`, as an SQL interval: the offsets in force over the range as a CASE (no per-row zone lookup). */
+function offsetSql(tz: string, from: number, to: number, column: string): string {
   const segments = offsetSegments(tz, from, to);
-  if (segments.length === 1) return `CAST(${column} + to_milliseconds(${segments[0]?.offsetMs}) AS DATE)`;
+  if (segments.length === 1) return `to_milliseconds(${segments[0]?.offsetMs})`;
   const cases = segments
     .slice(1)
     .map((s, i) => `WHEN ${column} < ${ts(s.from)} THEN ${segments[i]?.offsetMs}`)
     .join(' ');
-  return `CAST(${column} + to_milliseconds(CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END) AS DATE)`;
+  return `to_milliseconds(CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END)`;
 }
 
 const PAYMENT_COLUMNS = {
@@ -46,6 +50,167 @@ function paymentFilterSql(filters: AnalyticsFilters, params: unknown[]): string 
   return filterSql('payments', filters, params, 'p', PAYMENT_COLUMNS).replace(/p\.(\w+) IN/g, "coalesce(p.$1, '(unknown)') IN");
 }
 
+type Stage = 'UNBATCHED' | 'PENDING' | 'RECONCILED' | 'SETTLED';
+
+/** One cell of the scan: the successful payments of one local hour, currency, merchant, stage and settlement date. */
+interface Cell {
+  hour: number;
+  localDate: string;
+  currency: string;
+  merchantId: string;
+  merchantName: string | null;
+  cycle: string | null;
+  stage: Stage;
+  settlementDate: string | null;
+  count: number;
+  amount: number;
+  oldest: number;
+}
+
+interface StageSums {
+  UNBATCHED: number;
+  PENDING: number;
+  RECONCILED: number;
+  SETTLED: number;
+}
+
+const noStages = (): StageSums => ({ UNBATCHED: 0, PENDING: 0, RECONCILED: 0, SETTLED: 0 });
+const DAY_MS = 86_400_000;
+
+async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[]> {
+  const { from, to, tz } = q.range;
+  const params: unknown[] = [];
+  const filter = paymentFilterSql(q.filters, params);
+  const off = offsetSql(tz, from, to, 'p.payment_time');
+  const rows = await warehouse.query<{
+    hour: Date;
+    local_date: string;
+    currency: string;
+    merchant_id: string;
+    merchant_name: string | null;
+    settlement_cycle: string | null;
+    stage: Stage;
+    settlement_date: string | null;
+    n: number;
+    amount: number;
+    oldest: Date;
+  }>(
+    `SELECT time_bucket(INTERVAL 1 HOUR, p.payment_time + ${off}) - ${off} AS hour,
+            CAST(p.payment_time + ${off} AS DATE)::VARCHAR AS local_date,
+            p.currency, coalesce(p.merchant_id, '(unknown)') AS merchant_id, any_value(p.merchant_name) AS merchant_name,
+            p.settlement_cycle, coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date::VARCHAR AS settlement_date,
+            count(*)::BIGINT AS n, sum(p.amount_minor)::BIGINT AS amount, min(p.payment_time) AS oldest
+     FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
+     WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter}
+     GROUP BY ALL`,
+    params,
+  );
+  return rows.map((r) => ({
+    hour: r.hour.getTime(),
+    localDate: r.local_date,
+    currency: r.currency,
+    merchantId: r.merchant_id,
+    merchantName: r.merchant_name,
+    cycle: r.settlement_cycle,
+    stage: r.stage,
+    settlementDate: r.settlement_date,
+    count: Number(r.n),
+    amount: Number(r.amount),
+    oldest: r.oldest.getTime(),
+  }));
+}
+
+/** Folds items into groups keyed by `keyOf`. */
+function groupBy<T, K, V>(items: readonly T[], keyOf: (item: T) => K, init: () => V, add: (v: V, item: T) => void): Map<K, V> {
+  const out = new Map<K, V>();
+  for (const c of items) {
+    const k = keyOf(c);
+    let v = out.get(k);
+    if (v === undefined) {
+      v = init();
+      out.set(k, v);
+    }
+    add(v, c);
+  }
+  return out;
+}
+
+interface CurrencyTotals {
+  count: number;
+  amount: StageSums;
+  settledCount: number;
+  lagSamples: number;
+  lagDays: number;
+}
+
+/** Days from the payment's local date to its batch's settlement date (T+N). */
+const lagDaysOf = (c: Cell) => (Date.parse(c.settlementDate as string) - Date.parse(c.localDate)) / DAY_MS;
+
+function addToTotals(t: CurrencyTotals, c: Cell): void {
+  t.count += c.count;
+  t.amount[c.stage] += c.amount;
+  if (c.stage !== 'SETTLED') return;
+  t.settledCount += c.count;
+  if (c.settlementDate === null) return;
+  t.lagSamples += c.count;
+  t.lagDays += lagDaysOf(c) * c.count;
+}
+
+const gmvOf = (s: StageSums) => s.UNBATCHED + s.PENDING + s.RECONCILED + s.SETTLED;
+const lagOf = (days: number, samples: number) => (samples === 0 ? null : Math.round((days / samples) * 100) / 100);
+const byStageView = (s: StageSums) => ({ UNBATCHED: s.UNBATCHED, PENDING: s.PENDING, RECONCILED: s.RECONCILED });
+
+interface Unsettled {
+  merchantId: string;
+  merchantName: string | null;
+  cycle: string | null;
+  currency: string;
+  /** The open amount: the stages' sum, or with a report currency each currency's sum converted. */
+  openMinor: number;
+  amount: StageSums;
+  count: number;
+  oldest: number;
+}
+
+const noUnsettled = (): Unsettled => ({
+  merchantId: '',
+  merchantName: null,
+  cycle: null,
+  currency: '',
+  openMinor: 0,
+  amount: noStages(),
+  count: 0,
+  oldest: Number.POSITIVE_INFINITY,
+});
+
+/** Adds `more` (one merchant's unsettled payments) into `sum`. */
+function addUnsettled(sum: Unsettled, more: Unsettled): void {
+  sum.merchantId = more.merchantId;
+  sum.merchantName ??= more.merchantName;
+  sum.cycle ??= more.cycle;
+  sum.currency = more.currency;
+  sum.openMinor += more.openMinor;
+  sum.amount = addStages(sum.amount, more.amount);
+  sum.count += more.count;
+  sum.oldest = Math.min(sum.oldest, more.oldest);
+}
+
+/** The unsettled (not yet SETTLED) payments per currency and merchant. */
+function unsettledByMerchant(cells: readonly Cell[]): Unsettled[] {
+  const asUnsettled = (c: Cell): Unsettled => ({
+    merchantId: c.merchantId,
+    merchantName: c.merchantName,
+    cycle: c.cycle,
+    currency: c.currency,
+    openMinor: c.amount,
+    amount: { ...noStages(), [c.stage]: c.amount },
+    count: c.count,
+    oldest: c.oldest,
+  });
+  const open = cells.filter((c) => c.stage !== 'SETTLED').map(asUnsettled);
+  return [...groupBy(open, (u) => `${u.currency}|${u.merchantId}`, noUnsettled, addUnsettled).values()];
+}
+
 export async function querySettlementTiles(
   warehouse: Warehouse,
   q: AnalyticsQuery,
@@ -58,63 +223,41 @@ export async function querySettlementTiles(
       failure(
         ErrorCode.TOO_MANY_POINTS,
         `the hourly settlement-rate trend allows at most ${MAX_TREND_HOURS} hours (31 days); shorten from/to`,
-        {
-          max_points: MAX_TREND_HOURS,
-        },
+        { max_points: MAX_TREND_HOURS },
       ),
     );
   }
-  const params: unknown[] = [];
-  const filter = paymentFilterSql(q.filters, params);
-  const base = `WITH base AS (
-      SELECT p.currency, p.amount_minor, p.merchant_id, p.merchant_name, p.settlement_cycle, p.payment_time,
-             coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date,
-             ${localDateSql(tz, from, to, 'p.payment_time')} AS local_date
-      FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
-      WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter})`;
-
-  const totals = await warehouse.query<Record<string, number | string | null>>(
-    `${base}
-     SELECT currency, count(*)::BIGINT AS transactions, sum(amount_minor)::BIGINT AS gmv_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'SETTLED'), 0)::BIGINT AS settled_minor,
-       count(*) FILTER (WHERE stage = 'SETTLED')::BIGINT AS settled_count,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'RECONCILED'), 0)::BIGINT AS reconciled_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'PENDING'), 0)::BIGINT AS batch_pending_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'UNBATCHED'), 0)::BIGINT AS unbatched_minor,
-       count(*) FILTER (WHERE stage = 'SETTLED' AND settlement_date IS NOT NULL)::BIGINT AS lag_samples,
-       sum(date_diff('day', local_date, settlement_date)) FILTER (WHERE stage = 'SETTLED' AND settlement_date IS NOT NULL)::BIGINT AS lag_days_sum
-     FROM base GROUP BY currency ORDER BY currency`,
-    params,
-  );
-  const lagByCycle = await warehouse.query<{ settlement_cycle: string; settled_count: number; lag_days_sum: number }>(
-    `${base}
-     SELECT coalesce(settlement_cycle, '(unknown)') AS settlement_cycle, count(*)::BIGINT AS settled_count,
-       sum(date_diff('day', local_date, settlement_date))::BIGINT AS lag_days_sum
-     FROM base WHERE stage = 'SETTLED' AND settlement_date IS NOT NULL GROUP BY 1 ORDER BY 1`,
-    params,
-  );
-  const quarterHours = await warehouse.query<{ q: Date; currency: string; gmv_minor: number; settled_minor: number }>(
-    `${base}
-     SELECT time_bucket(INTERVAL 15 MINUTE, payment_time) AS q, currency, sum(amount_minor)::BIGINT AS gmv_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'SETTLED'), 0)::BIGINT AS settled_minor
-     FROM base GROUP BY ALL`,
-    params,
-  );
-  const unsettled = await warehouse.query<Record<string, number | string | Date | null>>(
-    `${base}
-     SELECT coalesce(merchant_id, '(unknown)') AS merchant_id, currency, any_value(merchant_name) AS merchant_name,
-       any_value(settlement_cycle) AS settlement_cycle, sum(amount_minor)::BIGINT AS unsettled_minor, count(*)::BIGINT AS unsettled_count,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'UNBATCHED'), 0)::BIGINT AS unbatched_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'PENDING'), 0)::BIGINT AS pending_minor,
-       coalesce(sum(amount_minor) FILTER (WHERE stage = 'RECONCILED'), 0)::BIGINT AS reconciled_minor,
-       min(payment_time) AS oldest_payment_time
-     FROM base WHERE stage <> 'SETTLED' GROUP BY ALL ORDER BY currency, unsettled_minor DESC, merchant_id`,
-    params,
-  );
+  const cells = await scanCells(warehouse, q);
   const modeCells = await readTotals(warehouse, [{ from, to }], q.filters, { payments: 'payment_method' });
+  const currencies = [...new Set([...cells.map((c) => c.currency), ...modeCells.map((c) => c.currency)])].sort();
+  let rates: Map<string, UsedRate> | null = null;
+  if (q.reportCurrency) {
+    const found = await ratesFor(warehouse, currencies, q.reportCurrency, localDateOf(tz, to - 1));
+    if (!found.ok) return found;
+    rates = found.value;
+  }
 
-  const n = (v: unknown) => Number(v ?? 0);
-  // Hourly trend: quarter hours folded into local hours (local hours start on UTC quarter hours).
+  const totals = groupBy(
+    cells,
+    (c) => c.currency,
+    (): CurrencyTotals => ({ count: 0, amount: noStages(), settledCount: 0, lagSamples: 0, lagDays: 0 }),
+    addToTotals,
+  );
+  const perCurrency = <T>(pick: (t: CurrencyTotals) => T) =>
+    [...totals].sort(([a], [b]) => a.localeCompare(b)).map(([currency, t]) => ({ currency, ...pick(t) }));
+  const lagByCycle = groupBy(
+    cells.filter((c) => c.stage === 'SETTLED' && c.settlementDate !== null),
+    (c) => c.cycle ?? '(unknown)',
+    () => ({ samples: 0, days: 0 }),
+    (l, c) => {
+      l.samples += c.count;
+      l.days += lagDaysOf(c) * c.count;
+    },
+  );
+
+  // Hourly trend: a cell carries the instant its local hour starts at (wall hour − offset); the
+  // point is the last local hour starting at or before it (the same unless an offset changed
+  // mid-hour, as on Lord Howe Island).
   const hourIndex = (t: number) => {
     let lo = 0;
     let hi = hours.length - 1;
@@ -125,77 +268,158 @@ export async function querySettlementTiles(
     }
     return lo;
   };
-  const trendCurrencies = [...new Set(quarterHours.map((r) => r.currency))].sort();
-  const trend = trendCurrencies.map((currency) => {
+  const trendOf = (list: readonly Cell[], amountOf: (currency: string, amount: number) => number) => {
     const points = hours.map((h) => ({
       start: formatLocal(tz, h),
       gmv_minor: 0,
       settled_minor: 0,
       settlement_rate: null as number | null,
     }));
-    for (const r of quarterHours.filter((x) => x.currency === currency)) {
-      const p = points[hourIndex(r.q.getTime())] as (typeof points)[number];
-      p.gmv_minor += n(r.gmv_minor);
-      p.settled_minor += n(r.settled_minor);
+    const perHour = groupBy(
+      list,
+      (c) => `${c.hour}|${c.currency}`,
+      () => ({ hour: 0, currency: '', gmv: 0, settled: 0 }),
+      (h, c) => {
+        h.hour = c.hour;
+        h.currency = c.currency;
+        h.gmv += c.amount;
+        if (c.stage === 'SETTLED') h.settled += c.amount;
+      },
+    );
+    for (const h of perHour.values()) {
+      const p = points[hourIndex(h.hour)] as (typeof points)[number];
+      p.gmv_minor += amountOf(h.currency, h.gmv);
+      p.settled_minor += amountOf(h.currency, h.settled);
     }
     for (const p of points) p.settlement_rate = ratio(p.settled_minor, p.gmv_minor);
-    return { currency, points };
-  });
+    return points;
+  };
+  const trend = currencies
+    .filter((currency) => totals.has(currency))
+    .map((currency) => ({
+      currency,
+      points: trendOf(
+        cells.filter((c) => c.currency === currency),
+        (_, amount) => amount,
+      ),
+    }));
 
-  const perCurrency = (pick: (r: Record<string, number | string | null>) => Record<string, unknown>) =>
-    totals.map((r) => ({ currency: r.currency as string, ...pick(r) }));
-  const topUnsettled = [...new Set(unsettled.map((r) => r.currency as string))].flatMap((currency) =>
+  const unsettledView = (u: Unsettled, rank: number) => ({
+    rank,
+    merchant_id: u.merchantId,
+    merchant_name: u.merchantName,
+    settlement_cycle: u.cycle,
+    currency: u.currency,
+    unsettled_minor: u.openMinor,
+    unsettled_count: u.count,
+    by_stage: byStageView(u.amount),
+    oldest_payment_time: formatLocal(tz, u.oldest),
+  });
+  const byUnsettled = (a: Unsettled, b: Unsettled) => b.openMinor - a.openMinor || a.merchantId.localeCompare(b.merchantId);
+  const unsettled = unsettledByMerchant(cells);
+  const topUnsettled = currencies.flatMap((currency) =>
     unsettled
-      .filter((r) => r.currency === currency)
+      .filter((u) => u.currency === currency)
+      .sort(byUnsettled)
       .slice(0, TOP_MERCHANTS)
-      .map((r, i) => ({
-        rank: i + 1,
-        merchant_id: r.merchant_id,
-        merchant_name: r.merchant_name,
-        settlement_cycle: r.settlement_cycle,
-        currency,
-        unsettled_minor: n(r.unsettled_minor),
-        unsettled_count: n(r.unsettled_count),
-        by_stage: { UNBATCHED: n(r.unbatched_minor), PENDING: n(r.pending_minor), RECONCILED: n(r.reconciled_minor) },
-        oldest_payment_time: r.oldest_payment_time ? formatLocal(tz, (r.oldest_payment_time as Date).getTime()) : null,
-      })),
+      .map((u, i) => unsettledView(u, i + 1)),
   );
-  const lagOf = (sum: number, count: number) => (count === 0 ? null : Math.round((sum / count) * 100) / 100);
 
-  return ok({
-    range: rangeView(q.range),
-    as_of: formatLocal(tz, now),
-    tiles: {
-      gmv: perCurrency((r) => ({ gmv_minor: n(r.gmv_minor) })),
-      transactions: perCurrency((r) => ({ count: n(r.transactions) })),
-      settled_amount: perCurrency((r) => ({ settled_minor: n(r.settled_minor), settled_count: n(r.settled_count) })),
-      pending_amount: perCurrency((r) => ({
-        pending_minor: n(r.gmv_minor) - n(r.settled_minor),
-        by_stage: { UNBATCHED: n(r.unbatched_minor), PENDING: n(r.batch_pending_minor), RECONCILED: n(r.reconciled_minor) },
-      })),
-      settlement_rate: perCurrency((r) => ({
-        by_amount: ratio(n(r.settled_minor), n(r.gmv_minor)),
-        by_count: ratio(n(r.settled_count), n(r.transactions)),
-      })),
-      settlement_lag: {
-        by_currency: perCurrency((r) => {
-          const days = lagOf(n(r.lag_days_sum), n(r.lag_samples));
-          return { average_days: days, label: days === null ? null : `T+${Math.round(days)}`, samples: n(r.lag_samples) };
-        }),
-        by_settlement_cycle: lagByCycle.map((c) => ({
-          settlement_cycle: c.settlement_cycle,
-          samples: n(c.settled_count),
-          average_days: lagOf(n(c.lag_days_sum), n(c.settled_count)),
-        })),
-      },
-      gmv_by_payment_mode: modeCells
-        .filter((c) => c.totals.gmv_minor !== 0 || c.totals.successful_count !== 0)
-        .map((c) => ({ payment_method: c.value, currency: c.currency, gmv_minor: c.totals.gmv_minor, count: c.totals.successful_count }))
-        .sort(
-          (a, b) => a.currency.localeCompare(b.currency) || b.gmv_minor - a.gmv_minor || a.payment_method.localeCompare(b.payment_method),
-        ),
-      hourly_settlement_rate: trend,
-      top_unsettled_merchants: topUnsettled,
+  const tiles = {
+    gmv: perCurrency((t) => ({ gmv_minor: gmvOf(t.amount) })),
+    transactions: perCurrency((t) => ({ count: t.count })),
+    settled_amount: perCurrency((t) => ({ settled_minor: t.amount.SETTLED, settled_count: t.settledCount })),
+    pending_amount: perCurrency((t) => ({ pending_minor: gmvOf(t.amount) - t.amount.SETTLED, by_stage: byStageView(t.amount) })),
+    settlement_rate: perCurrency((t) => ({
+      by_amount: ratio(t.amount.SETTLED, gmvOf(t.amount)),
+      by_count: ratio(t.settledCount, t.count),
+    })),
+    settlement_lag: {
+      by_currency: perCurrency((t) => {
+        const days = lagOf(t.lagDays, t.lagSamples);
+        return { average_days: days, label: days === null ? null : `T+${Math.round(days)}`, samples: t.lagSamples };
+      }),
+      by_settlement_cycle: [...lagByCycle]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([settlement_cycle, l]) => ({ settlement_cycle, samples: l.samples, average_days: lagOf(l.days, l.samples) })),
     },
-  });
+    gmv_by_payment_mode: modeCells
+      .filter((c) => c.totals.gmv_minor !== 0 || c.totals.successful_count !== 0)
+      .map((c) => ({ payment_method: c.value, currency: c.currency, gmv_minor: c.totals.gmv_minor, count: c.totals.successful_count }))
+      .sort(
+        (a, b) => a.currency.localeCompare(b.currency) || b.gmv_minor - a.gmv_minor || a.payment_method.localeCompare(b.payment_method),
+      ),
+    hourly_settlement_rate: trend,
+    top_unsettled_merchants: topUnsettled,
+  };
+  const out: Record<string, unknown> = { range: rangeView(q.range), as_of: formatLocal(tz, now), tiles };
+  if (rates && q.reportCurrency) {
+    const rateMap = rates;
+    const convert = (currency: string, amount: number) => convertMinor(amount, rateMap.get(currency) as UsedRate);
+    // Each currency's total is converted (half-even to the report currency's minor units), then
+    // summed: GMV and settled as the analytics KPIs convert GMV; each stage of the pending amount
+    // on its own, so the stages may differ from pending_minor by the rounding (< 1 unit a currency).
+    let count = 0;
+    let settledCount = 0;
+    let gmv = 0;
+    let amount = noStages();
+    for (const [currency, t] of totals) {
+      count += t.count;
+      settledCount += t.settledCount;
+      gmv += convert(currency, gmvOf(t.amount));
+      amount = addStages(
+        amount,
+        mapStages(t.amount, (a) => convert(currency, a)),
+      );
+    }
+    const modes = new Map<string, { gmv_minor: number; count: number }>();
+    for (const m of tiles.gmv_by_payment_mode) {
+      const sum = modes.get(m.payment_method) ?? { gmv_minor: 0, count: 0 };
+      modes.set(m.payment_method, { gmv_minor: sum.gmv_minor + convert(m.currency, m.gmv_minor), count: sum.count + m.count });
+    }
+    const report = q.reportCurrency;
+    const converted = unsettled.map((u) => ({
+      ...u,
+      currency: report,
+      openMinor: convert(u.currency, u.openMinor),
+      amount: mapStages(u.amount, (a) => convert(u.currency, a)),
+    }));
+    const merchants = groupBy(converted, (u) => u.merchantId, noUnsettled, addUnsettled);
+    out.report = {
+      currency: report,
+      rates: ratesView(rateMap),
+      tiles: {
+        gmv_minor: gmv,
+        transactions: count,
+        settled_minor: amount.SETTLED,
+        settled_count: settledCount,
+        pending_minor: gmv - amount.SETTLED,
+        by_stage: byStageView(amount),
+        settlement_rate: { by_amount: ratio(amount.SETTLED, gmv), by_count: ratio(settledCount, count) },
+        gmv_by_payment_mode: [...modes]
+          .map(([payment_method, m]) => ({ payment_method, ...m }))
+          .sort((a, b) => b.gmv_minor - a.gmv_minor || a.payment_method.localeCompare(b.payment_method)),
+        hourly_settlement_rate: trendOf(cells, convert),
+        top_unsettled_merchants: [...merchants.values()]
+          .sort(byUnsettled)
+          .slice(0, TOP_MERCHANTS)
+          .map((u, i) => unsettledView(u, i + 1)),
+      },
+    };
+  }
+  return ok(out);
 }
+
+const addStages = (a: StageSums, b: StageSums): StageSums => ({
+  UNBATCHED: a.UNBATCHED + b.UNBATCHED,
+  PENDING: a.PENDING + b.PENDING,
+  RECONCILED: a.RECONCILED + b.RECONCILED,
+  SETTLED: a.SETTLED + b.SETTLED,
+});
+
+const mapStages = (s: StageSums, f: (amount: number) => number): StageSums => ({
+  UNBATCHED: f(s.UNBATCHED),
+  PENDING: f(s.PENDING),
+  RECONCILED: f(s.RECONCILED),
+  SETTLED: f(s.SETTLED),
+});

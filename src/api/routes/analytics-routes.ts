@@ -77,11 +77,11 @@ export const kpisResponse = z.object({
   dispute_rate: rate,
   net_revenue_minor: minor,
 });
-const ratesResponse = z
+export const ratesResponse = z
   .array(
     z.object({
       currency: z.string(),
-      rate_date: z.string(),
+      rate_date: z.string().nullable().describe('null for the report currency itself (rate 1)'),
       base: z.string(),
       quote: z.string(),
       rate: z.string().describe('Exact decimal'),

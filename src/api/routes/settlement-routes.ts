@@ -4,13 +4,24 @@ import { analyticsQuerySchema, parseAnalyticsQuery } from '../../analytics/query
 import { querySettlementTiles } from '../../analytics/settlement-tiles.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
-import { rangeResponse } from './analytics-routes.js';
+import { rangeResponse, ratesResponse } from './analytics-routes.js';
 
 // ── the tiles' shapes (docs/analytics-api.md#settlement-tiles), for the OpenAPI document ──────────
 
 const minor = z.number().int().describe('Integer minor units of `currency`');
 const rate = z.number().min(0).max(1).nullable().describe('In [0, 1], 6 decimals; null when the denominator is 0');
 const byStage = z.object({ UNBATCHED: minor, PENDING: minor, RECONCILED: minor });
+const unsettledMerchant = z.object({
+  rank: z.number().int().min(1),
+  merchant_id: z.string(),
+  merchant_name: z.string().nullable(),
+  settlement_cycle: z.string().nullable(),
+  currency: z.string(),
+  unsettled_minor: minor,
+  unsettled_count: z.number().int(),
+  by_stage: byStage,
+  oldest_payment_time: z.string().nullable(),
+});
 const perCurrency = <T extends z.ZodRawShape>(shape: T) => z.array(z.object({ currency: z.string(), ...shape }));
 
 export const settlementTilesResponse = z.object({
@@ -36,20 +47,27 @@ export const settlementTilesResponse = z.object({
     hourly_settlement_rate: perCurrency({
       points: z.array(z.object({ start: z.string(), gmv_minor: minor, settled_minor: minor, settlement_rate: rate })),
     }),
-    top_unsettled_merchants: z.array(
-      z.object({
-        rank: z.number().int().min(1),
-        merchant_id: z.string(),
-        merchant_name: z.string().nullable(),
-        settlement_cycle: z.string().nullable(),
-        currency: z.string(),
-        unsettled_minor: minor,
-        unsettled_count: z.number().int(),
-        by_stage: byStage,
-        oldest_payment_time: z.string().nullable(),
-      }),
-    ),
+    top_unsettled_merchants: z.array(unsettledMerchant),
   }),
+  report: z
+    .object({
+      currency: z.string(),
+      rates: ratesResponse,
+      tiles: z.object({
+        gmv_minor: minor,
+        transactions: z.number().int(),
+        settled_minor: minor,
+        settled_count: z.number().int(),
+        pending_minor: minor,
+        by_stage: byStage,
+        settlement_rate: z.object({ by_amount: rate, by_count: rate }),
+        gmv_by_payment_mode: z.array(z.object({ payment_method: z.string(), gmv_minor: minor, count: z.number().int() })),
+        hourly_settlement_rate: z.array(z.object({ start: z.string(), gmv_minor: minor, settled_minor: minor, settlement_rate: rate })),
+        top_unsettled_merchants: z.array(unsettledMerchant),
+      }),
+    })
+    .optional()
+    .describe('With report_currency: the amount tiles converted, each currency total half-even with the rate of the last local date'),
 });
 
 /** `/api/v1/settlement/*`: the nine settlement tiles (docs/analytics-api.md#settlement-tiles). */
@@ -62,7 +80,7 @@ export async function registerSettlementRoutes(app: FastifyInstance, deps: { war
         docs: {
           summary: 'The nine settlement tiles: GMV, settled and pending amounts, settlement rate and lag, trend, top unsettled merchants',
           description:
-            'Over the successful payments of the range (at most 744 local hours, else TOO_MANY_POINTS), per currency. Same filters as the analytics routes (`parseAnalyticsQuery`); `report_currency` is validated but not used. See docs/analytics-api.md#settlement-tiles.',
+            'Over the successful payments of the range (at most 744 local hours, else TOO_MANY_POINTS), per currency. Same filters as the analytics routes (`parseAnalyticsQuery`); `report_currency` adds `report`: the amount tiles converted with the uploaded FX rates (FX_RATE_MISSING when a currency has none). See docs/analytics-api.md#settlement-tiles.',
           tags: ['settlement'],
           query: analyticsQuerySchema,
           response: settlementTilesResponse,
