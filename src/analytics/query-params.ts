@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../core/errors.js';
 import { isKnownCurrency } from '../core/money.js';
 import type { AnalyticsFilters } from './filters.js';
-import { formatLocal, isValidTimeZone, startOfLocalDate } from './time-zones.js';
+import { formatLocal, startOfLocalDate, timeZoneProblem } from './time-zones.js';
 
 /**
  * The query parameters every analytics endpoint shares, as one zod schema (the routes extend it,
@@ -30,13 +30,20 @@ const currencyParam = z
   .transform((s) => s.toUpperCase())
   .refine(isKnownCurrency, { message: 'expected an ISO 4217 currency code such as INR or USD' });
 
+/** `tz`: an IANA zone name, default UTC; abbreviations such as IST or EST are refused (see timeZoneProblem). */
+export const timeZoneParam = z
+  .string()
+  .default('UTC')
+  .superRefine((tz, ctx) => {
+    const problem = timeZoneProblem(tz);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('IANA time zone name (default UTC), e.g. Asia/Kolkata; abbreviations such as IST or EST are refused');
+
 export const analyticsQuerySchema = z.object({
   from: timeParam.optional(),
   to: timeParam.optional(),
-  tz: z
-    .string()
-    .default('UTC')
-    .refine(isValidTimeZone, { message: 'expected an IANA time zone such as UTC, Asia/Kolkata or America/St_Johns' }),
+  tz: timeZoneParam,
   merchant: list.optional(),
   gateway: list.optional(),
   method: list.optional(),

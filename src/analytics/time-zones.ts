@@ -24,16 +24,28 @@ function formatterOf(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Whether `tz` is an IANA zone this runtime knows (`UTC`, `Asia/Kolkata`…). */
-export function isValidTimeZone(tz: string): boolean {
-  if (tz.length === 0 || tz.length > 64) return false;
+/**
+ * Why `tz` cannot be used, or null when it is an IANA zone name this runtime knows (`UTC`,
+ * `Asia/Kolkata`, `America/St_Johns`…). Abbreviations are refused although the runtime takes some
+ * of them: `IST` is India, Israel or Ireland (the runtime picks India), `EST` is fixed −05:00 with
+ * no summer time (the runtime picks Panama) — a report in the wrong zone is worse than an error.
+ */
+export function timeZoneProblem(tz: string): string | null {
+  const example = 'use an IANA zone name such as UTC, Asia/Kolkata, Europe/London or America/New_York';
+  if (tz.length === 0 || tz.length > 64) return `expected an IANA time zone name of 1–64 characters; ${example}`;
+  if (tz !== 'UTC' && !/^[A-Z][A-Za-z_-]*(\/[A-Za-z0-9_+-]+)+$/.test(tz)) {
+    return /^[A-Za-z]{2,5}([0-9][A-Za-z]{3})?$/.test(tz)
+      ? `'${tz}' is an abbreviation, not a zone: it can stand for several zones and says nothing of summer time; ${example}`
+      : `'${tz}' is not an IANA zone name (Area/Location, case as in the tz database); ${example}`;
+  }
   try {
     formatterOf(tz);
-    return true;
+    return null;
   } catch {
-    return false;
+    return `'${tz}' is not a time zone this server knows; ${example}`;
   }
 }
+
 
 /** The zone's offset from UTC at `instant`, in milliseconds (+05:30 → 19 800 000). */
 export function offsetAt(tz: string, instant: number): number {

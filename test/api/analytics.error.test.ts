@@ -31,7 +31,26 @@ async function error(path: string, init: RequestInit = {}): Promise<{ status: nu
 it('rejects an unknown time zone with VALIDATION_FAILED naming tz', async () => {
   const e = await error('/api/v1/analytics/kpis?tz=Mars/Olympus_Mons');
   expect(e).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
-  expect(e.message).toMatch(/^tz: expected an IANA time zone/);
+  expect(e.message).toMatch(
+    /^tz: 'Mars\/Olympus_Mons' is not a time zone this server knows; use an IANA zone name such as UTC, Asia\/Kolkata/,
+  );
+});
+
+it('refuses abbreviations and mis-cased names, which the runtime would silently map to one guess', async () => {
+  // IST is India, Israel or Ireland (Node picks India); EST is fixed −05:00 (Node picks Panama, no summer time).
+  for (const tz of ['IST', 'EST', 'CET', 'EST5EDT']) {
+    const e = await error(`/api/v1/analytics/kpis?tz=${tz}`);
+    expect(e, tz).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
+    expect(e.message).toMatch(new RegExp(`^tz: '${tz}' is an abbreviation, not a zone`));
+  }
+  const lower = await error('/api/v1/analytics/kpis?tz=asia/kolkata');
+  expect(lower.message).toMatch(/^tz: 'asia\/kolkata' is not an IANA zone name \(Area\/Location, case as in the tz database\)/);
+  const live = await error('/api/v1/live?tz=IST');
+  expect(live).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
+  for (const tz of ['Etc/GMT+5', 'America/Argentina/Buenos_Aires', 'America/Port-au-Prince', 'US/Eastern']) {
+    const res = await fetch(`${t.url}/api/v1/analytics/kpis?tz=${encodeURIComponent(tz)}`, { headers: t.auth });
+    expect(res.status, tz).toBe(200);
+  }
 });
 
 it('rejects from after to, and a malformed time', async () => {

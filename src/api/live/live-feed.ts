@@ -161,15 +161,6 @@ export function localDayStart(tz: string, at: Date): { date: string; from: Date 
   return { date, from: new Date(from) };
 }
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function computeSnapshot(warehouse: Warehouse, tz: string, at: Date): Promise<LiveSnapshot> {
   const { date, from } = localDayStart(tz, at);
   const minuteNow = new Date(Math.floor(at.getTime() / 60_000) * 60_000);

@@ -1,17 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditLog } from '../access/audit-log.js';
-import { type LiveFeed, isTimeZone } from '../live/live-feed.js';
+import { timeZoneParam } from '../../analytics/query-params.js';
+import type { LiveFeed } from '../live/live-feed.js';
 import { sendFailure } from '../http-errors.js';
 import { validationFailure } from '../openapi/route-docs.js';
 
 export const liveQuery = z.object({
-  tz: z
-    .string()
-    .max(64)
-    .default('UTC')
-    .refine(isTimeZone, { message: 'expected an IANA time zone such as Asia/Kolkata or UTC' })
-    .describe('IANA time zone whose calendar day is "today" (default UTC)'),
+  tz: timeZoneParam.describe('IANA time zone whose calendar day is "today" (default UTC); abbreviations such as IST are refused'),
 });
 
 const HEARTBEAT_MS = 15_000;
@@ -27,6 +23,8 @@ export function registerLiveRoutes(app: FastifyInstance, deps: { feed: LiveFeed;
   app.get(
     '/api/v1/live',
     {
+      // A HEAD would open a stream with no body that never ends (and hold a feed subscription).
+      exposeHeadRoute: false,
       config: {
         access: ['analyst', 'finance'],
         docs: {
