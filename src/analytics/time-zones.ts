@@ -46,7 +46,6 @@ export function timeZoneProblem(tz: string): string | null {
   }
 }
 
-
 /** The zone's offset from UTC at `instant`, in milliseconds (+05:30 → 19 800 000). */
 export function offsetAt(tz: string, instant: number): number {
   if (tz === 'UTC') return 0;
