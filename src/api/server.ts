@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookSourceConfig } from '../core/config.js';
+import { ErrorCode, failure } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RelayStatus } from '../log/outbox-relay.js';
 import type { EventIntake } from '../sources/events/event-intake.js';
@@ -13,10 +14,11 @@ import { ALLOWED_TABLE_FUNCTIONS } from '../warehouse/sql-guard.js';
 import { createSqlSandbox } from '../warehouse/sql-sandbox.js';
 import { installAccess } from './access/access-hook.js';
 import { createAuditLog } from './access/audit-log.js';
-import { installErrorHandlers } from './http-errors.js';
+import { installErrorHandlers, sendFailure } from './http-errors.js';
 import { createLiveFeed } from './live/live-feed.js';
 import { collectOpenApi } from './openapi/route-docs.js';
 import { registerDocsRoutes } from './routes/docs-route.js';
+import { registerKeyRoutes } from './routes/keys-routes.js';
 import { registerLiveRoutes } from './routes/live-route.js';
 import { registerSessionRoutes } from './routes/session-route.js';
 import { registerSqlRoutes } from './routes/sql-route.js';
@@ -78,6 +80,19 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     bodyLimit: deps.maxBodyBytes,
     trustProxy: deps.trustProxy ?? false,
     return503OnClosing: true,
+    // A path that is not valid percent-encoding (`/assets/%c0%ae`) names no route: the standard
+    // 404 body instead of Fastify's own 400 shape.
+    frameworkErrors: (error, request, reply) => {
+      if (error.code === 'FST_ERR_BAD_URL') {
+        const path = request.url.split('?')[0];
+        return sendFailure(
+          reply,
+          failure(ErrorCode.NOT_FOUND, `no route ${request.method} ${path} (the path is not valid percent-encoding)`),
+        );
+      }
+      request.log.error({ err: error }, 'unhandled framework error');
+      return sendFailure(reply, failure(ErrorCode.INTERNAL, 'internal error; quote the request_id when reporting it'));
+    },
   }) as unknown as FastifyInstance;
   if (!deps.logRequests) {
     // At thousands of webhooks a second, two lines per request would cost more than the work.
@@ -89,7 +104,13 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     reply.header('x-request-id', request.id);
   });
   installErrorHandlers(app, { maxBodyBytes: deps.maxBodyBytes });
-  await app.register(rateLimit, { global: false, ...(deps.redis ? { redis: deps.redis, nameSpace: 'payscope:rl:' } : {}) });
+  // Fail open: with Redis down, a webhook is still recorded (on the database alone, as /health
+  // reports) rather than answered 500 because its rate-limit counter could not be read.
+  await app.register(rateLimit, {
+    global: false,
+    skipOnError: true,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: 'payscope:rl:' } : {}),
+  });
 
   // Both hooks see every route registered after this point: keep them before the routes.
   const openApi = collectOpenApi(app, {
@@ -106,6 +127,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   app.addHook('onClose', async () => audit.flush());
   await app.register(async (scope) => registerSessionRoutes(scope, { access, secureCookies: deps.access?.secureCookies ?? false }));
+  await app.register(async (scope) => registerKeyRoutes(scope, { store: deps.store }));
 
   const stats = createWebhookStats();
   if (deps.intake) {

@@ -419,7 +419,7 @@ program
   });
 
 registerDemoCommand(program, config);
-registerKeysCommand(program, withStore);
+registerKeysCommand(program, withStore, config);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
