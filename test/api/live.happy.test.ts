@@ -1,45 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
+import { readEvents } from '../harness/sse.js';
 import { seedBody, sendWebhook } from '../harness/webhook-client.js';
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-/** Reads SSE events from a streaming fetch until `count` events with data arrived. */
-async function readEvents(res: Response, count: number, timeoutMs = 8000): Promise<{ events: SseEvent[]; comments: string[] }> {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  const comments: string[] = [];
-  let buffer = '';
-  const deadline = Date.now() + timeoutMs;
-  while (events.length < count && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut = buffer.indexOf('\n\n');
-    while (cut >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const event: SseEvent = {};
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) comments.push(line.slice(1).trim());
-        else {
-          const [field, ...rest] = line.split(':');
-          const value = rest.join(':').replace(/^ /, '');
-          if (field === 'id' || field === 'event' || field === 'data') event[field] = value;
-        }
-      }
-      if (event.data !== undefined) events.push(event);
-      cut = buffer.indexOf('\n\n');
-    }
-  }
-  await reader.cancel();
-  return { events, comments };
-}
 
 describe('GET /api/v1/live (SSE)', () => {
   let t: TestApp;

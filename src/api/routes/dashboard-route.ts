@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ErrorCode, failure } from '../../core/errors.js';
+import { sendFailure } from '../http-errors.js';
 
 /**
  * The dashboard (`web/`, built by Vite into `dist/web`) at `/`: hashed files under `/assets/` with
@@ -38,12 +40,23 @@ export async function registerDashboardRoutes(app: FastifyInstance, deps: Dashbo
   const dir = deps.dir ?? defaultDashboardDir();
   const indexPath = join(dir, 'index.html');
   const assets = join(dir, 'assets');
+  // @fastify/send refuses `..`, encoded dots, NUL bytes and directories with a 400/403: to a
+  // caller that is just a file the dashboard does not have (404), not a server error.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return sendFailure(reply, failure(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`));
+    }
+    throw error; // the server's handler maps the rest
+  });
   if (existsSync(assets)) {
     await app.register(fastifyStatic, {
       root: assets,
       prefix: '/assets/',
       index: false,
       wildcard: true,
+      // Vite never emits dot files; one that lands in assets/ (`.env`, `.git`) is not for the web.
+      dotfiles: 'ignore',
       // Vite puts a content hash in every asset name: a changed file is a new URL.
       immutable: true,
       maxAge: '365d',

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { listFxRates, parseFxRatesCsv, storeFxRates } from '../../analytics/fx-rates.js';
 import { ErrorCode, failure } from '../../core/errors.js';
@@ -23,14 +23,39 @@ const fxRatesList = z.object({
   ),
 });
 
+/** A year of daily rates for a few hundred pairs; the server's default limit is sized for one webhook. */
+export const FX_RATES_MAX_BODY_BYTES = 5 * 1024 * 1024;
+
 /** `PUT /api/v1/fx-rates` (CSV `date,base,quote,rate`, all rows or none) and `GET /api/v1/fx-rates`. */
 export async function registerFxRateRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): Promise<void> {
   if (!app.hasContentTypeParser('text/csv')) {
-    app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: FX_RATES_MAX_BODY_BYTES }, (_request, body, done) =>
+      done(null, body),
+    );
   }
+  // This route's limit and content type differ from the webhooks': say so in the messages.
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendFailure(
+        reply,
+        failure(ErrorCode.PAYLOAD_TOO_LARGE, `the CSV is larger than ${FX_RATES_MAX_BODY_BYTES} bytes; split it into several uploads`),
+      );
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendFailure(
+        reply,
+        failure(
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          `content-type '${request.headers['content-type'] ?? ''}' is not accepted; send text/csv with the header date,base,quote,rate`,
+        ),
+      );
+    }
+    throw error; // the server's handler maps the rest
+  });
   app.put(
     '/api/v1/fx-rates',
     {
+      bodyLimit: FX_RATES_MAX_BODY_BYTES,
       config: {
         access: ['finance'],
         docs: {

@@ -29,10 +29,16 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   const sourceOf = (channel: string | undefined) => channel ?? DEFAULT_SOURCE;
+  // Metric labels and rate-limit keys come from a fixed set: a caller-chosen channel must not
+  // create a new series (or counter) per request, nor show up in the public /metrics.
+  const labelOf = (channel: string | undefined) => {
+    const source = sourceOf(channel);
+    return Object.hasOwn(deps.sources, source) ? source : 'unknown';
+  };
   const rateLimit = {
     timeWindow: 60_000,
     max: (_req: unknown, key: string) => deps.sources[key]?.rate_limit_per_minute ?? deps.defaultRateLimitPerMinute,
-    keyGenerator: (req: { params: unknown }) => sourceOf((req.params as { channel?: string }).channel),
+    keyGenerator: (req: { params: unknown }) => labelOf((req.params as { channel?: string }).channel),
     errorResponseBuilder: (req: { params: unknown }, context: { max: number; after: string }) =>
       new PayscopeError({
         code: ErrorCode.RATE_LIMITED,
@@ -46,7 +52,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
   ) => {
     const started = process.hrtime.bigint();
     const channel = request.params.channel;
-    const label = sourceOf(channel);
+    const label = labelOf(channel);
     const finish = (outcome: 'created' | 'duplicate' | 'rejected') => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.webhookDuration.observe({ channel: label, outcome }, seconds);
@@ -78,7 +84,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
       if (!result.ok) {
         finish('rejected');
         deps.metrics.webhookRejections.inc({ code: result.error.code });
-        request.log.warn({ code: result.error.code, source: label }, 'webhook rejected');
+        request.log.warn({ code: result.error.code, source: sourceOf(channel) }, 'webhook rejected');
         return sendFailure(reply, result.error);
       }
       const { status, payment_id, replayed } = result.value;

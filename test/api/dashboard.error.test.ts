@@ -1,0 +1,100 @@
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, startTestApp } from '../harness/app.js';
+import { type TestDashboard, createTestDashboard, rawGet } from '../harness/dashboard.js';
+
+/**
+ * What the dashboard does not have: a missing file is the standard JSON 404, never index.html
+ * (a script tag pointing at a missing bundle must fail loudly, not parse HTML as JavaScript), and
+ * a server path never falls back to the app. One app for the file.
+ */
+
+interface ErrorBody {
+  error: { code: string; message: string; request_id: string; docs: string };
+}
+
+describe('dashboard (errors)', () => {
+  let t: TestApp;
+  let dashboard: TestDashboard;
+  beforeAll(async () => {
+    dashboard = createTestDashboard();
+    t = await startTestApp('pglite', { DASHBOARD_DIR: dashboard.dir });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    dashboard?.remove();
+  });
+
+  const expectNotFound = async (path: string, method = 'GET') => {
+    const res = await rawGet(t.url, path, method);
+    expect(res.status, `${method} ${path}`).toBe(404);
+    expect(res.headers['content-type'], path).toMatch(/^application\/json/);
+    expect(JSON.parse(res.body) as ErrorBody, path).toEqual({
+      error: {
+        code: 'NOT_FOUND',
+        message: `no route ${method} ${path.split('?')[0]}`,
+        request_id: expect.any(String),
+        docs: 'docs/errors.md#not_found',
+      },
+    });
+  };
+
+  it('answers a missing asset or file with the JSON 404, not index.html', async () => {
+    for (const path of [
+      '/assets/app-000000.js',
+      '/assets/missing/deep/file.css',
+      '/favicon.ico',
+      '/robots.txt',
+      '/index.js',
+      '/secret.txt',
+    ]) {
+      await expectNotFound(path);
+    }
+  });
+
+  it('answers a directory under /assets/ with the JSON 404, not a listing or a server error', async () => {
+    for (const path of ['/assets/', '/assets/missing/']) await expectNotFound(path);
+  });
+
+  it('never answers an unknown API, monitoring or docs path with the app', async () => {
+    for (const path of [
+      '/api',
+      '/api/v1/nothing',
+      '/api/v2/analytics/kpis',
+      '/health/deep',
+      '/metrics/x',
+      '/docs/',
+      '/docs/missing',
+      '/openapi',
+    ]) {
+      await expectNotFound(path);
+    }
+  });
+
+  it('has only GET (and HEAD): other methods on / and client routes are the JSON 404', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      await expectNotFound('/', method);
+      await expectNotFound('/payments', method);
+    }
+    const head = await rawGet(t.url, '/', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('says how to build the dashboard, with 503, while index.html is missing', async () => {
+    const index = join(dashboard.dir, 'index.html');
+    renameSync(index, `${index}.aside`);
+    try {
+      for (const path of ['/', '/payments']) {
+        const res = await fetch(`${t.url}${path}`);
+        expect(res.status, path).toBe(503);
+        expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(await res.text()).toContain('Run <code>npm run build</code>');
+      }
+    } finally {
+      renameSync(`${index}.aside`, index);
+    }
+    expect((await fetch(`${t.url}/`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * A stand-in for the built dashboard (`dist/web`): `index.html` and hashed assets in a temp
+ * directory, with files *outside* it that a path traversal would reach. Start the app with
+ * `DASHBOARD_DIR: dashboard.dir`. `rawGet` sends a path exactly as written — `fetch` would
+ * resolve `..` and re-encode before sending.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const DASHBOARD_INDEX = '<!doctype html><html><head><title>Payscope</title></head><body><div id="root"></div></body></html>';
+export const DASHBOARD_JS = 'console.log("payscope dashboard")';
+export const DASHBOARD_CSS = 'body{margin:0}';
+/** Content of files next to and above the dashboard directory: no response may ever contain it. */
+export const OUTSIDE_SECRET = 'OUTSIDE-THE-DASHBOARD-3f1c9a';
+
+export interface TestDashboard {
+  dir: string;
+  /** `assets/app-3f1c9a.js` and `assets/style-77aa01.css`, as Vite names them. */
+  js: string;
+  css: string;
+  remove(): void;
+}
+
+export function createTestDashboard(): TestDashboard {
+  const root = mkdtempSync(join(tmpdir(), 'payscope-dashboard-'));
+  const dir = join(root, 'dist', 'web');
+  mkdirSync(join(dir, 'assets'), { recursive: true });
+  writeFileSync(join(dir, 'index.html'), DASHBOARD_INDEX);
+  writeFileSync(join(dir, 'assets', 'app-3f1c9a.js'), DASHBOARD_JS);
+  writeFileSync(join(dir, 'assets', 'style-77aa01.css'), DASHBOARD_CSS);
+  writeFileSync(join(dir, 'assets', '.env'), `SECRET=${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(dir, 'secret.txt'), OUTSIDE_SECRET);
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: OUTSIDE_SECRET }));
+  writeFileSync(join(root, 'dist', 'secret.txt'), OUTSIDE_SECRET);
+  return { dir, js: 'assets/app-3f1c9a.js', css: 'assets/style-77aa01.css', remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** GET (or another method) with the request target sent verbatim. */
+export function rawGet(baseUrl: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<RawResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
