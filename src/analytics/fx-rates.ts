@@ -15,7 +15,11 @@ export type FxRateRow = RowOf<'fx_rates'>;
 
 /** Parses the CSV; every row must be valid or none is taken. */
 export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRow[]> {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  // A leading byte-order mark (spreadsheet exports write one) is not part of the header.
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim().length > 0);
   const header = lines[0]?.split(',').map((h) => h.trim().toLowerCase());
   if (header?.join(',') !== 'date,base,quote,rate') {
     return err(failure(ErrorCode.VALIDATION_FAILED, 'the first line must be the header date,base,quote,rate'));
@@ -39,7 +43,7 @@ export function parseFxRatesCsv(text: string, now = new Date()): Result<FxRateRo
               : base.toUpperCase() === quote.toUpperCase()
                 ? 'base and quote are the same currency'
                 : !decimal || decimal.units === 0n || decimal.units > BigInt(Number.MAX_SAFE_INTEGER)
-                  ? `rate '${rate}' is not a positive decimal of at most 15 significant digits`
+                  ? `rate '${rate}' is not a positive decimal whose digits, without the point, are at most 9007199254740991 (15–16 significant digits)`
                   : null;
     const b = base.toUpperCase();
     const q = quote.toUpperCase();

@@ -176,7 +176,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const feed = createLiveFeed({ warehouse: pipeline.warehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
     let live: { closeAll(): void } | null = null;
     await app.register(async (scope) => {
-      live = registerLiveRoutes(scope, { feed, audit });
+      live = registerLiveRoutes(scope, { feed, audit, access });
     });
     // Open streams would hold the server's close: end them first.
     app.addHook('preClose', async () => {

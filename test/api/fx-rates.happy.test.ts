@@ -62,6 +62,11 @@ describe('FX rates (happy)', () => {
     ]);
   });
 
+  it('accepts a file that starts with a byte-order mark, as spreadsheet exports do', async () => {
+    expect(await put('\uFEFFdate,base,quote,rate\n2026-10-03,USD,INR,83.3\n')).toEqual({ status: 200, body: { loaded: 1 } });
+    expect(await onDates('2026-10-03')).toEqual([{ date: '2026-10-03', base: 'USD', quote: 'INR', rate: '83.3' }]);
+  });
+
   it('replaces the rate of a date and pair uploaded again, and keeps every other rate', async () => {
     await put(
       csvOf([

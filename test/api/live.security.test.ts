@@ -103,6 +103,31 @@ describe('GET /api/v1/live (security)', () => {
     expect((await auditRows(denied.headers.get('x-request-id') as string)).filter((r) => r.status === 200)).toEqual([]);
   });
 
+  it('ends an open stream with an API_KEY_INVALID error event once its key is revoked (checked every 5 s)', async () => {
+    const key = await t.createKey(['analyst'], 'live revoked while streaming');
+    const res = await fetch(`${t.url}/api/v1/live`, { headers: { authorization: `Bearer ${key}` } });
+    expect(res.status).toBe(200);
+    const { rows } = await t.app.store.query<{ id: number }>(
+      `SELECT id FROM payment_service.api_keys WHERE name = 'live revoked while streaming'`,
+    );
+    expect(await revokeApiKey(t.app.store, rows[0]?.id as number)).toBe(true);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (Date.now() > deadline) {
+        await reader.cancel();
+        throw new Error('the stream outlived its revoked key by 15 s');
+      }
+    }
+    // The server ended the stream itself (done), after telling the client why.
+    expect(text).toMatch(/event: error\ndata: \{"code":"API_KEY_INVALID","message":"the API key of this stream was revoked"\}\n\n$/);
+  }, 30_000);
+
   it('stops streaming and computing snapshots once every client has disconnected', async () => {
     // Count the feed's snapshot computations: each runs one "latest failures" query.
     const warehouse = t.app.warehouse as Warehouse;

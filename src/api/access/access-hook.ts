@@ -38,6 +38,8 @@ export interface AccessDeps {
 export interface Access {
   /** Mints a session cookie value for a key (`POST /api/v1/session`). */
   mintSession(keyId: number): Promise<{ token: string; expiresAt: Date }>;
+  /** Whether the key still exists unrevoked (long-lived streams re-check their caller with it). */
+  isActive(keyId: number): Promise<boolean>;
 }
 
 const CACHE_MS = 5_000;
@@ -149,6 +151,7 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): Access {
   });
 
   return {
+    isActive: async (keyId) => (await findApiKeyById(deps.store, keyId)) !== null,
     async mintSession(keyId) {
       const expiresAt = new Date(Date.now() + deps.sessionTtlMs);
       const body = `${keyId}.${expiresAt.getTime()}`;

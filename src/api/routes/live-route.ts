@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { ErrorCode } from '../../core/errors.js';
+import type { Access } from '../access/access-hook.js';
 import type { AuditLog } from '../access/audit-log.js';
 import { timeZoneParam } from '../../analytics/query-params.js';
 import type { LiveFeed } from '../live/live-feed.js';
@@ -11,6 +13,7 @@ export const liveQuery = z.object({
 });
 
 const HEARTBEAT_MS = 15_000;
+const KEY_RECHECK_MS = 5_000;
 
 /**
  * `GET /api/v1/live`: Server-Sent Events. Every event is a full `snapshot` (see live-feed.ts) with
@@ -18,7 +21,10 @@ const HEARTBEAT_MS = 15_000;
  * and carries on — there is no history to replay. Comments (`: heartbeat`) keep proxies from
  * closing an idle stream. The stream ends on shutdown (`closeAll`).
  */
-export function registerLiveRoutes(app: FastifyInstance, deps: { feed: LiveFeed; audit: AuditLog }): { closeAll(): void } {
+export function registerLiveRoutes(
+  app: FastifyInstance,
+  deps: { feed: LiveFeed; audit: AuditLog; access: Pick<Access, 'isActive'>; keyRecheckMs?: number },
+): { closeAll(): void } {
   const streams = new Set<() => void>();
   app.get(
     '/api/v1/live',
@@ -70,9 +76,25 @@ export function registerLiveRoutes(app: FastifyInstance, deps: { feed: LiveFeed;
         raw.write(`id: ${id}\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
       });
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      // The key is checked when the stream opens; a revoked key also ends the streams it holds open.
+      const keyId = request.access?.keyId;
+      const recheck = setInterval(() => {
+        if (keyId === undefined) return;
+        deps.access.isActive(keyId).then(
+          (active) => {
+            if (active) return;
+            raw.write(
+              `event: error\ndata: ${JSON.stringify({ code: ErrorCode.API_KEY_INVALID, message: 'the API key of this stream was revoked' })}\n\n`,
+            );
+            close();
+          },
+          () => {},
+        );
+      }, deps.keyRecheckMs ?? KEY_RECHECK_MS);
       const close = () => {
         if (!streams.delete(close)) return;
         clearInterval(heartbeat);
+        clearInterval(recheck);
         unsubscribe();
         if (!raw.writableEnded) raw.end();
       };
