@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type AccessRole, type ApiKey, createApiKey, listApiKeys, parseRoles, revokeApiKey } from '../api/access/api-keys.js';
+import { type AccessRole, apiKeyView, createApiKey, listApiKeys, parseRoles, revokeApiKey } from '../api/access/api-keys.js';
 import type { Config } from '../core/config.js';
 import { resolveApiKey } from '../demo/index.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
@@ -9,15 +9,7 @@ import type { OperationalStore } from '../store/store-port.js';
 type WithStore = <T>(fn: (store: OperationalStore, cfg: Config) => Promise<T>) => Promise<T>;
 
 /** A key as the CLI shows it (the store's row or the API's JSON). */
-interface KeyRow {
-  id: number;
-  name: string;
-  key_prefix: string;
-  roles: readonly string[];
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+type KeyRow = ReturnType<typeof apiKeyView>;
 
 /** Where keys live: the operational store itself, or a running server's `/api/v1/keys`. */
 interface KeysBackend {
@@ -27,23 +19,13 @@ interface KeysBackend {
   revoke(id: number): Promise<boolean>;
 }
 
-const rowOf = (k: ApiKey): KeyRow => ({
-  id: k.id,
-  name: k.name,
-  key_prefix: k.key_prefix,
-  roles: k.roles,
-  created_at: k.created_at.toISOString(),
-  last_used_at: k.last_used_at?.toISOString() ?? null,
-  revoked_at: k.revoked_at?.toISOString() ?? null,
-});
-
 const storeBackend = (store: OperationalStore): KeysBackend => ({
   via: 'the operational store',
   async create(name, roles) {
     const { key, apiKey } = await createApiKey(store, { name, roles });
-    return { key, row: rowOf(apiKey) };
+    return { key, row: apiKeyView(apiKey) };
   },
-  list: async () => (await listApiKeys(store)).map(rowOf),
+  list: async () => (await listApiKeys(store)).map(apiKeyView),
   revoke: (id) => revokeApiKey(store, id),
 });
 

@@ -26,6 +26,19 @@ export interface ApiKey {
   last_used_at: Date | null;
 }
 
+/** A key as the API and the CLI show it: dates as ISO strings, never the secret or its hash. */
+export function apiKeyView(k: ApiKey) {
+  return {
+    id: k.id,
+    name: k.name,
+    key_prefix: k.key_prefix,
+    roles: k.roles,
+    created_at: k.created_at.toISOString(),
+    last_used_at: k.last_used_at?.toISOString() ?? null,
+    revoked_at: k.revoked_at?.toISOString() ?? null,
+  };
+}
+
 export function generateApiKey(): string {
   return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, failure } from '../../core/errors.js';
 import type { OperationalStore } from '../../store/store-port.js';
-import { ACCESS_ROLES, type ApiKey, createApiKey, listApiKeys, revokeApiKey } from '../access/api-keys.js';
+import { ACCESS_ROLES, apiKeyView, createApiKey, listApiKeys, revokeApiKey } from '../access/api-keys.js';
 import { sendFailure } from '../http-errors.js';
 import { validationFailure } from '../openapi/route-docs.js';
 
@@ -24,15 +24,7 @@ const createBody = z
 const createdResponse = keyView.extend({ key: z.string().describe('The secret: shown this once, only its SHA-256 is stored') });
 const idParams = z.object({ id: z.coerce.number().int().positive().describe('The key id (GET /api/v1/keys)') });
 
-const view = (k: ApiKey) => ({
-  id: k.id,
-  name: k.name,
-  key_prefix: k.key_prefix,
-  roles: k.roles,
-  created_at: k.created_at.toISOString(),
-  last_used_at: k.last_used_at?.toISOString() ?? null,
-  revoked_at: k.revoked_at?.toISOString() ?? null,
-});
+const view = apiKeyView;
 
 /**
  * `/api/v1/keys` (role admin): the same operations as `payscope keys create|list|revoke`, for a
