@@ -1,19 +1,25 @@
 /**
  * The dashboard end to end: the real app (startTestApp) serving a fresh Vite build of `web/`,
- * payments sent through the signed-webhook path, and Debian's Chromium (playwright-core,
- * headless, 1280×800) opening every page. Screenshots go to test-artifacts/dashboard/.
+ * filled by the demo generator through the real ingestion paths (signed webhooks to the generic,
+ * Razorpay and Stripe endpoints, the staging table, `POST /api/v1/events` with settlement
+ * batches), and Debian's Chromium (playwright-core, headless, 1280×800, en-US, UTC) opening every
+ * page. Every number read from a page is compared with the API's answer for the same query,
+ * formatted the way the page formats it (./display.ts). Screenshots go to test-artifacts/dashboard/.
  *
  * Missing Chromium: with CI=true the suite fails; otherwise it is skipped with one loud line
  * (the rule of test/harness/global-setup.ts). `PAYSCOPE_CHROMIUM` overrides /usr/bin/chromium.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoSummary, runDemo } from '../../src/demo/run-demo.js';
+import { stagingSinkOf } from '../../src/demo/staging-sink.js';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../harness/app.js';
-import { seedBody, sendWebhook } from '../harness/webhook-client.js';
+import { readEvents } from '../harness/sse.js';
+import { count, money, percent } from './display.js';
 
 const CHROMIUM = process.env.PAYSCOPE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
@@ -24,26 +30,109 @@ if (chromiumMissing && process.env.CI !== 'true') {
   );
 }
 
-const METHODS = ['UPI', 'CARD', 'NETBANKING'] as const; // payment_channel
-let sent = 0;
+/** Small enough to keep the file under a minute, large enough for every gateway, several currencies and settled batches. */
+const DEMO = { payments: 600, days: 10, seed: 'e2e-dashboard' } as const;
 
-/** Sends `n` signed payments for today through the generic webhook (channels round-robin; INR unless overridden). */
-async function sendPayments(baseUrl: string, n: number, overrides: Record<string, unknown> = {}): Promise<void> {
-  const now = new Date().toISOString();
-  await Promise.all(
-    Array.from({ length: n }, () => {
-      const i = sent++;
-      const body = seedBody(`E2E-${process.pid}-${i}`, {
-        amount: `${100 + (i % 7) * 25}.50`,
-        payment_date: now,
-        payment_channel: METHODS[i % METHODS.length],
-        ...overrides,
-      });
-      return sendWebhook(baseUrl, body, { secret: TEST_SECRETS.default }).then((res) => {
-        if (res.status !== 201) throw new Error(`webhook answered ${res.status}: ${JSON.stringify(res.body)}`);
-      });
-    }),
-  );
+interface Kpis {
+  currency: string;
+  payment_count: number;
+  gmv_minor: number;
+  aov_minor: number | null;
+  success_rate: number | null;
+  failure_rate: number | null;
+  refund_amount_minor: number;
+  dispute_amount_minor: number;
+  net_revenue_minor: number;
+}
+type BreakdownItem = Kpis & { value: string | null };
+interface Series {
+  currency: string;
+  points: { gmv_minor: number; payment_count: number }[];
+}
+interface Quality {
+  conservation: { ok: boolean; ledger: { count: number }; warehouse: { count: number }; in_flight: number | null };
+}
+interface LiveSnapshot {
+  gmv: { currency: string; amount_minor: number }[];
+}
+interface SettlementTiles {
+  gmv: { currency: string; gmv_minor: number }[];
+  transactions: { currency: string; count: number }[];
+  settled_amount: { currency: string; settled_minor: number }[];
+  pending_amount: { currency: string; pending_minor: number }[];
+  settlement_rate: { currency: string; by_amount: number | null }[];
+  settlement_lag: { by_currency: { currency: string; label: string }[] };
+  gmv_by_payment_mode: { payment_method: string; currency: string; gmv_minor: number }[];
+  hourly_settlement_rate: { currency: string; points: unknown[] }[];
+  top_unsettled_merchants: { merchant_id: string; merchant_name: string | null; currency: string; unsettled_minor: number }[];
+}
+
+/** As much of the page's DOM as the functions run by `page.evaluate` use (this tsconfig has no DOM library). */
+interface DomElement {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomElement | null;
+}
+declare const document: {
+  documentElement: { scrollWidth: number; clientWidth: number };
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+};
+
+const KPI_TILES = ['kpi-gmv', 'kpi-count', 'kpi-aov', 'kpi-success', 'kpi-refunds', 'kpi-disputes', 'kpi-failure', 'kpi-net'];
+
+/** What the KPI tiles show for the API's per-currency KPIs: the currency with the largest GMV. */
+function kpiTiles(currencies: Kpis[]): Record<string, string> {
+  const k = [...currencies].sort((a, b) => b.gmv_minor - a.gmv_minor)[0];
+  if (!k) throw new Error('the API returned no KPIs');
+  const c = k.currency;
+  return {
+    'kpi-gmv': money(k.gmv_minor, c),
+    'kpi-count': count(k.payment_count),
+    'kpi-aov': money(k.aov_minor, c),
+    'kpi-success': percent(k.success_rate),
+    'kpi-refunds': money(k.refund_amount_minor, c),
+    'kpi-disputes': money(k.dispute_amount_minor, c),
+    'kpi-failure': percent(k.failure_rate),
+    'kpi-net': money(k.net_revenue_minor, c),
+  };
+}
+
+/** The chart's summary for a timeseries answer: the wanted currency's series, else the one with the largest GMV. */
+function seriesSummary(series: Series[], currency?: string) {
+  const total = (s: Series) => s.points.reduce((n, p) => n + p.gmv_minor, 0);
+  const s = (currency ? series.find((x) => x.currency === currency) : undefined) ?? [...series].sort((a, b) => total(b) - total(a))[0];
+  if (!s) throw new Error('the API returned no series');
+  return {
+    points: s.points.length,
+    gmv_minor: total(s),
+    count: s.points.reduce((n, p) => n + p.payment_count, 0),
+    currency: s.currency,
+  };
+}
+
+/** The breakdown table's first ten rows: the headline currency's items first (API order inside a currency). */
+function breakdownRows(items: BreakdownItem[]) {
+  const totals = new Map<string, number>();
+  for (const i of items) totals.set(i.currency, (totals.get(i.currency) ?? 0) + i.gmv_minor);
+  const order = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c]) => c);
+  return items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => order.indexOf(a.item.currency) - order.indexOf(b.item.currency) || a.i - b.i)
+    .slice(0, 10)
+    .map(({ item }) => ({
+      value: item.value ?? '(none)',
+      currency: item.currency,
+      gmv: money(item.gmv_minor, item.currency),
+      count: count(item.payment_count),
+      success: percent(item.success_rate),
+    }));
+}
+
+function qs(params: Record<string, string | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) p.set(k, v);
+  return p.toString();
 }
 
 describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chromium', () => {
@@ -51,28 +140,105 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
   let browser: Browser;
   let page: Page;
   let webDir: string;
-  let apiKey: string | null = null;
-  const headers = (): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {});
-  const api = async (path: string) => {
-    const res = await fetch(`${t.url}${path}`, { headers: headers() });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  let backfill: DemoSummary;
+  let ledgerCount = 0;
+  const requests: { url: string; accept: string | undefined }[] = [];
 
-  /** Polls the data-quality report until the warehouse holds `count` payments. */
-  async function waitForWarehouse(count: number): Promise<void> {
+  const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${t.url}${path}`, { headers: t.auth });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const api200 = async <T>(path: string): Promise<T> => {
+    const res = await api<T>(path);
+    expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+    return res.body;
+  };
+  /** Saves a screenshot, after checking the page fits the 1280 px window (no sideways scrolling). */
+  const shot = async (name: string) => {
+    const width = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    }));
+    expect(width.scroll, `${name}: the page is wider than the window`).toBeLessThanOrEqual(width.client);
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+  /** Text of elements by test id, read without waiting (null when absent): for polling. */
+  const texts = (ids: string[]) =>
+    page.evaluate(
+      (list) => Object.fromEntries(list.map((id) => [id, document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null])),
+      ids,
+    );
+  const summaryOf = async (testId: string) =>
+    page.evaluate((id) => {
+      const s = document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-summary');
+      return s ? (JSON.parse(s) as Record<string, unknown>) : null;
+    }, testId);
+  const shownBreakdown = (dimension: string) =>
+    page.evaluate(
+      (dim) =>
+        [...document.querySelectorAll(`[data-testid="breakdown-${dim}"] [data-testid="breakdown-row"]`)].map((tr) => ({
+          value: tr.getAttribute('data-value'),
+          currency: tr.getAttribute('data-currency'),
+          gmv: tr.querySelector('[data-cell="gmv"]')?.textContent ?? null,
+          count: tr.querySelector('[data-cell="count"]')?.textContent ?? null,
+          success: tr.querySelector('[data-cell="success"]')?.textContent ?? null,
+        })),
+      dimension,
+    );
+  /** The Payments page's current filters, as the API query the page sends. */
+  const pageRange = async () => ({
+    from: await page.getByTestId('filter-from').inputValue(),
+    to: await page.getByTestId('filter-to').inputValue(),
+    tz: await page.getByTestId('filter-tz').inputValue(),
+  });
+
+  /** Until the warehouse holds exactly the ledger's `expected` payments and the consumer has applied every event of the log. */
+  async function waitForCaughtUp(expected: number): Promise<void> {
+    const group = t.app.analytics?.status().group;
+    if (!group) throw new Error('the test app runs no analytics consumer');
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const { body } = await api('/api/v1/data-quality?days=1');
-      const c = body.conservation as { warehouse: { count: number } } | undefined;
-      if ((c?.warehouse.count ?? 0) >= count) return;
-      if (Date.now() > deadline) throw new Error(`warehouse did not reach ${count} payments: ${JSON.stringify(body)}`);
+      const q = await api200<Quality>('/api/v1/data-quality?days=30');
+      const position = await t.app.store.query<{ position: number }>(
+        'SELECT position FROM payment_service.consumer_offsets WHERE consumer = $1',
+        [group],
+      );
+      const last = await t.app.store.query<{ id: number | null }>('SELECT max(id) AS id FROM payment_service.outbox');
+      const c = q.conservation;
+      if (
+        c.ok &&
+        c.in_flight === 0 &&
+        c.ledger.count === expected &&
+        c.warehouse.count === expected &&
+        Number(position.rows[0]?.position ?? -1) >= Number(last.rows[0]?.id ?? 0)
+      )
+        return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `the warehouse did not catch up with ${expected} payments: ${JSON.stringify({ conservation: c, position: position.rows, last: last.rows })}`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
+  /** One snapshot of the live feed for UTC (the browser's zone), over SSE like the page. */
+  async function liveSnapshot(): Promise<LiveSnapshot> {
+    const res = await fetch(`${t.url}/api/v1/live?tz=UTC`, { headers: { ...t.auth, accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    const { events } = await readEvents(res, 1);
+    const data = events[0]?.data;
+    if (!data) throw new Error('the live feed sent no snapshot');
+    return JSON.parse(data) as LiveSnapshot;
+  }
+  /** The "GMV today" tile for a snapshot: the currency with the largest amount today. */
+  const liveGmvTile = (s: LiveSnapshot) => {
+    const top = [...s.gmv].sort((a, b) => b.amount_minor - a.amount_minor)[0];
+    return top ? money(top.amount_minor, top.currency) : '—';
+  };
+
   beforeAll(async () => {
     if (chromiumMissing) throw new Error(`CI=true and Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
+    await rm(ARTIFACTS, { recursive: true, force: true }); // no screenshot left from an earlier run
     await mkdir(ARTIFACTS, { recursive: true });
     webDir = await mkdtemp(join(tmpdir(), 'payscope-web-'));
     const { build } = await import('vite');
@@ -81,29 +247,50 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       logLevel: 'warn',
       build: { outDir: webDir, emptyOutDir: true },
     });
+    // Chromium starts while the app starts and the demo is sent.
+    const launching = chromium
+      .launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      })
+      .then((b) => {
+        browser = b; // closed by afterAll even when the setup fails below
+        return b;
+      });
+    launching.catch(() => {}); // awaited below; a failure before that is not unhandled
     t = await startTestApp('pglite', { DASHBOARD_DIR: webDir, LIVE_INTERVAL_MS: '250' });
-    apiKey = await readFile(join(t.dataDir, 'admin-api-key'), 'utf8')
-      .then((k) => k.trim())
-      .catch(() => null);
-    await sendPayments(t.url, 30);
-    await sendPayments(t.url, 6, { currency: 'USD' });
-    await waitForWarehouse(36);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    const processor = t.app.stagingWorkers[0];
+    if (!processor) throw new Error('the test app runs no staging worker');
+    // As `payscope start --demo` does in-process: the staging path through the app's own store.
+    backfill = await runDemo({
+      url: t.url,
+      ...DEMO,
+      now: new Date(),
+      secrets: TEST_SECRETS,
+      apiKey: t.adminKey,
+      staging: stagingSinkOf({ db: t.app.store, processor }),
     });
+    expect(backfill.rejections).toEqual([]);
+    expect(backfill.paymentsCreated).toBe(DEMO.payments);
+    ledgerCount = backfill.paymentsCreated;
+    await waitForCaughtUp(ledgerCount);
+
+    browser = await launching;
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC', locale: 'en-US' });
     page = await context.newPage();
-    await page.goto(`${t.url}/${apiKey ? `#key=${apiKey}` : ''}`);
+    page.on('request', (r) => {
+      if (r.url().includes('/api/')) requests.push({ url: r.url(), accept: r.headers().accept });
+    });
+    await page.goto(`${t.url}/#key=${t.adminKey}`);
   }, 180_000);
 
   afterAll(async () => {
@@ -112,7 +299,7 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     if (webDir) await rm(webDir, { recursive: true, force: true });
   });
 
-  it('serves the app at / and client routes, hashed assets with a long cache, API 404s as JSON', async () => {
+  it('serves the app at / and client routes, hashed assets with a long cache, ECharts outside the first paint, API 404s as JSON', async () => {
     const root = await fetch(`${t.url}/`);
     expect(root.status).toBe(200);
     expect(root.headers.get('cache-control')).toBe('no-cache');
@@ -121,11 +308,32 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     const deep = await fetch(`${t.url}/payments`);
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
-    const asset = html.match(/\/assets\/[\w.-]+\.js/)?.[0];
-    expect(asset).toBeDefined();
-    const js = await fetch(`${t.url}${asset}`);
-    expect(js.status).toBe(200);
-    expect(js.headers.get('cache-control')).toContain('immutable');
+
+    // What the first paint loads: the entry script and its module preloads. ECharts is not among
+    // them (it comes in its own chunks when a chart mounts), and together they stay small.
+    const firstPaint = [...html.matchAll(/(?:src|href)="(\/assets\/[\w.-]+\.js)"/g)].map((m) => m[1] ?? '');
+    expect(firstPaint.length).toBeGreaterThan(0);
+    let firstPaintBytes = 0;
+    for (const asset of firstPaint) {
+      const js = await fetch(`${t.url}${asset}`);
+      expect(js.status, asset).toBe(200);
+      expect(js.headers.get('cache-control'), asset).toContain('immutable');
+      const code = await js.text();
+      firstPaintBytes += Buffer.byteLength(code);
+      expect(code, `${asset} holds ECharts`).not.toContain('_echarts_instance_');
+    }
+    expect(firstPaintBytes).toBeLessThan(500_000);
+    const lazy = (await readdir(join(webDir, 'assets'))).filter(
+      (f) => /^(echarts|zrender)-[\w-]+\.js$/.test(f) && !f.startsWith('echarts-chart-'),
+    );
+    expect(lazy).toHaveLength(2);
+    for (const file of lazy) {
+      expect(firstPaint).not.toContain(`/assets/${file}`);
+      const js = await fetch(`${t.url}/assets/${file}`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('cache-control')).toContain('immutable');
+    }
+
     const missing = await fetch(`${t.url}/api/v1/no-such-thing`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBeTypeOf('string');
@@ -135,95 +343,315 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
   it('Data quality: the conservation numbers are the API’s', async () => {
     await page.getByRole('link', { name: 'Data quality' }).click();
     await page.getByTestId('dq-conservation').waitFor();
-    const { body } = await api('/api/v1/data-quality?days=7');
-    const c = body.conservation as {
-      ok: boolean;
-      ledger: { count: number };
-      warehouse: { count: number };
-      rows: { ledger_count: number }[];
-    };
-    expect(c.ledger.count).toBeGreaterThanOrEqual(36);
-    await expect.poll(() => page.getByTestId('dq-conservation-value').textContent()).toBe(c.ok ? 'Balanced' : 'Mismatch');
+    const { body } = await api<{
+      conservation: { ok: boolean; ledger: { count: number }; warehouse: { count: number } };
+    }>('/api/v1/data-quality?days=7');
+    const c = body.conservation;
+    expect(c.ok).toBe(true);
+    expect(c.ledger.count).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('dq-conservation-value').textContent()).toBe('Balanced');
     await expect
       .poll(() => page.getByTestId('dq-conservation').textContent())
-      .toContain(`${c.ledger.count.toLocaleString('en-US')} ledger · ${c.warehouse.count.toLocaleString('en-US')} warehouse`);
+      .toContain(`${count(c.ledger.count)} ledger · ${count(c.warehouse.count)} warehouse`);
     const table = await page.getByTestId('dq-table').textContent();
     expect(table).toContain('₹'); // INR minor units shown as money
     await shot('data-quality');
   });
 
-  it('Overview: live tiles come from the SSE feed and change while payments flow', async () => {
+  it('Overview: the GMV trend is the API’s, and the live GMV tile comes from the SSE feed and changes while demo traffic flows', async () => {
+    const trendResponse = page.waitForResponse((r) => r.url().includes('/api/v1/analytics/timeseries'));
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    const live = await fetch(`${t.url}/api/v1/live`, { headers: headers(), signal: AbortSignal.timeout(2000) }).catch(() => null);
-    const liveStatus = live?.status ?? 0;
-    await live?.body?.cancel().catch(() => {});
-    if (liveStatus !== 200) {
-      // The feed is not served by this build: the page must say so, not invent numbers.
-      await page.getByTestId('error').first().waitFor();
-      await shot('overview');
-      return;
-    }
-    const gmv = page.getByTestId('live-gmv-value');
-    await expect.poll(() => gmv.textContent(), { timeout: 10_000 }).toMatch(/₹/);
-    const before = await gmv.textContent();
+
+    // The trend chart shows what the API answers for the page's own query.
+    const trendUrl = new URL((await trendResponse).url());
+    expect(trendUrl.searchParams.get('tz')).toBe('UTC');
+    const trend = await api200<{ series: Series[] }>(`${trendUrl.pathname}${trendUrl.search}`);
     await page.getByTestId('gmv-trend').waitFor();
-    await page.waitForTimeout(500); // the chart's entry animation
+    const { count: trendCount, ...trendShown } = seriesSummary(trend.series);
+    expect(trendCount).toBeGreaterThan(0);
+    await expect.poll(() => summaryOf('gmv-trend')).toEqual({ ...trendShown, count: trendCount });
+    expect(await page.getByTestId('gmv-trend').locator('svg path').count()).toBeGreaterThan(0);
+
+    // The page listens to the feed (SSE), and its GMV tile is the feed's while no traffic flows.
+    expect(requests.some((r) => r.url.includes('/api/v1/live?tz=UTC') && r.accept === 'text/event-stream')).toBe(true);
+    const gmv = page.getByTestId('live-gmv-value');
+    await expect.poll(async () => (await gmv.textContent()) === liveGmvTile(await liveSnapshot()), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.getByTestId('live-status').textContent()).toContain('Live');
+    const before = await gmv.textContent();
+    await page.waitForTimeout(400); // the chart's entry animation
     await shot('overview');
-    await sendPayments(t.url, 10);
-    await expect.poll(() => gmv.textContent(), { timeout: 20_000 }).not.toBe(before);
+
+    // Demo traffic (runDemo's live trickle, ~10 payments a second through the webhooks): the tile moves.
+    const stop = new AbortController();
+    const live = runDemo({
+      url: t.url,
+      ...DEMO,
+      backfill: false,
+      live: true,
+      signal: stop.signal,
+      secrets: TEST_SECRETS,
+      apiKey: t.adminKey,
+    });
+    try {
+      await expect.poll(() => gmv.textContent(), { timeout: 20_000 }).not.toBe(before);
+      await shot('overview-during-traffic');
+    } finally {
+      stop.abort();
+    }
+    const trickle = await live;
+    expect(trickle.live?.payments).toBeGreaterThan(0);
+    expect(trickle.rejections).toEqual([]);
+    ledgerCount += trickle.paymentsCreated;
+    await waitForCaughtUp(ledgerCount);
+    // Traffic stopped: the tile settles on the feed's figure, which includes the new payments.
+    await expect.poll(async () => (await gmv.textContent()) === liveGmvTile(await liveSnapshot()), { timeout: 10_000 }).toBe(true);
+    expect(await gmv.textContent()).not.toBe(before);
     await shot('overview-after-traffic');
   });
 
-  it('Payments: the KPI numbers are the API’s and a filter changes the chart', async () => {
+  it('Payments: the KPI tiles, the chart and the breakdowns are the API’s for the page’s range and zone', async () => {
     await page.getByRole('link', { name: 'Payments' }).click();
     await page.getByRole('heading', { name: 'Payments' }).waitFor();
-    const tz = 'UTC';
-    const today = new Date().toISOString().slice(0, 10);
-    const from = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
-    const kpis = await api(`/api/v1/analytics/kpis?from=${from}&to=${today}&tz=${tz}`);
-    if (kpis.status !== 200) {
-      await page.getByTestId('error').first().waitFor();
-      expect(await page.getByTestId('error').first().getAttribute('data-code')).toBe((kpis.body.error as { code: string }).code);
-      await shot('payments');
-      return;
-    }
-    const inr = (kpis.body.currencies as { currency: string; payment_count: number }[]).find((c) => c.currency === 'INR');
-    expect(inr).toBeDefined();
-    await expect.poll(() => page.getByTestId('kpi-count-value').textContent()).toBe(inr?.payment_count.toLocaleString('en-US'));
-    const chart = page.getByTestId('payments-timeseries');
-    await chart.waitFor();
-    await page.waitForTimeout(500);
-    const all = JSON.parse((await chart.getAttribute('data-summary')) ?? '{}') as { count: number };
-    expect(all.count).toBe(inr?.payment_count);
-    await shot('payments');
-
-    // Filter to USD: the chart and the tiles follow, and equal the API's USD figures.
-    await page.getByTestId('filter-currency').selectOption('USD');
-    const usd = await api(`/api/v1/analytics/kpis?from=${from}&to=${today}&tz=${tz}&currency=USD`);
-    const usdKpis = (usd.body.currencies as { currency: string; payment_count: number }[]).find((c) => c.currency === 'USD');
-    expect(usdKpis?.payment_count).toBe(6);
+    const range = await pageRange();
+    expect(range.tz).toBe('UTC'); // the browser's zone
+    const kpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(range)}`);
+    expect(new Set(kpis.currencies.map((c) => c.currency)).size).toBeGreaterThan(1); // the demo sends INR, USD and EUR
+    const expected = kpiTiles(kpis.currencies);
     await expect
-      .poll(async () => JSON.parse((await chart.getAttribute('data-summary')) ?? '{}') as { count: number; currency: string }, {
-        timeout: 10_000,
-      })
-      .toMatchObject({ count: 6, currency: 'USD' });
-    await expect.poll(() => page.getByTestId('kpi-count-value').textContent()).toBe('6');
-    await expect.poll(() => page.getByTestId('kpi-gmv-value').textContent()).toMatch(/^\$/);
-    await shot('payments-filtered-usd');
+      .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
+      .toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${k}-value`, v])));
+    expect(expected['kpi-gmv']).toMatch(/^₹/);
+
+    const ts = await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...range, granularity: 'day' })}`);
+    const chart = seriesSummary(ts.series);
+    expect(chart.count).toBe([...kpis.currencies].sort((a, b) => b.gmv_minor - a.gmv_minor)[0]?.payment_count);
+    await expect.poll(() => summaryOf('payments-timeseries'), { timeout: 10_000 }).toEqual(chart);
+
+    for (const dimension of ['gateway', 'merchant', 'payment_method']) {
+      const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...range, dimension, limit: '50' })}`);
+      expect(b.items.length, dimension).toBeGreaterThan(1);
+      await expect.poll(() => shownBreakdown(dimension), { timeout: 10_000 }).toEqual(breakdownRows(b.items));
+    }
+    // Merchants are shown by name (the merchant dimension the demo loaded), with their id.
+    const merchants = await api200<{ items: { merchant_id: string; name: string }[] }>('/api/v1/merchants');
+    const firstMerchant = (await shownBreakdown('merchant'))[0];
+    const name = merchants.items.find((m) => m.merchant_id === firstMerchant?.value)?.name;
+    expect(name).toBeTruthy();
+    expect(await page.getByTestId('breakdown-merchant').getByTestId('breakdown-row').first().textContent()).toContain(name);
+    await page.waitForTimeout(400);
+    await shot('payments');
   });
 
-  it('Settlement: the tiles page shows the API’s GMV', async () => {
+  it('Payments: a gateway filter and a merchant filter change the tiles, the chart and the breakdown to the API’s filtered figures', async () => {
+    const range = await pageRange();
+    const all = kpiTiles((await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(range)}`)).currencies);
+    const before = await summaryOf('payments-timeseries');
+
+    for (const [filter, value] of [
+      ['gateway', 'razorpay'],
+      ['merchant', ''],
+    ] as const) {
+      let v: string = value;
+      if (filter === 'merchant') {
+        // Back to all gateways; then the merchant with the largest GMV in the headline currency.
+        await page.getByTestId('filter-gateway').selectOption('');
+        const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...range, dimension: 'merchant' })}`);
+        v = b.items.filter((i) => i.currency === 'INR').sort((x, y) => y.gmv_minor - x.gmv_minor)[0]?.value ?? '';
+        expect(v).not.toBe('');
+      }
+      await page.getByTestId(`filter-${filter}`).locator(`option[value="${v}"]`).waitFor({ state: 'attached' });
+      const sent = page.waitForRequest(
+        (r) => r.url().includes('/api/v1/analytics/kpis') && new URL(r.url()).searchParams.get(filter) === v,
+      );
+      await page.getByTestId(`filter-${filter}`).selectOption(v);
+      await sent;
+      expect(new URL(page.url()).searchParams.get(filter)).toBe(v); // the filtered view is a shareable address
+
+      const query = { ...range, [filter]: v };
+      const filtered = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(query)}`);
+      const expected = kpiTiles(filtered.currencies);
+      expect(expected['kpi-count']).not.toBe(all['kpi-count']);
+      await expect
+        .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
+        .toEqual(Object.fromEntries(Object.entries(expected).map(([k, x]) => [`${k}-value`, x])));
+      const ts = await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...query, granularity: 'day' })}`);
+      const chart = seriesSummary(ts.series);
+      expect(chart).not.toEqual(before);
+      await expect.poll(() => summaryOf('payments-timeseries'), { timeout: 10_000 }).toEqual(chart);
+      const dimension = filter === 'merchant' ? 'merchant' : 'gateway';
+      const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...query, dimension })}`);
+      expect(b.items.every((i) => i.value === v)).toBe(true);
+      await expect.poll(() => shownBreakdown(dimension), { timeout: 10_000 }).toEqual(breakdownRows(b.items));
+      await page.waitForTimeout(400);
+      await shot(`payments-${filter}-${v}`);
+    }
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => texts(['kpi-count-value'])).toEqual({ 'kpi-count-value': all['kpi-count'] });
+  });
+
+  it('Payments: changing the time zone changes the request, and the numbers are the API’s for that zone', async () => {
+    // One day three days ago: its UTC and IST boundaries are 5½ hours apart, so the figures differ.
+    const day = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByTestId('filter-from').fill(day);
+    await page.getByTestId('filter-to').fill(day);
+    const utc = { from: day, to: day, tz: 'UTC' };
+    expect(await pageRange()).toEqual(utc);
+    const utcKpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(utc)}`);
+    await expect
+      .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
+      .toEqual(Object.fromEntries(Object.entries(kpiTiles(utcKpis.currencies)).map(([k, x]) => [`${k}-value`, x])));
+    const utcChart = seriesSummary(
+      (await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...utc, granularity: 'hour' })}`)).series,
+    );
+    expect(utcChart.points).toBe(24);
+    await expect.poll(() => summaryOf('payments-timeseries'), { timeout: 10_000 }).toEqual(utcChart);
+
+    const sent = page.waitForRequest(
+      (r) => r.url().includes('/api/v1/analytics/kpis') && new URL(r.url()).searchParams.get('tz') === 'Asia/Kolkata',
+    );
+    await page.getByTestId('filter-tz').selectOption('Asia/Kolkata');
+    const request = new URL((await sent).url());
+    expect({ from: request.searchParams.get('from'), to: request.searchParams.get('to') }).toEqual({ from: day, to: day });
+    const ist = { from: day, to: day, tz: 'Asia/Kolkata' };
+    const istKpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(ist)}`);
+    const istTiles = kpiTiles(istKpis.currencies);
+    expect(istTiles).not.toEqual(kpiTiles(utcKpis.currencies));
+    await expect
+      .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
+      .toEqual(Object.fromEntries(Object.entries(istTiles).map(([k, x]) => [`${k}-value`, x])));
+    const istChart = seriesSummary(
+      (await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...ist, granularity: 'hour' })}`)).series,
+    );
+    await expect.poll(() => summaryOf('payments-timeseries'), { timeout: 10_000 }).toEqual(istChart);
+    expect(await page.getByTestId('timeseries-card').locator('h2').textContent()).toContain('Asia/Kolkata');
+    const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...ist, dimension: 'gateway' })}`);
+    await expect.poll(() => shownBreakdown('gateway'), { timeout: 10_000 }).toEqual(breakdownRows(b.items));
+    await page.waitForTimeout(400);
+    await shot('payments-tz-asia-kolkata');
+    await page.getByRole('button', { name: 'Reset' }).click();
+  });
+
+  it('Payments: filters that match nothing show the empty state, not a chart of zeros', async () => {
+    const range = await pageRange();
+    // A gateway and a currency that both occur, but never together.
+    const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...range, dimension: 'gateway' })}`);
+    const pairs = new Set(b.items.map((i) => `${i.value} ${i.currency}`));
+    const gateways = [...new Set(b.items.map((i) => i.value ?? ''))];
+    const currencies = [...new Set(b.items.map((i) => i.currency))];
+    const none = gateways.flatMap((g) => currencies.map((c) => [g, c] as const)).find(([g, c]) => !pairs.has(`${g} ${c}`));
+    if (!none) throw new Error(`the demo data has every gateway in every currency: ${[...pairs].join(', ')}`);
+    const [gateway, currency] = none;
+    const kpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs({ ...range, gateway, currency })}`);
+    expect(kpis.currencies.reduce((n, c) => n + c.payment_count, 0)).toBe(0);
+
+    await page.getByTestId('filter-gateway').selectOption(gateway);
+    await page.getByTestId('filter-currency').selectOption(currency);
+    await page.getByTestId('kpis-area').getByTestId('empty').waitFor();
+    await page.getByTestId('timeseries-card').getByTestId('empty').waitFor();
+    await page.getByTestId('breakdown-gateway').getByTestId('empty').waitFor();
+    expect(await page.getByTestId('kpis-area').textContent()).toBe('No payments match these filters.');
+    expect(await page.getByTestId('payments-timeseries').count()).toBe(0);
+    expect(await page.getByTestId('kpis').count()).toBe(0);
+    await shot('payments-empty');
+    await page.getByRole('button', { name: 'Reset' }).click();
+  });
+
+  it('Payments: an API error is shown with its code and message (a time zone abbreviation in the address)', async () => {
+    const refused = await api<{ error: { code: string; message: string } }>('/api/v1/analytics/kpis?tz=IST');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.message).toContain('IST');
+    await page.goto(`${t.url}/payments?tz=IST`);
+    const error = page.getByTestId('kpis-area').getByTestId('error');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe(refused.body.error.code);
+    expect(await error.textContent()).toContain(refused.body.error.message);
+    expect(await page.getByTestId('timeseries-card').getByTestId('error').getAttribute('data-code')).toBe(refused.body.error.code);
+    expect(await page.getByTestId('kpis').count()).toBe(0);
+    await shot('payments-error');
+
+    // Reset recovers: the default zone, the figures back.
+    await page.getByRole('button', { name: 'Reset' }).click();
+    const range = await pageRange();
+    expect(range.tz).toBe('UTC');
+    const kpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs(range)}`);
+    await expect
+      .poll(() => texts(['kpi-count-value']), { timeout: 10_000 })
+      .toEqual({ 'kpi-count-value': kpiTiles(kpis.currencies)['kpi-count'] });
+    expect(new URL(page.url()).search).toBe('');
+  });
+
+  it('Settlement: all nine tiles, and their figures are the API’s (settled amount > 0 from the demo’s settlement batches)', async () => {
+    const sent = page.waitForRequest((r) => r.url().includes('/api/v1/settlement/tiles'));
     await page.getByRole('link', { name: 'Settlement' }).click();
     await page.getByRole('heading', { name: 'Settlement', exact: true }).waitFor();
-    const tiles = await api('/api/v1/settlement/tiles?tz=UTC');
-    expect(tiles.status).toBe(200);
-    {
-      await page.getByTestId('settlement-tiles').waitFor();
-      const gmv = ((tiles.body.tiles as { gmv: { currency: string; gmv_minor: number }[] }).gmv ?? []).find((g) => g.currency === 'INR');
-      const shown = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'INR' }).format((gmv?.gmv_minor ?? 0) / 100);
-      await expect.poll(() => page.getByTestId('settlement-gmv-value').textContent()).toBe(shown);
-    }
+    const request = new URL((await sent).url());
+    expect(request.searchParams.get('tz')).toBe('UTC');
+    const { tiles } = await api200<{ tiles: SettlementTiles }>(`/api/v1/settlement/tiles?${request.searchParams}`);
+    const c = [...tiles.gmv].sort((a, b) => b.gmv_minor - a.gmv_minor)[0]?.currency ?? '';
+    expect(c).toBe('INR');
+    const of = <T extends { currency: string }>(rows: T[]) => {
+      const row = rows.find((r) => r.currency === c);
+      if (!row) throw new Error(`no ${c} row in ${JSON.stringify(rows)}`);
+      return row;
+    };
+    const settled = of(tiles.settled_amount).settled_minor;
+    expect(settled).toBeGreaterThan(0);
+    expect(of(tiles.pending_amount).pending_minor).toBeGreaterThan(0);
+
+    const nine = [
+      'settlement-gmv',
+      'settlement-transactions',
+      'settlement-settled',
+      'settlement-pending',
+      'settlement-rate',
+      'settlement-lag',
+      'settlement-by-mode',
+      'settlement-trend',
+      'settlement-unsettled',
+    ];
+    for (const id of nine) await page.getByTestId(id).waitFor({ state: 'visible' });
+    await expect
+      .poll(
+        () =>
+          texts([
+            'settlement-gmv-value',
+            'settlement-transactions-value',
+            'settlement-settled-value',
+            'settlement-pending-value',
+            'settlement-rate-value',
+            'settlement-lag-value',
+          ]),
+        { timeout: 10_000 },
+      )
+      .toEqual({
+        'settlement-gmv-value': money(of(tiles.gmv).gmv_minor, c),
+        'settlement-transactions-value': count(of(tiles.transactions).count),
+        'settlement-settled-value': money(settled, c),
+        'settlement-pending-value': money(of(tiles.pending_amount).pending_minor, c),
+        'settlement-rate-value': percent(of(tiles.settlement_rate).by_amount),
+        'settlement-lag-value': of(tiles.settlement_lag.by_currency).label,
+      });
+
+    // Tile 7: the chart shows the API's GMV per payment mode of that currency; tile 8: the trend is drawn.
+    await page.getByTestId('settlement-by-mode-chart').waitFor();
+    expect(await summaryOf('settlement-by-mode-chart')).toEqual({
+      currency: c,
+      gmv_minor: Object.fromEntries(tiles.gmv_by_payment_mode.filter((r) => r.currency === c).map((r) => [r.payment_method, r.gmv_minor])),
+    });
+    await page.getByTestId('settlement-trend-chart').locator('svg path').first().waitFor({ state: 'attached' });
+    const hours = (tiles.hourly_settlement_rate.find((s) => s.currency === c)?.points ?? []).length;
+    expect(hours).toBeGreaterThan(24 * 10);
+    expect(await summaryOf('settlement-trend-chart')).toEqual({ currency: c, points: Math.min(hours, 7 * 24) });
+
+    // Tile 9: the list starts with the API's first merchant of that currency, by name, with its amount.
+    const top = tiles.top_unsettled_merchants.filter((m) => m.currency === c)[0];
+    if (!top) throw new Error('no unsettled merchant');
+    const first = page.getByTestId('unsettled-row').first();
+    expect(await first.locator('td').nth(0).textContent()).toBe(top.merchant_name ?? top.merchant_id);
+    expect(await first.locator('td').nth(1).textContent()).toBe(money(top.unsettled_minor, c));
+    expect(await page.getByTestId('unsettled-row').count()).toBe(tiles.top_unsettled_merchants.filter((m) => m.currency === c).length);
+    await page.waitForTimeout(400);
     await shot('settlement');
   });
 });

@@ -1,10 +1,13 @@
-import type { MouseEvent } from 'react';
+import { lazy, type MouseEvent, Suspense } from 'react';
 import { apiKey, signOut } from './api';
+import { Loading } from './components/states';
 import { navigate, usePath } from './hooks';
-import { DataQualityPage } from './pages/data-quality';
-import { OverviewPage } from './pages/overview';
-import { PaymentsPage } from './pages/payments';
-import { SettlementPage } from './pages/settlement';
+
+// Each page is its own chunk, loaded when first opened: the shell paints without them (or ECharts).
+const OverviewPage = lazy(() => import('./pages/overview').then((m) => ({ default: m.OverviewPage })));
+const PaymentsPage = lazy(() => import('./pages/payments').then((m) => ({ default: m.PaymentsPage })));
+const SettlementPage = lazy(() => import('./pages/settlement').then((m) => ({ default: m.SettlementPage })));
+const DataQualityPage = lazy(() => import('./pages/data-quality').then((m) => ({ default: m.DataQualityPage })));
 
 const PAGES = [
   { path: '/', title: 'Overview', render: () => <OverviewPage /> },
@@ -65,7 +68,7 @@ export function App() {
       </aside>
       <main className="content" data-page={page?.path ?? 'not-found'}>
         {page ? (
-          page.render()
+          <Suspense fallback={<Loading label={`Loading ${page.title}…`} />}>{page.render()}</Suspense>
         ) : (
           <div className="page">
             <h1>Page not found</h1>

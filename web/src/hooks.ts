@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { getJson, type Query } from './api';
 
 export interface ApiState<T> {
@@ -51,4 +51,11 @@ export function navigate(to: string): void {
   if (to === window.location.pathname + window.location.search) return;
   window.history.pushState(null, '', to);
   window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+/** Merchant names by id from the merchant dimension (`GET /api/v1/merchants`); empty until loaded or when not offered. */
+export function useMerchantNames(): Map<string, string> {
+  const state = useApi<{ items?: { merchant_id: string; name: string }[] }>('/api/v1/merchants');
+  const items = state.data?.items;
+  return useMemo(() => new Map((items ?? []).map((m) => [m.merchant_id, m.name])), [items]);
 }

@@ -95,3 +95,17 @@ export function seriesOf(body: unknown, currency?: string): { currency: string |
   }
   return { currency: currencyOf(o), points: listOf(body) };
 }
+
+/**
+ * The currencies of `rows`, headline first: the one with the largest total of `field`, then the
+ * others likewise. Only a ranking, to choose which currency a page leads with — amounts of
+ * different currencies are never added together or shown as one figure.
+ */
+export function currenciesByAmount(rows: Row[], field: string): string[] {
+  const totals = new Map<string, number>();
+  for (const r of rows) {
+    const c = pickString(r, 'currency');
+    if (c) totals.set(c, (totals.get(c) ?? 0) + (pick(r, field) ?? 0));
+  }
+  return [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c]) => c);
+}

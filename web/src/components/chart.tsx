@@ -1,48 +1,30 @@
-import { BarChart, LineChart } from 'echarts/charts';
-import { DatasetComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import type { EChartsCoreOption } from 'echarts/core';
+import { lazy, Suspense } from 'react';
 
-echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, DatasetComponent, SVGRenderer]);
+export type ChartOption = EChartsCoreOption;
 
-export type ChartOption = echarts.EChartsCoreOption;
+export interface ChartProps {
+  option: ChartOption;
+  height?: number;
+  label: string;
+  /** Written to `data-summary`, so tests and screen readers can read what the chart shows without parsing the drawing. */
+  summary?: string;
+  testId?: string;
+}
 
-/**
- * A thin React wrapper over ECharts (SVG renderer). `summary` is written to `data-summary` so
- * tests and screen readers can read what the chart shows without parsing the drawing.
- */
-export function Chart(props: { option: ChartOption; height?: number; label: string; summary?: string; testId?: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | null>(null);
+// ECharts is most of the dashboard's bytes: it arrives in its own chunk when the first chart mounts.
+const EChartsChart = lazy(() => import('./echarts-chart'));
 
-  useEffect(() => {
-    if (!ref.current) return;
-    const instance = echarts.init(ref.current, undefined, { renderer: 'svg' });
-    chart.current = instance;
-    const observer = new ResizeObserver(() => instance.resize());
-    observer.observe(ref.current);
-    return () => {
-      observer.disconnect();
-      instance.dispose();
-      chart.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    chart.current?.setOption({ animationDuration: 300, ...props.option }, { notMerge: true });
-  }, [props.option]);
-
+/** A chart (ECharts, SVG renderer); until ECharts has loaded, an empty box of the same height holds its place. */
+export function Chart(props: ChartProps) {
   return (
-    <div
-      ref={ref}
-      className="chart"
-      role="img"
-      aria-label={props.label}
-      data-summary={props.summary}
-      data-testid={props.testId}
-      style={{ height: props.height ?? 280 }}
-    />
+    <Suspense
+      fallback={
+        <div className="chart chart-loading" role="status" aria-label={`${props.label}: loading`} style={{ height: props.height ?? 280 }} />
+      }
+    >
+      <EChartsChart {...props} />
+    </Suspense>
   );
 }
 

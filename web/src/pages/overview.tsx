@@ -4,8 +4,8 @@ import { Chart, PALETTE } from '../components/chart';
 import { Async, Empty, ErrorBox, Loading } from '../components/states';
 import { Card, Tile } from '../components/tile';
 import { formatChartMoney, formatCount, formatDateTime, formatMoney, formatRate, minorToChartValue } from '../format';
-import { useApi } from '../hooks';
-import { BUCKET_FIELDS, currencyOf, GMV_FIELDS, listOf, pick, pickString, type Row, rate, seriesOf } from '../shapes';
+import { useApi, useMerchantNames } from '../hooks';
+import { BUCKET_FIELDS, COUNT_FIELDS, currencyOf, GMV_FIELDS, listOf, pick, pickString, type Row, rate, seriesOf } from '../shapes';
 
 /** Today's GMV may be one amount with a currency or an amount per currency. */
 function todayGmv(live: Row): { minor: number; currency: string }[] {
@@ -18,10 +18,13 @@ function todayGmv(live: Row): { minor: number; currency: string }[] {
       if (entries.length > 0)
         return entries.map(([currency, minor]) => ({ currency, minor: minor as number })).sort((a, b) => b.minor - a.minor);
     }
+    // The feed lists currencies alphabetically: lead with the largest amount, as the object form does.
     if (Array.isArray(v))
-      return listOf(v).flatMap((r) =>
-        typeof r.amount_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.amount_minor, currency: r.currency }] : [],
-      );
+      return listOf(v)
+        .flatMap((r) =>
+          typeof r.amount_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.amount_minor, currency: r.currency }] : [],
+        )
+        .sort((a, b) => b.minor - a.minor);
   }
   const minor = pick(live, 'gmv_today_minor', 'today_gmv_minor', 'gmv_minor');
   const currency = currencyOf(live);
@@ -32,6 +35,7 @@ function LiveTiles() {
   const [live, setLive] = useState<Row | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [connected, setConnected] = useState(false);
+  const names = useMerchantNames();
   useEffect(
     () =>
       subscribe(`/api/v1/live?tz=${encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC')}`, {
@@ -61,6 +65,7 @@ function LiveTiles() {
   const tpm =
     perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payments', 'count') : pick(live, 'transactions_per_minute', 'tpm');
   const success = rate(live, 'success_rate', 'success_rate_pct');
+  const merchant = (id: string | null) => (id ? (names.get(id) ?? id) : '—');
   return (
     <>
       <div className="live-status" data-testid="live-status">
@@ -122,7 +127,7 @@ function LiveTiles() {
               {failures.slice(0, 8).map((f, i) => (
                 <tr key={String(f.payment_id ?? f.id ?? i)}>
                   <td>{formatDateTime(pickString(f, 'at', 'time', 'occurred_at', 'payment_date'))}</td>
-                  <td>{pickString(f, 'merchant_id', 'merchant') ?? '—'}</td>
+                  <td>{merchant(pickString(f, 'merchant_id', 'merchant'))}</td>
                   <td>{pickString(f, 'gateway') ?? '—'}</td>
                   <td>{pickString(f, 'failure_reason', 'reason', 'failure_code', 'code') ?? '—'}</td>
                   <td className="num">{formatMoney(pick(f, 'amount_minor', 'amount'), currencyOf(f, 'amount'))}</td>
@@ -163,7 +168,12 @@ function GmvTrend() {
             <Chart
               label="GMV per day"
               testId="gmv-trend"
-              summary={JSON.stringify({ points: rows.length, currency })}
+              summary={JSON.stringify({
+                points: rows.length,
+                currency,
+                gmv_minor: rows.reduce((n, r) => n + (pick(r, ...GMV_FIELDS) ?? 0), 0),
+                count: rows.reduce((n, r) => n + (pick(r, ...COUNT_FIELDS) ?? 0), 0),
+              })}
               option={{
                 color: PALETTE,
                 grid: { left: 72, right: 16, top: 16, bottom: 32 },

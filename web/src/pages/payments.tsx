@@ -1,18 +1,20 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Chart, PALETTE } from '../components/chart';
 import { Async, Empty } from '../components/states';
 import { Card, Tile } from '../components/tile';
 import { formatChartMoney, formatCount, formatMoney, formatRate, minorToChartValue } from '../format';
-import { useApi } from '../hooks';
+import { useApi, useMerchantNames } from '../hooks';
 import {
   BUCKET_FIELDS,
   COUNT_FIELDS,
+  currenciesByAmount,
   currencyOf,
   GMV_FIELDS,
   groupKey,
   kpisByCurrency,
   listOf,
   pick,
+  type Row,
   rate,
   SUCCESS_FIELDS,
   seriesOf,
@@ -70,6 +72,28 @@ export function defaultFilters(): Filters {
   };
 }
 
+const FILTER_KEYS = ['from', 'to', 'tz', 'merchant', 'gateway', 'method', 'region', 'currency', 'status'] as const;
+
+/** Filters from the address bar (`/payments?gateway=razorpay&tz=Asia/Kolkata`), defaults for the rest: a filtered view can be shared. */
+export function filtersFromSearch(search: string): Filters {
+  const f = defaultFilters();
+  const params = new URLSearchParams(search);
+  for (const k of FILTER_KEYS) {
+    const v = params.get(k);
+    if (v !== null && v !== '') f[k] = v;
+  }
+  return f;
+}
+
+/** The address-bar query of `f`: only what differs from the defaults. */
+export function searchOfFilters(f: Filters): string {
+  const d = defaultFilters();
+  const params = new URLSearchParams();
+  for (const k of FILTER_KEYS) if (f[k] !== d[k] && f[k] !== '') params.set(k, f[k]);
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
+}
+
 /** The query every analytics endpoint takes (docs/analytics-api.md). */
 export function filterQuery(f: Filters): Record<string, string> {
   return {
@@ -85,18 +109,18 @@ export function filterQuery(f: Filters): Record<string, string> {
   };
 }
 
-function FilterBar(props: { value: Filters; onChange(f: Filters): void; options: Record<string, string[]> }) {
+function FilterBar(props: { value: Filters; onChange(f: Filters): void; options: Record<string, string[]>; names: Map<string, string> }) {
   const f = props.value;
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => props.onChange({ ...f, [k]: e.target.value });
   const zones = ZONES.includes(f.tz) ? ZONES : [f.tz, ...ZONES];
-  const select = (k: keyof Filters, label: string, values: string[]) => (
+  const select = (k: keyof Filters, label: string, values: string[], labelOf: (v: string) => string = (v) => v) => (
     <label className="field">
       <span>{label}</span>
       <select value={f[k]} onChange={set(k)} data-testid={`filter-${k}`}>
         <option value="">All</option>
         {[...new Set([...values, ...(f[k] ? [f[k]] : [])])].filter(Boolean).map((v) => (
           <option key={v} value={v}>
-            {v}
+            {labelOf(v)}
           </option>
         ))}
       </select>
@@ -122,7 +146,7 @@ function FilterBar(props: { value: Filters; onChange(f: Filters): void; options:
           ))}
         </select>
       </label>
-      {select('merchant', 'Merchant', props.options.merchant ?? [])}
+      {select('merchant', 'Merchant', props.options.merchant ?? [], (id) => props.names.get(id) ?? id)}
       {select('gateway', 'Gateway', props.options.gateway ?? [])}
       {select('method', 'Method', props.options.payment_method ?? [])}
       {select('region', 'Region', props.options.region ?? [])}
@@ -138,52 +162,54 @@ function FilterBar(props: { value: Filters; onChange(f: Filters): void; options:
 function Kpis(props: { query: Record<string, string> }) {
   const state = useApi<unknown>('/api/v1/analytics/kpis', props.query);
   return (
-    <Async state={state} what="the KPIs">
-      {(body) => {
-        const all = kpisByCurrency(body);
-        const k = all[0];
-        if (!k || all.length === 0 || (pick(k, ...COUNT_FIELDS) ?? 0) === 0) return <Empty>No payments match these filters.</Empty>;
-        const currency = currencyOf(k);
-        return (
-          <div className="tiles tiles-4" data-testid="kpis">
-            <Tile
-              testId="kpi-gmv"
-              label="GMV"
-              value={formatMoney(pick(k, ...GMV_FIELDS), currency)}
-              sub={
-                all.length > 1
-                  ? `also ${all
-                      .slice(1, 4)
-                      .map((o) => formatMoney(pick(o, ...GMV_FIELDS), currencyOf(o), true))
-                      .join(' · ')}`
-                  : (currency ?? undefined)
-              }
-            />
-            <Tile testId="kpi-count" label="Transactions" value={formatCount(pick(k, ...COUNT_FIELDS))} />
-            <Tile
-              testId="kpi-aov"
-              label="Average order value"
-              value={formatMoney(pick(k, 'aov_minor', 'aov', 'average_order_value_minor'), currency)}
-            />
-            <Tile testId="kpi-success" label="Success rate" value={formatRate(rate(k, ...SUCCESS_FIELDS))} />
-            <Tile
-              testId="kpi-refunds"
-              label="Refunds"
-              value={formatMoney(pick(k, 'refund_amount_minor', 'refunds_minor', 'refund_amount'), currency)}
-              sub={`rate ${formatRate(rate(k, 'refund_rate', 'refund_rate_pct'))}`}
-            />
-            <Tile
-              testId="kpi-disputes"
-              label="Disputes"
-              value={formatMoney(pick(k, 'dispute_amount_minor', 'disputes_minor', 'dispute_amount'), currency)}
-              sub={`rate ${formatRate(rate(k, 'dispute_rate', 'dispute_rate_pct'))}`}
-            />
-            <Tile testId="kpi-failure" label="Failure rate" value={formatRate(rate(k, 'failure_rate', 'failure_rate_pct'))} />
-            <Tile testId="kpi-net" label="Net revenue" value={formatMoney(pick(k, 'net_revenue_minor', 'net_revenue'), currency)} />
-          </div>
-        );
-      }}
-    </Async>
+    <div data-testid="kpis-area">
+      <Async state={state} what="the KPIs">
+        {(body) => {
+          const all = kpisByCurrency(body);
+          const k = all[0];
+          if (!k || all.length === 0 || (pick(k, ...COUNT_FIELDS) ?? 0) === 0) return <Empty>No payments match these filters.</Empty>;
+          const currency = currencyOf(k);
+          return (
+            <div className="tiles tiles-4" data-testid="kpis">
+              <Tile
+                testId="kpi-gmv"
+                label="GMV"
+                value={formatMoney(pick(k, ...GMV_FIELDS), currency)}
+                sub={
+                  all.length > 1
+                    ? `also ${all
+                        .slice(1, 4)
+                        .map((o) => formatMoney(pick(o, ...GMV_FIELDS), currencyOf(o), true))
+                        .join(' · ')}`
+                    : (currency ?? undefined)
+                }
+              />
+              <Tile testId="kpi-count" label="Transactions" value={formatCount(pick(k, ...COUNT_FIELDS))} />
+              <Tile
+                testId="kpi-aov"
+                label="Average order value"
+                value={formatMoney(pick(k, 'aov_minor', 'aov', 'average_order_value_minor'), currency)}
+              />
+              <Tile testId="kpi-success" label="Success rate" value={formatRate(rate(k, ...SUCCESS_FIELDS))} />
+              <Tile
+                testId="kpi-refunds"
+                label="Refunds"
+                value={formatMoney(pick(k, 'refund_amount_minor', 'refunds_minor', 'refund_amount'), currency)}
+                sub={`rate ${formatRate(rate(k, 'refund_rate', 'refund_rate_pct'))}`}
+              />
+              <Tile
+                testId="kpi-disputes"
+                label="Disputes"
+                value={formatMoney(pick(k, 'dispute_amount_minor', 'disputes_minor', 'dispute_amount'), currency)}
+                sub={`rate ${formatRate(rate(k, 'dispute_rate', 'dispute_rate_pct'))}`}
+              />
+              <Tile testId="kpi-failure" label="Failure rate" value={formatRate(rate(k, 'failure_rate', 'failure_rate_pct'))} />
+              <Tile testId="kpi-net" label="Net revenue" value={formatMoney(pick(k, 'net_revenue_minor', 'net_revenue'), currency)} />
+            </div>
+          );
+        }}
+      </Async>
+    </div>
   );
 }
 
@@ -191,7 +217,7 @@ function Timeseries(props: { query: Record<string, string>; days: number }) {
   const granularity = props.days <= 2 ? 'hour' : props.days <= 120 ? 'day' : 'week';
   const state = useApi<unknown>('/api/v1/analytics/timeseries', { ...props.query, granularity });
   return (
-    <Card title={`GMV and transactions per ${granularity} (${props.query.tz})`}>
+    <Card title={`GMV and transactions per ${granularity} (${props.query.tz})`} testId="timeseries-card">
       <Async state={state} what="the time series">
         {(body) => {
           const series = seriesOf(body, props.query.currency || undefined);
@@ -244,48 +270,87 @@ function Timeseries(props: { query: Record<string, string>; days: number }) {
   );
 }
 
-function Breakdown(props: { query: Record<string, string>; dimension: string; title: string; onRows(dim: string, keys: string[]): void }) {
+function Breakdown(props: {
+  query: Record<string, string>;
+  dimension: string;
+  title: string;
+  names: Map<string, string>;
+  onRows(dim: string, keys: string[]): void;
+}) {
   const state = useApi<unknown>('/api/v1/analytics/breakdown', { ...props.query, dimension: props.dimension, limit: 50 });
   return (
     <Card title={props.title} testId={`breakdown-${props.dimension}`}>
       <Async state={state} what={props.title.toLowerCase()}>
         {(body) => {
-          const rows = listOf(body);
-          if (rows.length === 0) return <Empty>No payments match these filters.</Empty>;
-          const keys = rows.map((r) => groupKey(r, props.dimension));
+          const all = listOf(body);
+          if (all.length === 0) return <Empty>No payments match these filters.</Empty>;
           queueMicrotask(() => {
-            props.onRows(props.dimension, keys);
-            props.onRows('currency', rows.map((r) => String(r.currency ?? '')).filter(Boolean));
+            props.onRows(
+              props.dimension,
+              all.map((r) => groupKey(r, props.dimension)),
+            );
+            props.onRows('currency', all.map((r) => String(r.currency ?? '')).filter(Boolean));
           });
-          const currency = currencyOf(rows[0]) ?? 'INR';
-          const gmvs = rows.map((r) => pick(r, ...GMV_FIELDS) ?? 0);
-          const total = gmvs.reduce((a, b) => a + b, 0);
+          // One item per (value, currency), sorted by currency: lead with the headline currency (as the
+          // KPI tiles do); a share of GMV is of its own currency's total — currencies are never added.
+          const currencies = currenciesByAmount(all, 'gmv_minor');
+          const rank = (r: Row) => currencies.indexOf(String(r.currency ?? ''));
+          const rows = all
+            .map((r, i) => ({ r, i }))
+            .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
+            .map((x) => x.r);
+          const totals = new Map<string, number>();
+          for (const r of rows)
+            totals.set(String(r.currency ?? ''), (totals.get(String(r.currency ?? '')) ?? 0) + (pick(r, ...GMV_FIELDS) ?? 0));
+          const label = (key: string) => (props.dimension === 'merchant' ? (props.names.get(key) ?? key) : key);
           return (
-            <table className="table" data-summary={JSON.stringify({ rows: rows.length, gmv_minor: total })}>
+            <table
+              className="table table-fixed"
+              data-summary={JSON.stringify({ rows: rows.length, gmv_minor_by_currency: Object.fromEntries(totals) })}
+            >
+              <colgroup>
+                <col style={{ width: '32%' }} />
+                <col style={{ width: '22%' }} />
+                <col style={{ width: '14%' }} />
+                <col style={{ width: '12%' }} />
+                <col style={{ width: '20%' }} />
+              </colgroup>
               <thead>
                 <tr>
                   <th>{props.title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase())}</th>
                   <th className="num">GMV</th>
                   <th className="num">Transactions</th>
                   <th className="num">Success</th>
-                  <th className="share">Share of GMV</th>
+                  <th title="Share of the GMV in the row's currency">Share</th>
                 </tr>
               </thead>
               <tbody>
-                {rows.slice(0, 10).map((r, i) => {
-                  const share = total > 0 ? (gmvs[i] ?? 0) / total : 0;
+                {rows.slice(0, 10).map((r) => {
+                  const key = groupKey(r, props.dimension);
+                  const currency = String(r.currency ?? '');
+                  const gmv = pick(r, ...GMV_FIELDS) ?? 0;
+                  const total = totals.get(currency) ?? 0;
+                  const share = total > 0 ? gmv / total : null;
                   return (
-                    <tr key={`${keys[i]} ${String(r.currency ?? '')}`}>
-                      <td>
-                        {keys[i]}
-                        {r.currency ? <span className="muted"> · {String(r.currency)}</span> : null}
+                    <tr key={`${key} ${currency}`} data-testid="breakdown-row" data-value={key} data-currency={currency}>
+                      <td title={label(key) !== key ? `${label(key)} (${key})` : key}>
+                        {label(key)}
+                        {currency ? <span className="muted"> · {currency}</span> : null}
                       </td>
-                      <td className="num">{formatMoney(gmvs[i], currencyOf(r, undefined, currency))}</td>
-                      <td className="num">{formatCount(pick(r, ...COUNT_FIELDS))}</td>
-                      <td className="num">{formatRate(rate(r, ...SUCCESS_FIELDS))}</td>
-                      <td className="share">
-                        <span className="bar" style={{ width: `${Math.round(share * 60)}%` }} />
-                        <span className="muted">{formatRate(share)}</span>
+                      <td className="num" data-cell="gmv">
+                        {formatMoney(gmv, currencyOf(r))}
+                      </td>
+                      <td className="num" data-cell="count">
+                        {formatCount(pick(r, ...COUNT_FIELDS))}
+                      </td>
+                      <td className="num" data-cell="success">
+                        {formatRate(rate(r, ...SUCCESS_FIELDS))}
+                      </td>
+                      <td title={`share of the ${currency} GMV`}>
+                        <span className="share-cell">
+                          <span className="bar" style={{ width: `${Math.round((share ?? 0) * 60)}%` }} />
+                          <span className="muted">{formatRate(share)}</span>
+                        </span>
                       </td>
                     </tr>
                   );
@@ -300,10 +365,17 @@ function Breakdown(props: { query: Record<string, string>; dimension: string; ti
 }
 
 export function PaymentsPage() {
-  const [filters, setFilters] = useState<Filters>(defaultFilters);
+  const [filters, setFilters] = useState<Filters>(() => filtersFromSearch(window.location.search));
   const [options, setOptions] = useState<Record<string, string[]>>({});
+  const names = useMerchantNames();
   const query = useMemo(() => filterQuery(filters), [filters]);
   const days = Math.max(1, Math.round((Date.parse(filters.to) - Date.parse(filters.from)) / 86_400_000) + 1);
+  // The address bar follows the filters (replaced, not pushed: Back leaves the page rather than undoing a filter).
+  useEffect(() => {
+    const search = searchOfFilters(filters);
+    if (search !== window.location.search)
+      window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+  }, [filters]);
   const remember = (dim: string, keys: string[]) =>
     setOptions((o) => {
       const merged = [...new Set([...(o[dim] ?? []), ...keys.filter((k) => k !== '(none)')])].sort();
@@ -312,12 +384,12 @@ export function PaymentsPage() {
   return (
     <div className="page">
       <h1>Payments</h1>
-      <FilterBar value={filters} onChange={setFilters} options={options} />
+      <FilterBar value={filters} onChange={setFilters} options={options} names={names} />
       <Kpis query={query} />
       <Timeseries query={query} days={days} />
-      <div className="grid-2">
+      <div className="grid-tables">
         {DIMENSIONS.map((d) => (
-          <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} onRows={remember} />
+          <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} names={names} onRows={remember} />
         ))}
       </div>
     </div>

@@ -5,6 +5,8 @@ import { formatChartMoney, formatCount, formatDecimal, formatMoney, formatRate, 
 import { useApi } from '../hooks';
 import { BUCKET_FIELDS, currencyOf, GMV_FIELDS, groupKey, listOf, pick, type Row, rate, seriesOf } from '../shapes';
 
+const TREND_HOURS = 7 * 24;
+
 export function SettlementPage() {
   const state = useApi<Row>('/api/v1/settlement/tiles', { tz: Intl.DateTimeFormat().resolvedOptions().timeZone }, 30_000);
   return (
@@ -27,12 +29,20 @@ export function SettlementPage() {
           const lag = listOf((tiles.settlement_lag as Row | undefined)?.by_currency ?? []).find((r) => r.currency === currency) ?? null;
           const rateRow = of('settlement_rate');
           const byMode = listOf(tiles.gmv_by_payment_mode ?? []).filter((r) => !currency || r.currency === currency);
-          const trend = seriesOf({ series: tiles.hourly_settlement_rate ?? [] }, currency ?? undefined).points;
-          const unsettled = listOf(tiles.top_unsettled_merchants ?? []);
-          const count = perCurrency('transactions').reduce((n, r) => n + (pick(r, 'count') ?? 0), 0);
+          // One point per hour of the range (720 for 30 days) is unreadable at this size: the last 7 days.
+          const hourly = seriesOf({ series: tiles.hourly_settlement_rate ?? [] }, currency ?? undefined).points;
+          const trend = hourly.slice(-TREND_HOURS);
+          // The API ranks the top 10 per currency (sorted by currency): list the headline currency's.
+          const unsettled = listOf(tiles.top_unsettled_merchants ?? []).filter((r) => !currency || r.currency === currency);
+          // Like every other tile, the headline currency's count (the settlement rate by count is of it).
+          const count = pick(of('transactions'), 'count');
+          const otherCounts = perCurrency('transactions')
+            .filter((r) => r.currency !== currency)
+            .map((r) => `${formatCount(pick(r, 'count'))} ${String(r.currency)}`)
+            .join(' · ');
           const scalars: [string, string, string, string | undefined][] = [
             ['gmv', 'GMV', formatMoney(pick(of('gmv'), 'gmv_minor'), currency), others('gmv', 'gmv_minor') || undefined],
-            ['transactions', 'Transactions', formatCount(count), 'successful payments'],
+            ['transactions', 'Transactions', formatCount(count), `successful payments${otherCounts ? ` · also ${otherCounts}` : ''}`],
             [
               'settled',
               'Settled amount',
@@ -74,6 +84,11 @@ export function SettlementPage() {
                   ) : (
                     <Chart
                       label="GMV by payment mode"
+                      testId="settlement-by-mode-chart"
+                      summary={JSON.stringify({
+                        currency,
+                        gmv_minor: Object.fromEntries(byMode.map((r) => [groupKey(r, 'payment_method'), pick(r, ...GMV_FIELDS) ?? 0])),
+                      })}
                       height={240}
                       option={{
                         color: PALETTE,
@@ -93,17 +108,25 @@ export function SettlementPage() {
                     />
                   )}
                 </Card>
-                <Card title="Settlement rate by hour" testId="settlement-trend">
+                <Card
+                  title={`Settlement rate by hour of payment${hourly.length > TREND_HOURS ? ' · last 7 days' : ''}`}
+                  testId="settlement-trend"
+                >
                   {trend.length === 0 ? (
                     <Empty>No settlements yet.</Empty>
                   ) : (
                     <Chart
                       label="Hourly settlement rate"
+                      testId="settlement-trend-chart"
+                      summary={JSON.stringify({ currency, points: trend.length })}
                       height={240}
                       option={{
                         color: ['#16a34a'],
                         grid: { left: 56, right: 24, top: 8, bottom: 24 },
-                        tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${v.toFixed(1)}%` },
+                        tooltip: {
+                          trigger: 'axis',
+                          valueFormatter: (v: number | null) => (typeof v === 'number' ? `${v.toFixed(1)}%` : 'no payments'),
+                        },
                         xAxis: {
                           type: 'category',
                           data: trend.map((r) =>
@@ -117,7 +140,12 @@ export function SettlementPage() {
                           {
                             type: 'line',
                             smooth: true,
-                            data: trend.map((r) => (rate(r, 'settlement_rate', 'rate', 'settlement_rate_pct') ?? 0) * 100),
+                            // An hour without GMV has no rate: a gap, not a 0 %.
+                            data: trend.map((r) => {
+                              const v = rate(r, 'settlement_rate', 'rate', 'settlement_rate_pct');
+                              return v === null ? null : v * 100;
+                            }),
+                            connectNulls: false,
                           },
                         ],
                       }}
@@ -140,7 +168,7 @@ export function SettlementPage() {
                     </thead>
                     <tbody>
                       {unsettled.slice(0, 10).map((r) => (
-                        <tr key={`${groupKey(r, 'merchant_id')} ${String(r.currency)}`}>
+                        <tr key={`${groupKey(r, 'merchant_id')} ${String(r.currency)}`} data-testid="unsettled-row">
                           <td>{String(r.merchant_name ?? r.name ?? groupKey(r, 'merchant_id'))}</td>
                           <td className="num">
                             {formatMoney(
