@@ -942,10 +942,10 @@ async function main(): Promise<void> {
       ...(variants.length > 0
         ? [
             '',
-            `The payments statement \`readTotals\` sends (\`rollupSql\`, one range join per grain bounded by the grain's first and last segment) against two rewrites that return the same rows — every segment expanded to its rollup buckets and hash-joined on \`bucket =\`, or one \`UNION ALL\` branch per segment with its own bounds — on the same file, median of ${VARIANT_RUNS} interleaved runs (bench/support/rollup-sql-variants.ts):`,
+            `Three ways to read the payments rollups for the same segments, returning the same rows: one range join per grain bounded by the grain's first and last segment (what \`rollupSql\` sent before 2026-11-22, labelled \`range join\`), every segment expanded to its rollup buckets and hash-joined on \`bucket =\`, and one \`UNION ALL\` branch per segment with its own bounds (what \`rollupSql\` sends now) — on the same file, median of ${VARIANT_RUNS} interleaved runs (bench/support/rollup-sql-variants.ts):`,
             '',
             markdownTable(
-              ['query', 'segments read', 'current ms', 'equality join ms', 'UNION ALL per segment ms', 'same rows'],
+              ['query', 'segments read', 'range join (before) ms', 'equality join ms', 'UNION ALL per segment (now) ms', 'same rows'],
               variants.map((v) => [
                 v.label,
                 v.segments,

@@ -25,15 +25,15 @@ const TOP_MERCHANTS = 10;
 const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
 const COLLECTED_SQL = COLLECTED_STATUSES.map((s) => `'${s}'`).join(', ');
 
-/** The zone's UTC offset at `column`, as an SQL interval: the offsets in force over the range as a CASE (no per-row zone lookup). */
-function offsetSql(tz: string, from: number, to: number, column: string): string {
+/** The zone's UTC offset at `column` in milliseconds, as SQL: the offsets in force over the range as a CASE (no per-row zone lookup). */
+function offsetMsSql(tz: string, from: number, to: number, column: string): string {
   const segments = offsetSegments(tz, from, to);
-  if (segments.length === 1) return `to_milliseconds(${segments[0]?.offsetMs})`;
+  if (segments.length === 1) return String(segments[0]?.offsetMs);
   const cases = segments
     .slice(1)
     .map((s, i) => `WHEN ${column} < ${ts(s.from)} THEN ${segments[i]?.offsetMs}`)
     .join(' ');
-  return `to_milliseconds(CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END)`;
+  return `CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END`;
 }
 
 const PAYMENT_COLUMNS = {
@@ -81,10 +81,14 @@ async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[
   const { from, to, tz } = q.range;
   const params: unknown[] = [];
   const filter = paymentFilterSql(q.filters, params);
-  const off = offsetSql(tz, from, to, 'p.payment_time');
+  const offsetMs = offsetMsSql(tz, from, to, 'p.payment_time');
+  // Grouped by the local wall hour and the offset in force (so the hour's UTC start is exact, also
+  // around a DST change); the merchant's name and cycle are joined from the merchant dimension (what
+  // the payments carry) after the grouping, and dates become text only then: string keys,
+  // any_value over strings and casts per row cost more than the scan (bench/analytics.bench.ts).
   const rows = await warehouse.query<{
-    hour: Date;
-    local_date: string;
+    local_hour: Date;
+    offset_ms: number;
     currency: string;
     merchant_id: string;
     merchant_name: string | null;
@@ -95,19 +99,22 @@ async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[
     amount: number;
     oldest: Date;
   }>(
-    `SELECT time_bucket(INTERVAL 1 HOUR, p.payment_time + ${off}) - ${off} AS hour,
-            CAST(p.payment_time + ${off} AS DATE)::VARCHAR AS local_date,
-            p.currency, coalesce(p.merchant_id, '(unknown)') AS merchant_id, any_value(p.merchant_name) AS merchant_name,
-            p.settlement_cycle, coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date::VARCHAR AS settlement_date,
-            count(*)::BIGINT AS n, sum(p.amount_minor)::BIGINT AS amount, min(p.payment_time) AS oldest
-     FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
-     WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter}
-     GROUP BY ALL`,
+    `SELECT g.local_hour, g.offset_ms, g.currency, g.merchant_id, m.name AS merchant_name, m.settlement_cycle, g.stage,
+            g.settlement_date::VARCHAR AS settlement_date, g.n, g.amount, g.oldest
+     FROM (
+       SELECT date_trunc('hour', p.payment_time + to_milliseconds(${offsetMs})) AS local_hour, ${offsetMs} AS offset_ms,
+              p.currency, coalesce(p.merchant_id, '(unknown)') AS merchant_id,
+              coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date,
+              count(*)::BIGINT AS n, sum(p.amount_minor)::BIGINT AS amount, min(p.payment_time) AS oldest
+       FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
+       WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter}
+       GROUP BY ALL) g
+     LEFT JOIN merchants m ON m.merchant_id = g.merchant_id`,
     params,
   );
   return rows.map((r) => ({
-    hour: r.hour.getTime(),
-    localDate: r.local_date,
+    hour: r.local_hour.getTime() - Number(r.offset_ms),
+    localDate: r.local_hour.toISOString().slice(0, 10),
     currency: r.currency,
     merchantId: r.merchant_id,
     merchantName: r.merchant_name,
