@@ -63,7 +63,10 @@ describe('FX rates (errors)', () => {
       ['2026-11-07,XYZ,INR,83', "base 'XYZ' is not an ISO 4217 currency"],
       ['2026-11-07,USD,RUPEE,83', "quote 'RUPEE' is not an ISO 4217 currency"],
       ['2026-11-07,usd,USD,1', 'base and quote are the same currency'],
-      ['2026-11-07,USD,INR,0', "rate '0' is not a positive decimal whose digits, without the point, are at most 9007199254740991 (15–16 significant digits)"],
+      [
+        '2026-11-07,USD,INR,0',
+        "rate '0' is not a positive decimal whose digits, without the point, are at most 9007199254740991 (15–16 significant digits)",
+      ],
       ['2026-11-07,USD,INR,0.000', "rate '0.000' is not a positive decimal"],
       ['2026-11-07,USD,INR,-83', "rate '-83' is not a positive decimal"],
       ['2026-11-07,USD,INR,1e3', "rate '1e3' is not a positive decimal"],
