@@ -2,6 +2,7 @@ import * as m0001 from './migrations/0001-recording.js';
 import * as m0002 from './migrations/0002-event-log.js';
 import * as m0003 from './migrations/0003-capture.js';
 import * as m0004 from './migrations/0004-access.js';
+import * as m0005 from './migrations/0005-ended-sessions.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'event-log', up: m0002.up },
   { version: 3, name: 'capture', up: m0003.up },
   { version: 4, name: 'access', up: m0004.up },
+  { version: 5, name: 'ended-sessions', up: m0005.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

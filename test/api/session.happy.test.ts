@@ -51,7 +51,7 @@ describe('browser session (happy)', () => {
   it('takes the key as x-api-key too', async () => {
     const res = await signIn({ 'x-api-key': analyst });
     expect(res.body.key.name).toBe('dashboard user');
-    expect(res.session).toMatch(/^payscope_session=\d+\.\d+\.[\w-]{43}$/);
+    expect(res.session).toMatch(/^payscope_session=\d+\.\d+\.[\w-]{22}\.[\w-]{43}$/);
   });
 
   it('authenticates API calls with the cookie alone, with the key’s roles', async () => {
@@ -91,5 +91,18 @@ describe('browser session (happy)', () => {
       expect(res.body).toBeNull();
       expect(res.cookie).toBe('payscope_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
     }
+  });
+
+  it('ends the session for good: a copy of the signed-out token is refused, another session of the key still works', async () => {
+    const { session: first } = await signIn({ authorization: `Bearer ${analyst}` });
+    const { session: second } = await signIn({ authorization: `Bearer ${analyst}` });
+    expect((await call('GET', '/api/v1/session', { cookie: first })).status).toBe(200);
+    expect((await call('DELETE', '/api/v1/session', { cookie: first })).status).toBe(204);
+    const copied = await call('GET', '/api/v1/session', { cookie: first });
+    expect(copied.status).toBe(401);
+    expect((copied.body as unknown as { error: { code: string } }).error.code).toBe('API_KEY_INVALID');
+    expect((await call('GET', '/api/v1/session', { cookie: second })).status).toBe(200);
+    // Signing out twice is harmless.
+    expect((await call('DELETE', '/api/v1/session', { cookie: first })).status).toBe(204);
   });
 });

@@ -39,7 +39,7 @@ describe('browser session (security)', () => {
   /** A token signed with the store's real session secret: only the server should be able to make one. */
   const signWithServerSecret = async (keyId: number, expiresAt: number) => {
     const { rows } = await t.app.store.query<{ value: string }>(`SELECT value FROM payment_service.meta WHERE key = 'session_secret'`);
-    const body = `${keyId}.${expiresAt}`;
+    const body = `${keyId}.${expiresAt}.${'n'.repeat(22)}`;
     return `${body}.${createHmac('sha256', Buffer.from(rows[0]?.value ?? '', 'base64'))
       .update(body)
       .digest('base64url')}`;
@@ -56,7 +56,7 @@ describe('browser session (security)', () => {
       expect(setCookie).not.toContain(secret);
       expect(text).not.toContain(secret);
     }
-    expect(token).toMatch(/^\d+\.\d+\.[\w-]{43}$/);
+    expect(token).toMatch(/^\d+\.\d+\.[\w-]{22}\.[\w-]{43}$/);
   });
 
   it('grants the roles of its key and no more', async () => {
@@ -76,13 +76,15 @@ describe('browser session (security)', () => {
 
   it('refuses forged tokens: another key id, a later expiry, another secret', async () => {
     const { token } = await signIn(analyst);
-    const [id, exp, sig] = token.split('.') as [string, string, string];
+    const [id, exp, nonce, sig] = token.split('.') as [string, string, string, string];
     const adminId = ids['test admin'] as number;
     const forged = [
-      `${adminId}.${exp}.${sig}`,
-      `${id}.${Number(exp) + 86_400_000}.${sig}`,
-      `${id}.${exp}.${createHmac('sha256', 'not the secret').update(`${id}.${exp}`).digest('base64url')}`,
-      `${adminId}.${exp}.${createHmac('sha256', 'not the secret').update(`${adminId}.${exp}`).digest('base64url')}`,
+      `${adminId}.${exp}.${nonce}.${sig}`,
+      `${id}.${Number(exp) + 86_400_000}.${nonce}.${sig}`,
+      `${id}.${exp}.${'x'.repeat(22)}.${sig}`,
+      `${id}.${exp}.${sig}`,
+      `${id}.${exp}.${nonce}.${createHmac('sha256', 'not the secret').update(`${id}.${exp}.${nonce}`).digest('base64url')}`,
+      `${adminId}.${exp}.${nonce}.${createHmac('sha256', 'not the secret').update(`${adminId}.${exp}.${nonce}`).digest('base64url')}`,
     ];
     for (const f of forged) {
       const res = await call('GET', '/api/v1/session', asSession(f));
@@ -117,7 +119,7 @@ describe('browser session (security)', () => {
     }
   });
 
-  it('lets anyone sign out (it only clears the cookie), and grants nothing with it', async () => {
+  it('lets anyone sign out (clears the cookie; ends a session only with its valid token), and grants nothing with it', async () => {
     const res = await call('DELETE', '/api/v1/session');
     expect(res.status).toBe(204);
     expect(res.cookie).toMatch(/^payscope_session=; /);

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, failure } from '../../core/errors.js';
@@ -40,6 +40,8 @@ export interface Access {
   mintSession(keyId: number): Promise<{ token: string; expiresAt: Date }>;
   /** Whether the key still exists unrevoked (long-lived streams re-check their caller with it). */
   isActive(keyId: number): Promise<boolean>;
+  /** Signs out the session in this Cookie header for good (a copy of the token stops working too); false when there is none. */
+  endSession(cookieHeader: string | undefined): Promise<boolean>;
 }
 
 const CACHE_MS = 5_000;
@@ -89,8 +91,8 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): Access {
     }
     const token = cookieOf(request.headers.cookie, SESSION_COOKIE);
     if (token) {
-      const keyId = verifySession(token, await sessionSecret());
-      const key = keyId === null ? null : await findApiKeyById(deps.store, keyId);
+      const session = verifySession(token, await sessionSecret());
+      const key = session === null || (await sessionEnded(deps.store, token)) ? null : await findApiKeyById(deps.store, session.keyId);
       return key ? { key, via: 'session' } : 'invalid';
     }
     return 'missing';
@@ -152,9 +154,21 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): Access {
 
   return {
     isActive: async (keyId) => (await findApiKeyById(deps.store, keyId)) !== null,
+    async endSession(cookieHeader) {
+      const token = cookieOf(cookieHeader, SESSION_COOKIE);
+      const session = token ? verifySession(token, await sessionSecret()) : null;
+      if (!token || !session) return false;
+      await deps.store.query('DELETE FROM payment_service.ended_sessions WHERE expires_at < NOW()');
+      await deps.store.query(
+        'INSERT INTO payment_service.ended_sessions (token_hash, expires_at) VALUES ($1, $2) ON CONFLICT (token_hash) DO NOTHING',
+        [tokenHash(token), session.expiresAt],
+      );
+      return true;
+    },
     async mintSession(keyId) {
       const expiresAt = new Date(Date.now() + deps.sessionTtlMs);
-      const body = `${keyId}.${expiresAt.getTime()}`;
+      // A nonce makes every session its own token, so signing one out ends only that one.
+      const body = `${keyId}.${expiresAt.getTime()}.${randomBytes(16).toString('base64url')}`;
       return { token: `${body}.${sign(body, await sessionSecret())}`, expiresAt };
     },
   };
@@ -164,14 +178,21 @@ function sign(body: string, secret: Buffer): string {
   return createHmac('sha256', secret).update(body).digest('base64url');
 }
 
-/** The key id of a valid, unexpired session token; null otherwise. */
-function verifySession(token: string, secret: Buffer): number | null {
-  const m = /^(\d{1,15})\.(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
+/** The key id and expiry of a validly signed, unexpired session token; null otherwise (ended sessions are checked apart). */
+function verifySession(token: string, secret: Buffer): { keyId: number; expiresAt: Date } | null {
+  const m = /^(\d{1,15})\.(\d{1,15})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!m) return null;
-  const [, id, exp, sig] = m as unknown as [string, string, string, string];
-  const expected = Buffer.from(sign(`${id}.${exp}`, secret));
+  const [, id, exp, nonce, sig] = m as unknown as [string, string, string, string, string];
+  const expected = Buffer.from(sign(`${id}.${exp}.${nonce}`, secret));
   if (!timingSafeEqual(expected, Buffer.from(sig))) return null;
-  return Number(exp) > Date.now() ? Number(id) : null;
+  return Number(exp) > Date.now() ? { keyId: Number(id), expiresAt: new Date(Number(exp)) } : null;
+}
+
+const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+async function sessionEnded(store: SqlExecutor, token: string): Promise<boolean> {
+  const { rows } = await store.query('SELECT 1 FROM payment_service.ended_sessions WHERE token_hash = $1', [tokenHash(token)]);
+  return rows.length > 0;
 }
 
 function cookieOf(header: string | undefined, name: string): string | null {

@@ -49,8 +49,14 @@ export async function registerSessionRoutes(app: FastifyInstance, deps: { access
   );
   app.delete(
     '/api/v1/session',
-    { config: { access: 'public', docs: { summary: 'Sign out: clears the session cookie', tags: ['access'] } } },
-    async (_request, reply) => {
+    {
+      config: {
+        access: 'public',
+        docs: { summary: 'Sign out: ends the session (the token stops working everywhere) and clears the cookie', tags: ['access'] },
+      },
+    },
+    async (request, reply) => {
+      await deps.access.endSession(request.headers.cookie);
       reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       return reply.code(204).send();
     },
