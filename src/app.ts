@@ -10,6 +10,7 @@ import type { Config, Role, WebhookSourceConfig } from './core/config.js';
 import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { type Metrics, createMetrics } from './core/metrics.js';
+import { createOutboxRetentionJob } from './jobs/outbox-retention-job.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
@@ -233,6 +234,12 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         jobs.push({
           job: createReferenceCleanupJob({ store, ttlDays: env.REFERENCE_CACHE_TTL_DAYS, logger }),
           cron: env.REFERENCE_CLEANUP_CRON,
+        });
+      }
+      if (env.OUTBOX_RETENTION_DAYS > 0) {
+        jobs.push({
+          job: createOutboxRetentionJob({ store, retentionDays: env.OUTBOX_RETENTION_DAYS, logger }),
+          cron: env.OUTBOX_RETENTION_CRON,
         });
       }
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));

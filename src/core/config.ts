@@ -144,6 +144,9 @@ export const envSchema = z.object({
   PARTITION_ARCHIVE_ENABLED: bool.default(false),
   PARTITION_JOB_CRON: z.string().default('17 * * * *'),
   REFERENCE_CLEANUP_CRON: z.string().default('41 3 * * *'),
+  // outbox: published rows every consumer is past, kept this many days (0 = forever)
+  OUTBOX_RETENTION_DAYS: int(0).default(30),
+  OUTBOX_RETENTION_CRON: z.string().default('23 4 * * *'),
   // monitoring
   LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
