@@ -96,8 +96,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   }) as unknown as FastifyInstance;
   if (!deps.logRequests) {
     // At thousands of webhooks a second, two lines per request would cost more than the work.
+    // Fastify hands onRoute an inherited level of '' (not undefined): only an explicit level stays.
     app.addHook('onRoute', (route) => {
-      route.logLevel ??= 'warn';
+      if (!route.logLevel) route.logLevel = 'warn';
     });
   }
   app.addHook('onSend', async (request, reply) => {
