@@ -1,8 +1,7 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, startTestApp } from '../harness/app.js';
-import { type TestDashboard, createTestDashboard, rawGet } from '../harness/dashboard.js';
+import { describe, expect, it } from 'vitest';
+import { useDashboardApp, rawGet } from '../harness/dashboard.js';
 
 /**
  * What the dashboard does not have: a missing file is the standard JSON 404, never index.html
@@ -15,19 +14,10 @@ interface ErrorBody {
 }
 
 describe('dashboard (errors)', () => {
-  let t: TestApp;
-  let dashboard: TestDashboard;
-  beforeAll(async () => {
-    dashboard = createTestDashboard();
-    t = await startTestApp('pglite', { DASHBOARD_DIR: dashboard.dir });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    dashboard?.remove();
-  });
+  const app = useDashboardApp();
 
   const expectNotFound = async (path: string, method = 'GET') => {
-    const res = await rawGet(t.url, path, method);
+    const res = await rawGet(app.t.url, path, method);
     expect(res.status, `${method} ${path}`).toBe(404);
     expect(res.headers['content-type'], path).toMatch(/^application\/json/);
     expect(JSON.parse(res.body) as ErrorBody, path).toEqual({
@@ -77,17 +67,17 @@ describe('dashboard (errors)', () => {
       await expectNotFound('/', method);
       await expectNotFound('/payments', method);
     }
-    const head = await rawGet(t.url, '/', 'HEAD');
+    const head = await rawGet(app.t.url, '/', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
   });
 
   it('says how to build the dashboard, with 503, while index.html is missing', async () => {
-    const index = join(dashboard.dir, 'index.html');
+    const index = join(app.dashboard.dir, 'index.html');
     renameSync(index, `${index}.aside`);
     try {
       for (const path of ['/', '/payments']) {
-        const res = await fetch(`${t.url}${path}`);
+        const res = await fetch(`${app.t.url}${path}`);
         expect(res.status, path).toBe(503);
         expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
         expect(await res.text()).toContain('Run <code>npm run build</code>');
@@ -95,6 +85,6 @@ describe('dashboard (errors)', () => {
     } finally {
       renameSync(`${index}.aside`, index);
     }
-    expect((await fetch(`${t.url}/`)).status).toBe(200);
+    expect((await fetch(`${app.t.url}/`)).status).toBe(200);
   });
 });

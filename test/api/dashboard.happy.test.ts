@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, startTestApp } from '../harness/app.js';
-import { DASHBOARD_CSS, DASHBOARD_INDEX, DASHBOARD_JS, type TestDashboard, createTestDashboard } from '../harness/dashboard.js';
+import { describe, expect, it } from 'vitest';
+import { DASHBOARD_CSS, DASHBOARD_INDEX, DASHBOARD_JS, useDashboardApp } from '../harness/dashboard.js';
 
 /**
  * The dashboard at `/`: `index.html` (never cached) for `/` and every client route, hashed assets
@@ -11,19 +10,10 @@ import { DASHBOARD_CSS, DASHBOARD_INDEX, DASHBOARD_JS, type TestDashboard, creat
  */
 
 describe('dashboard (happy)', () => {
-  let t: TestApp;
-  let dashboard: TestDashboard;
-  beforeAll(async () => {
-    dashboard = createTestDashboard();
-    t = await startTestApp('pglite', { DASHBOARD_DIR: dashboard.dir });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    dashboard?.remove();
-  });
+  const app = useDashboardApp();
 
   it('serves index.html at / without a key, never cached and not sniffable', async () => {
-    const res = await fetch(`${t.url}/`);
+    const res = await fetch(`${app.t.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('cache-control')).toBe('no-cache');
@@ -41,7 +31,7 @@ describe('dashboard (happy)', () => {
       '/assets',
       '/docsearch',
     ]) {
-      const res = await fetch(`${t.url}${path}`);
+      const res = await fetch(`${app.t.url}${path}`);
       expect(res.status, path).toBe(200);
       expect(await res.text(), path).toBe(DASHBOARD_INDEX);
     }
@@ -49,10 +39,10 @@ describe('dashboard (happy)', () => {
 
   it('serves the hashed assets with their type and a year-long immutable cache', async () => {
     for (const [path, body, type] of [
-      [dashboard.js, DASHBOARD_JS, /^(text|application)\/javascript/],
-      [dashboard.css, DASHBOARD_CSS, /^text\/css/],
+      [app.dashboard.js, DASHBOARD_JS, /^(text|application)\/javascript/],
+      [app.dashboard.css, DASHBOARD_CSS, /^text\/css/],
     ] as const) {
-      const res = await fetch(`${t.url}/${path}`);
+      const res = await fetch(`${app.t.url}/${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(type);
       expect(res.headers.get('cache-control'), path).toBe('public, max-age=31536000, immutable');
@@ -62,17 +52,19 @@ describe('dashboard (happy)', () => {
 
   it('picks up a rebuilt index.html without a restart', async () => {
     const rebuilt = DASHBOARD_INDEX.replace('<title>Payscope</title>', '<title>Payscope (rebuilt)</title>');
-    writeFileSync(join(dashboard.dir, 'index.html'), rebuilt);
+    writeFileSync(join(app.dashboard.dir, 'index.html'), rebuilt);
     try {
-      expect(await (await fetch(`${t.url}/`)).text()).toBe(rebuilt);
+      expect(await (await fetch(`${app.t.url}/`)).text()).toBe(rebuilt);
     } finally {
-      writeFileSync(join(dashboard.dir, 'index.html'), DASHBOARD_INDEX);
+      writeFileSync(join(app.dashboard.dir, 'index.html'), DASHBOARD_INDEX);
     }
   });
 
   it('leaves the API, monitoring and docs paths to their routes', async () => {
-    expect((await fetch(`${t.url}/health`)).headers.get('content-type')).toMatch(/^application\/json/);
-    expect((await fetch(`${t.url}/docs/openapi.json`)).headers.get('content-type')).toMatch(/^application\/json/);
-    expect(((await (await fetch(`${t.url}/api/v1/fx-rates`)).json()) as { error: { code: string } }).error.code).toBe('API_KEY_MISSING');
+    expect((await fetch(`${app.t.url}/health`)).headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await fetch(`${app.t.url}/docs/openapi.json`)).headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await (await fetch(`${app.t.url}/api/v1/fx-rates`)).json()) as { error: { code: string } }).error.code).toBe(
+      'API_KEY_MISSING',
+    );
   });
 });

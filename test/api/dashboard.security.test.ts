@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, startTestApp } from '../harness/app.js';
-import { OUTSIDE_SECRET, type TestDashboard, createTestDashboard, rawGet } from '../harness/dashboard.js';
+import { describe, expect, it } from 'vitest';
+import { OUTSIDE_SECRET, useDashboardApp, rawGet } from '../harness/dashboard.js';
 
 /**
  * The dashboard's static files cannot be used to read anything else: every path-traversal form —
@@ -48,20 +47,11 @@ const TRAVERSALS = [
 const CLIENT_LOOKING = ['//etc/passwd', '/..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/assets/../../../etc/passwd'];
 
 describe('dashboard (security)', () => {
-  let t: TestApp;
-  let dashboard: TestDashboard;
-  beforeAll(async () => {
-    dashboard = createTestDashboard();
-    t = await startTestApp('pglite', { DASHBOARD_DIR: dashboard.dir });
-  });
-  afterAll(async () => {
-    await t?.stop();
-    dashboard?.remove();
-  });
+  const app = useDashboardApp();
 
   it('answers every path-traversal attempt with the JSON 404 and no file content', async () => {
     for (const path of TRAVERSALS) {
-      const res = await rawGet(t.url, path);
+      const res = await rawGet(app.t.url, path);
       expect(res.body, path).not.toContain(OUTSIDE_SECRET);
       expect(res.body, path).not.toMatch(/root:.*:0:0:/);
       expect(res.status, `${path}: ${res.body.slice(0, 200)}`).toBe(404);
@@ -71,7 +61,7 @@ describe('dashboard (security)', () => {
 
   it('answers traversal attempts without an extension with the app at most, never a file', async () => {
     for (const path of CLIENT_LOOKING) {
-      const res = await rawGet(t.url, path);
+      const res = await rawGet(app.t.url, path);
       expect(res.body, path).not.toContain(OUTSIDE_SECRET);
       expect(res.body, path).not.toMatch(/root:.*:0:0:/);
       expect([200, 404], path).toContain(res.status);
@@ -80,22 +70,22 @@ describe('dashboard (security)', () => {
   });
 
   it('still serves the real asset next to those attempts (the 404s are not a broken route)', async () => {
-    const res = await rawGet(t.url, `/${dashboard.js}`);
+    const res = await rawGet(app.t.url, `/${app.dashboard.js}`);
     expect(res.status).toBe(200);
     expect(res.body).toContain('payscope dashboard');
   });
 
   it('leaks no stack trace or server path in a refusal', async () => {
     for (const path of TRAVERSALS) {
-      const res = await rawGet(t.url, path);
+      const res = await rawGet(app.t.url, path);
       expect(res.body, path).not.toMatch(/\bat \S+ \(|node_modules|Error:|stack/);
-      expect(res.body, path).not.toContain(dashboard.dir);
+      expect(res.body, path).not.toContain(app.dashboard.dir);
     }
   });
 
   it('needs no key, and ignores one: the dashboard holds no data', async () => {
     for (const headers of [{}, { authorization: 'Bearer not-a-key' }, { cookie: 'payscope_session=forged' }] as Record<string, string>[]) {
-      const res = await rawGet(t.url, '/', 'GET', headers);
+      const res = await rawGet(app.t.url, '/', 'GET', headers);
       expect(res.status).toBe(200);
       expect(res.body).not.toContain('psk_');
     }

@@ -8,6 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { type TestApp, startTestApp } from './app.js';
 
 export const DASHBOARD_INDEX = '<!doctype html><html><head><title>Payscope</title></head><body><div id="root"></div></body></html>';
 export const DASHBOARD_JS = 'console.log("payscope dashboard")';
@@ -35,6 +37,30 @@ export function createTestDashboard(): TestDashboard {
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: OUTSIDE_SECRET }));
   writeFileSync(join(root, 'dist', 'secret.txt'), OUTSIDE_SECRET);
   return { dir, js: 'assets/app-3f1c9a.js', css: 'assets/style-77aa01.css', remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Registers beforeAll/afterAll for a describe block: a stand-in dashboard and an app serving it.
+ * Read `.t` and `.dashboard` inside tests (they exist once beforeAll ran).
+ */
+export function useDashboardApp(): { readonly t: TestApp; readonly dashboard: TestDashboard } {
+  const state: { t?: TestApp; dashboard?: TestDashboard } = {};
+  beforeAll(async () => {
+    state.dashboard = createTestDashboard();
+    state.t = await startTestApp('pglite', { DASHBOARD_DIR: state.dashboard.dir });
+  });
+  afterAll(async () => {
+    await state.t?.stop();
+    state.dashboard?.remove();
+  });
+  return {
+    get t() {
+      return state.t as TestApp;
+    },
+    get dashboard() {
+      return state.dashboard as TestDashboard;
+    },
+  };
 }
 
 export interface RawResponse {
