@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OperationalStore } from '../store/store-port.js';
+import { deleteInChunks } from './chunked-delete.js';
 import type { Job } from './scheduler.js';
 
 /**
@@ -20,19 +21,16 @@ export function createOutboxRetentionJob(deps: { store: OperationalStore; retent
   return {
     name: 'outbox-retention',
     async run() {
-      let deleted = 0;
-      for (;;) {
-        const r = await deps.store.query(
-          `DELETE FROM payment_service.outbox WHERE id IN (
-             SELECT id FROM payment_service.outbox
-             WHERE created_at < NOW() - make_interval(days => $1) AND published_at IS NOT NULL
-               AND id <= (SELECT coalesce(min(position), 0) FROM payment_service.consumer_offsets)
-             ORDER BY id LIMIT $2)`,
-          [deps.retentionDays, chunk],
-        );
-        deleted += r.rowCount;
-        if (r.rowCount < chunk) break;
-      }
+      const deleted = await deleteInChunks(
+        deps.store,
+        `DELETE FROM payment_service.outbox WHERE id IN (
+           SELECT id FROM payment_service.outbox
+           WHERE created_at < NOW() - make_interval(days => $1) AND published_at IS NOT NULL
+             AND id <= (SELECT coalesce(min(position), 0) FROM payment_service.consumer_offsets)
+           ORDER BY id LIMIT $2)`,
+        [deps.retentionDays],
+        chunk,
+      );
       deps.logger.info({ deleted, retention_days: deps.retentionDays }, 'old outbox rows removed');
       return { deleted };
     },

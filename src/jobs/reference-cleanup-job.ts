@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OperationalStore } from '../store/store-port.js';
+import { deleteInChunks } from './chunked-delete.js';
 import type { Job } from './scheduler.js';
 
 /**
@@ -13,17 +14,14 @@ export function createReferenceCleanupJob(deps: { store: OperationalStore; ttlDa
   return {
     name: 'reference-cleanup',
     async run() {
-      let deleted = 0;
-      for (;;) {
-        const r = await deps.store.query(
-          `DELETE FROM payment_service.payment_references WHERE reference_number IN (
-             SELECT reference_number FROM payment_service.payment_references
-             WHERE created_at < NOW() - make_interval(days => $1) LIMIT $2)`,
-          [deps.ttlDays, chunk],
-        );
-        deleted += r.rowCount;
-        if (r.rowCount < chunk) break;
-      }
+      const deleted = await deleteInChunks(
+        deps.store,
+        `DELETE FROM payment_service.payment_references WHERE reference_number IN (
+           SELECT reference_number FROM payment_service.payment_references
+           WHERE created_at < NOW() - make_interval(days => $1) LIMIT $2)`,
+        [deps.ttlDays],
+        chunk,
+      );
       deps.logger.info({ deleted, ttl_days: deps.ttlDays }, 'old payment references removed');
       return { deleted };
     },

@@ -1,7 +1,7 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useDashboardApp, rawGet } from '../harness/dashboard.js';
+import { expectJsonNotFound, rawGet, useDashboardApp } from '../harness/dashboard.js';
 
 /**
  * What the dashboard does not have: a missing file is the standard JSON 404, never index.html
@@ -9,26 +9,10 @@ import { useDashboardApp, rawGet } from '../harness/dashboard.js';
  * a server path never falls back to the app. One app for the file.
  */
 
-interface ErrorBody {
-  error: { code: string; message: string; request_id: string; docs: string };
-}
-
 describe('dashboard (errors)', () => {
   const app = useDashboardApp();
 
-  const expectNotFound = async (path: string, method = 'GET') => {
-    const res = await rawGet(app.t.url, path, method);
-    expect(res.status, `${method} ${path}`).toBe(404);
-    expect(res.headers['content-type'], path).toMatch(/^application\/json/);
-    expect(JSON.parse(res.body) as ErrorBody, path).toEqual({
-      error: {
-        code: 'NOT_FOUND',
-        message: `no route ${method} ${path.split('?')[0]}`,
-        request_id: expect.any(String),
-        docs: 'docs/errors.md#not_found',
-      },
-    });
-  };
+  const expectNotFound = (path: string, method = 'GET') => expectJsonNotFound(app.t.url, path, method);
 
   it('answers a missing asset or file with the JSON 404, not index.html', async () => {
     for (const path of [

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, startTestApp } from '../harness/app.js';
-import { rawGet } from '../harness/dashboard.js';
+import { expectJsonNotFound } from '../harness/dashboard.js';
 
 /**
  * The docs routes have exactly two answers; everything else near them is the standard JSON 404
  * (never the docs page, never the dashboard), and a query string changes nothing. One app.
  */
-
-interface ErrorBody {
-  error: { code: string; message: string; request_id: string; docs: string };
-}
 
 describe('OpenAPI document (errors)', () => {
   let t: TestApp;
@@ -18,19 +14,7 @@ describe('OpenAPI document (errors)', () => {
   });
   afterAll(() => t?.stop());
 
-  const expectNotFound = async (path: string, method = 'GET') => {
-    const res = await rawGet(t.url, path, method);
-    expect(res.status, `${method} ${path}`).toBe(404);
-    expect(res.headers['content-type'], path).toMatch(/^application\/json/);
-    expect(JSON.parse(res.body) as ErrorBody, path).toEqual({
-      error: {
-        code: 'NOT_FOUND',
-        message: `no route ${method} ${path.split('?')[0]}`,
-        request_id: expect.any(String),
-        docs: 'docs/errors.md#not_found',
-      },
-    });
-  };
+  const expectNotFound = (path: string, method = 'GET') => expectJsonNotFound(t.url, path, method);
 
   it('answers unknown documentation paths with the JSON 404', async () => {
     for (const path of [

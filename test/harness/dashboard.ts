@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type TestApp, startTestApp } from './app.js';
 
 export const DASHBOARD_INDEX = '<!doctype html><html><head><title>Payscope</title></head><body><div id="root"></div></body></html>';
@@ -84,5 +84,20 @@ export function rawGet(baseUrl: string, path: string, method = 'GET', headers: R
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Sends `path` exactly as written and expects the standard JSON 404 naming the route. */
+export async function expectJsonNotFound(baseUrl: string, path: string, method = 'GET'): Promise<void> {
+  const res = await rawGet(baseUrl, path, method);
+  expect(res.status, `${method} ${path}`).toBe(404);
+  expect(res.headers['content-type'], path).toMatch(/^application\/json/);
+  expect(JSON.parse(res.body), path).toEqual({
+    error: {
+      code: 'NOT_FOUND',
+      message: `no route ${method} ${path.split('?')[0]}`,
+      request_id: expect.any(String),
+      docs: 'docs/errors.md#not_found',
+    },
   });
 }
