@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { createMetrics } from '../../src/core/metrics.js';
 import { createMemoryDedupCache } from '../../src/recorder/dedup-cache.js';
 import { createRecorder } from '../../src/recorder/recorder.js';
 import { insertStagingRows, loadStagingCsv } from '../../src/sources/staging/staging-csv-loader.js';
 import { createStagingProcessor } from '../../src/sources/staging/staging-processor.js';
+import { migrate } from '../../src/store/migrator.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import { type TestStore, describeEachStore } from '../harness/stores.js';
 
@@ -34,6 +37,9 @@ function row(ref: string, extra: Record<string, unknown> = {}) {
     ...extra,
   };
 }
+
+/** The migration that widens payment_staging's amount columns (src/store/migrations/0006-exact-staging-amounts.ts). */
+const EXACT_STAGING_MIGRATION = 6;
 
 const scalar = async (db: TestStore, sql: string) => (await db.store.query<{ n: number }>(sql)).rows[0]?.n;
 
@@ -136,15 +142,162 @@ describeEachStore('staging processor', (kind) => {
       ].join('\n'),
     );
     const result = await loadStagingCsv({ db: db.store, file });
-    expect(result.loaded).toBe(2);
-    expect(result.rejected.map((r) => r.line)).toEqual([3, 4, 5, 6]);
-    expect(result.rejected[0]?.reason).toContain('2 decimals');
+    expect(result.loaded).toBe(3);
+    expect(result.rejected.map((r) => r.line)).toEqual([4, 5, 6]);
+    expect(result.rejected[1]?.reason).toContain("amount 'abc'");
     const staged = await db.store.query<{ reference_number: string; amount: string; payment_date: Date }>(
       'SELECT reference_number, amount::text AS amount, payment_date FROM payment_staging ORDER BY id',
     );
+    // 10.505 is staged exactly as written; whether its currency allows three decimals is the processor's call.
     expect(staged.rows).toEqual([
       { reference_number: 'C-1', amount: '10.50', payment_date: new Date('2026-11-01T10:00:00Z') },
+      { reference_number: 'C-2', amount: '10.505', payment_date: new Date('2026-11-01T10:00:00Z') },
       { reference_number: 'C-6', amount: '99.99', payment_date: new Date('2026-11-02T02:30:00Z') },
     ]);
+  });
+
+  describe('exact amounts', () => {
+    const insertBySql = (ref: string, amount: string, currency: string, extra = '', extraValue = '') =>
+      db.store.query(
+        `INSERT INTO payment_staging (reference_number, loan_account_number, cif, amount, currency, payment_date${extra})
+         VALUES ('${ref}', 'LN1', 'CIF1', ${amount}, '${currency}', '2026-11-01 10:00:00'${extraValue})`,
+      );
+    const recorded = async () =>
+      (
+        await db.store.query<{ reference_number: string; amount_minor: number; currency: string; fee_minor: number | null }>(
+          'SELECT reference_number, amount_minor, currency, fee_minor FROM payment_service.payments ORDER BY reference_number',
+        )
+      ).rows;
+    const stagingErrors = async () =>
+      (
+        await db.store.query<{ reference_number: string; error_code: string; error_message: string }>(
+          'SELECT reference_number, error_code, error_message FROM payment_staging WHERE error_code IS NOT NULL ORDER BY reference_number',
+        )
+      ).rows;
+
+    it('records amounts written by SQL exactly in each currency: KWD and BHD 3 decimals, JPY 0, INR 2', async () => {
+      await insertBySql('X-KWD', '12.345', 'KWD');
+      await insertBySql('X-BHD', '0.125', 'BHD');
+      await insertBySql('X-JPY', '1050', 'JPY');
+      await insertBySql('X-INR', '100.12', 'INR');
+      await insertBySql('X-CLF', '1.5', 'CLF', ', fee_amount', ', 0.0001');
+
+      expect(await processor(db.store).processBatch()).toMatchObject({ total: 5, processed: 5, errors: 0 });
+      expect(await recorded()).toEqual([
+        { reference_number: 'X-BHD', amount_minor: 125, currency: 'BHD', fee_minor: null },
+        { reference_number: 'X-CLF', amount_minor: 15000, currency: 'CLF', fee_minor: 1 },
+        { reference_number: 'X-INR', amount_minor: 10012, currency: 'INR', fee_minor: null },
+        { reference_number: 'X-JPY', amount_minor: 1050, currency: 'JPY', fee_minor: null },
+        { reference_number: 'X-KWD', amount_minor: 12345, currency: 'KWD', fee_minor: null },
+      ]);
+    });
+
+    it('rejects an amount written by SQL with more decimals than its currency allows, and records the rest of the batch', async () => {
+      await insertBySql('P-INR', '100.125', 'INR');
+      await insertBySql('P-KWD', '1.2345', 'KWD');
+      await insertBySql('P-JPY', '10.5', 'JPY');
+      await insertBySql('P-CLF-FEE', '1', 'CLF', ', fee_amount', ', 0.12345');
+      await insertBySql('P-OK', '100.10', 'INR');
+
+      expect(await processor(db.store).processBatch()).toMatchObject({ total: 5, processed: 1, errors: 4 });
+      expect(await recorded()).toEqual([{ reference_number: 'P-OK', amount_minor: 10010, currency: 'INR', fee_minor: null }]);
+      expect(await stagingErrors()).toEqual([
+        {
+          reference_number: 'P-CLF-FEE',
+          error_code: 'AMOUNT_PRECISION',
+          error_message: expect.stringContaining('fee_amount: amount 0.12345 has 5 decimals but CLF allows 4'),
+        },
+        {
+          reference_number: 'P-INR',
+          error_code: 'AMOUNT_PRECISION',
+          error_message: expect.stringContaining('amount 100.125 has 3 decimals but INR allows 2'),
+        },
+        {
+          reference_number: 'P-JPY',
+          error_code: 'AMOUNT_PRECISION',
+          error_message: expect.stringContaining('amount 10.5 has 1 decimals but JPY allows 0'),
+        },
+        {
+          reference_number: 'P-KWD',
+          error_code: 'AMOUNT_PRECISION',
+          error_message: expect.stringContaining('amount 1.2345 has 4 decimals but KWD allows 3'),
+        },
+      ]);
+    });
+
+    it('loads exact amounts from a CSV with a currency column and records them, rejecting only the row its currency forbids', async () => {
+      const file = join(tmpdir(), `staging-exact-${randomUUID()}.csv`);
+      writeFileSync(
+        file,
+        [
+          'reference_number,loan_account_number,cif,amount,currency,payment_date',
+          'E-KWD,LN1,CIF1,12.345,KWD,2026-11-01 10:00:00',
+          'E-BHD,LN1,CIF1,7.005,BHD,2026-11-01 10:00:00',
+          'E-JPY,LN1,CIF1,1050,JPY,2026-11-01 10:00:00',
+          'E-INR,LN1,CIF1,100.125,INR,2026-11-01 10:00:00',
+          'E-DEF,LN1,CIF1,99.99,,2026-11-01 10:00:00',
+        ].join('\n'),
+      );
+      expect(await loadStagingCsv({ db: db.store, file })).toEqual({ loaded: 5, rejected: [] });
+
+      expect(await processor(db.store).processBatch()).toMatchObject({ total: 5, processed: 4, errors: 1 });
+      expect(await recorded()).toEqual([
+        { reference_number: 'E-BHD', amount_minor: 7005, currency: 'BHD', fee_minor: null },
+        { reference_number: 'E-DEF', amount_minor: 9999, currency: 'INR', fee_minor: null },
+        { reference_number: 'E-JPY', amount_minor: 1050, currency: 'JPY', fee_minor: null },
+        { reference_number: 'E-KWD', amount_minor: 12345, currency: 'KWD', fee_minor: null },
+      ]);
+      expect(await stagingErrors()).toEqual([
+        { reference_number: 'E-INR', error_code: 'AMOUNT_PRECISION', error_message: expect.stringContaining('INR allows 2') },
+      ]);
+    });
+
+    it('keeps every staging row when migrating from the seed’s DECIMAL(15,2) column, and stores exact amounts after', async () => {
+      // Put the table back as the seed (and migrations 1–5) left it, with rows in it.
+      await db.store.query('ALTER TABLE payment_staging ALTER COLUMN amount TYPE DECIMAL(15,2)');
+      await db.store.query(
+        'ALTER TABLE payment_staging ALTER COLUMN fee_amount TYPE NUMERIC(18,4), ALTER COLUMN tax_amount TYPE NUMERIC(18,4)',
+      );
+      await db.store.query(`DELETE FROM payscope_migrations WHERE version = ${EXACT_STAGING_MIGRATION}`);
+      await insertBySql('M-1', '12.345', 'KWD');
+      await insertBySql('M-2', '100.10', 'INR', ', fee_amount, processed', ', 1.5, TRUE');
+      const before = await db.store.query('SELECT * FROM payment_staging ORDER BY id');
+      expect(before.rows.map((r) => String(r.amount))).toEqual(['12.35', '100.10']); // what the seed's column did
+
+      const result = await migrate(db.store);
+
+      expect(result).toMatchObject({ ok: true, applied: [expect.objectContaining({ version: EXACT_STAGING_MIGRATION })] });
+      expect((await db.store.query('SELECT * FROM payment_staging ORDER BY id')).rows).toEqual(before.rows);
+      await insertBySql('M-3', '12.345', 'KWD');
+      const after = await db.store.query<{ amount: string }>(
+        `SELECT amount::text AS amount FROM payment_staging WHERE reference_number = 'M-3'`,
+      );
+      expect(after.rows).toEqual([{ amount: '12.345' }]);
+    });
+  });
+
+  it('records when a batch started and when it ended, so the log shows how long it took', async () => {
+    // A store whose statements take a little longer: the batch then lasts at least that long.
+    const slow: OperationalStore = {
+      ...db.store,
+      transaction: (fn) =>
+        db.store.transaction((tx) =>
+          fn({
+            query: async (sql, params) => {
+              await sleep(5);
+              return tx.query(sql, params);
+            },
+          } as typeof tx),
+        ),
+    };
+    await insertStagingRows(db.store, [row('T-1'), row('T-2')]);
+
+    const summary = await processor(slow).processBatch();
+
+    const log = await db.store.query<{ ms: number }>(
+      'SELECT (extract(epoch FROM completed_at - started_at) * 1000)::float8 AS ms FROM payment_service.staging_process_log',
+    );
+    expect(summary?.ms).toBeGreaterThan(0);
+    expect(log.rows).toEqual([{ ms: summary?.ms }]);
   });
 });

@@ -4,9 +4,11 @@ import type { SqlExecutor } from '../../store/store-port.js';
 
 /**
  * Loads a CSV file into `payment_staging`, the way an ETL would. Each row is checked against the
- * staging table's column types first, because PostgreSQL would otherwise round a
- * DECIMAL(15,2) amount with three decimals or fail the whole chunk on one bad value; rows that do
- * not fit are returned with their line number and reason, the rest are inserted in chunks.
+ * staging table's column types first, because PostgreSQL would otherwise fail the whole chunk on
+ * one bad value; rows that do not fit are returned with their line number and reason, the rest
+ * are inserted in chunks. Amounts are staged exactly as written (the columns are unconstrained
+ * NUMERIC): whether `12.345` is right depends on the row's currency, and the staging processor
+ * decides that, marking the row `AMOUNT_PRECISION` when its currency allows fewer decimals.
  */
 
 export interface CsvReject {
@@ -46,8 +48,9 @@ export const STAGING_CSV_COLUMNS = [
 ];
 const COLUMN_SET = new Set(STAGING_CSV_COLUMNS);
 
-const AMOUNT_RE = /^\d{1,13}(\.\d{1,2})?$/;
-const FEE_RE = /^\d{1,14}(\.\d{1,4})?$/;
+// Digits as written, nothing rounded; the bound only keeps absurd input out of the table (the
+// recorder refuses anything above MAX_MINOR_UNITS anyway).
+const DECIMAL_RE = /^\d{1,30}(\.\d{1,30})?$/;
 
 /** Checks one CSV record against the staging table; returns the row to insert or the reason it cannot go in. */
 export function stagingRowOf(record: Record<string, string>): { ok: true; row: Record<string, unknown> } | { ok: false; reason: string } {
@@ -64,14 +67,15 @@ export function stagingRowOf(record: Record<string, string>): { ok: true; row: R
     if (limit !== undefined && value.length > limit) return { ok: false, reason: `${col} is ${value.length} characters; at most ${limit}` };
     row[col] = value;
   }
-  if (!AMOUNT_RE.test(String(row.amount))) {
+  if (!DECIMAL_RE.test(String(row.amount))) {
     return {
       ok: false,
-      reason: `amount '${row.amount}' must be a non-negative decimal with at most 13 digits and 2 decimals (DECIMAL(15,2))`,
+      reason: `amount '${row.amount}' must be a non-negative decimal in major units, e.g. 1250.50 (no sign, no exponent)`,
     };
   }
   for (const col of OPTIONAL_NUMERIC) {
-    if (row[col] !== undefined && !FEE_RE.test(String(row[col]))) return { ok: false, reason: `${col} '${row[col]}' must be a decimal` };
+    if (row[col] !== undefined && !DECIMAL_RE.test(String(row[col])))
+      return { ok: false, reason: `${col} '${row[col]}' must be a non-negative decimal in major units` };
   }
   const date = String(row.payment_date);
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(date) || Number.isNaN(Date.parse(date))) {

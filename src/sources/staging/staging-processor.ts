@@ -103,6 +103,9 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
       ],
     );
     const ids = rows.map((r) => r.id);
+    // The batch's own start and end, from one clock: NOW() is the transaction's start, so a
+    // default started_at and a NOW() completed_at were always equal (average_batch_time_ms 0).
+    const completed = Date.now();
     const summary: BatchSummary = {
       batchId,
       total: rows.length,
@@ -111,13 +114,13 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
       errors: rejected.length,
       startId: Math.min(...ids),
       endId: Math.max(...ids),
-      ms: 0,
+      ms: completed - started,
     };
     await tx.query(
       `INSERT INTO payment_service.staging_process_log
          (id, batch_start_id, batch_end_id, total_records, processed_records, duplicate_records, error_records,
-          status, completed_at, error_details, worker_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'completed', NOW(), $8::jsonb, $9)`,
+          status, started_at, completed_at, error_details, worker_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'completed', $10, $11, $8::jsonb, $9)`,
       [
         batchId,
         summary.startId,
@@ -128,9 +131,10 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
         summary.errors,
         rejected.length > 0 ? JSON.stringify(rejected.slice(0, MAX_ERROR_DETAILS)) : null,
         workerId,
+        new Date(started),
+        new Date(completed),
       ],
     );
-    summary.ms = Date.now() - started;
     return { summary, afterCommit };
   }
 
@@ -164,7 +168,7 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
       if (isRetryableStoreError(error)) {
         metrics.stagingBatchFailures.inc();
         log.error({ err: error }, 'staging batch failed after retries');
-        await recordFailedBatch(batchId, error).catch((e) => log.error({ err: e }, 'could not log failed batch'));
+        await recordFailedBatch(batchId, started, error).catch((e) => log.error({ err: e }, 'could not log failed batch'));
         throw error;
       }
       // A row the validator let through broke a statement: take the rows one at a time so the
@@ -211,16 +215,18 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     return total.total > 0 ? total : null;
   }
 
-  async function recordFailedBatch(batchId: string, error: unknown) {
+  async function recordFailedBatch(batchId: string, started: number, error: unknown) {
     await store.query(
       `INSERT INTO payment_service.staging_process_log
-         (id, batch_start_id, batch_end_id, total_records, status, completed_at, error_details, worker_id, attempts)
-       VALUES ($1, 0, 0, 0, 'failed', NOW(), $2::jsonb, $3, $4)`,
+         (id, batch_start_id, batch_end_id, total_records, status, started_at, completed_at, error_details, worker_id, attempts)
+       VALUES ($1, 0, 0, 0, 'failed', $5, $6, $2::jsonb, $3, $4)`,
       [
         batchId,
         JSON.stringify({ message: (error as Error).message, code: (error as { code?: string }).code }),
         workerId,
         deps.maxRetries + 1,
+        new Date(started),
+        new Date(),
       ],
     );
   }
