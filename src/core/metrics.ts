@@ -1,12 +1,24 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+const METRIC_PREFIX = 'payscope_';
+
 /**
  * Every Prometheus metric Payscope exports, in one registry per process (tests build their own).
  * Components receive this object; none of them touches prom-client's global registry.
  */
+/**
+ * prom-client's default metrics include three gauges named `*_total`, which Prometheus reserves
+ * for counters (`promtool check metrics` exits 3 on them). Each is the sum of the gauge of the
+ * same name without `_total`, by type: `sum(payscope_nodejs_active_handles)` gives the total.
+ */
+const GAUGES_NAMED_LIKE_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'payscope_' });
+  if (options.defaultMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(METRIC_PREFIX + name);
+  }
   const r = [registry];
   return {
     registry,

@@ -87,10 +87,13 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
         request.log.warn({ code: result.error.code, source: sourceOf(channel) }, 'webhook rejected');
         return sendFailure(reply, result.error);
       }
-      const { status, payment_id, replayed } = result.value;
+      const { payment_id, replayed } = result.value;
+      // A replayed webhook-id is answered "duplicate", so it is counted as one: the latency
+      // histogram and /stats describe the answers the senders got.
+      const status = replayed ? 'duplicate' : result.value.status;
       finish(status);
       if (replayed) reply.header('webhook-replayed', 'true');
-      return reply.code(status === 'created' && !replayed ? 201 : 200).send({ status: replayed ? 'duplicate' : status, payment_id });
+      return reply.code(status === 'created' ? 201 : 200).send({ status, payment_id });
     } catch (error) {
       finish('rejected');
       throw error;
