@@ -225,6 +225,21 @@ describeEachStore('staging processor', (kind) => {
       ]);
     });
 
+    it('marks an amount the wider column accepts but no payment can have (NaN, Infinity, negative, too large) as VALIDATION_FAILED', async () => {
+      await insertBySql('V-NAN', "'NaN'", 'INR');
+      await insertBySql('V-INF', "'Infinity'", 'INR');
+      await insertBySql('V-NEG', '-5.00', 'INR');
+      await insertBySql('V-BIG', '1000000000000000000000000000000', 'INR');
+
+      expect(await processor(db.store).processBatch()).toMatchObject({ total: 4, processed: 0, errors: 4 });
+      expect(await stagingErrors()).toEqual([
+        { reference_number: 'V-BIG', error_code: 'VALIDATION_FAILED', error_message: expect.stringContaining('too large') },
+        { reference_number: 'V-INF', error_code: 'VALIDATION_FAILED', error_message: expect.stringContaining('is not a decimal number') },
+        { reference_number: 'V-NAN', error_code: 'VALIDATION_FAILED', error_message: expect.stringContaining('is not a decimal number') },
+        { reference_number: 'V-NEG', error_code: 'VALIDATION_FAILED', error_message: expect.stringContaining('must not be negative') },
+      ]);
+    });
+
     it('loads exact amounts from a CSV with a currency column and records them, rejecting only the row its currency forbids', async () => {
       const file = join(tmpdir(), `staging-exact-${randomUUID()}.csv`);
       writeFileSync(
