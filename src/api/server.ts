@@ -124,7 +124,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       return sendFailure(reply, failure(ErrorCode.INTERNAL, 'internal error; quote the request_id when reporting it'));
     },
   }) as unknown as FastifyInstance;
-  if (!deps.logRequests) {
+  // Raising routes to 'warn' must not lower a quieter root level ('error', 'silent' in tests).
+  const quieterThanWarn = (deps.logger.levels.values[deps.logger.level] ?? 0) > (deps.logger.levels.values.warn ?? 40);
+  if (!deps.logRequests && !quieterThanWarn) {
     // At thousands of webhooks a second, two lines per request would cost more than the work.
     // Fastify hands onRoute an inherited level of '' (not undefined): only an explicit level stays.
     app.addHook('onRoute', (route) => {

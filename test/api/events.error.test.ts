@@ -85,11 +85,11 @@ describe('POST /api/v1/events (errors)', () => {
       res.body.results?.map((r) => [
         r.status,
         r.error?.code,
-        (r.error?.details as { issues?: Array<{ field: string }> })?.issues?.[0]?.field,
+        (r.error?.details as { field?: string })?.field,
       ]),
     ).toEqual([
-      ['rejected', 'VALIDATION_FAILED', 'data.filters.size'],
-      ['rejected', 'VALIDATION_FAILED', 'traceparent'],
+      ['rejected', 'INVALID_TEXT', 'data.filters.size'],
+      ['rejected', 'INVALID_TEXT', 'traceparent'],
       ['accepted', undefined, undefined],
     ]);
   });
