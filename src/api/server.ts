@@ -250,7 +250,9 @@ function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, 
     body = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
   }
   if (socket.writable) {
-    socket.write(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }

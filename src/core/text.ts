@@ -79,11 +79,10 @@ export function findJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): Json
 export function jsonProblemFailure(problem: JsonProblem, maxDepth = MAX_JSON_DEPTH): Failure {
   const field = problem.path || '(body)';
   if (problem.kind === 'text') return failure(ErrorCode.INVALID_TEXT, `${field}: ${problem.reason}`, { field });
-  return failure(
-    ErrorCode.NESTING_TOO_DEEP,
-    `${field}: objects and arrays are nested more than ${maxDepth} levels deep; flatten it`,
-    { field, max_depth: maxDepth },
-  );
+  return failure(ErrorCode.NESTING_TOO_DEEP, `${field}: objects and arrays are nested more than ${maxDepth} levels deep; flatten it`, {
+    field,
+    max_depth: maxDepth,
+  });
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -141,13 +141,21 @@ describe('normalisePayment: text fields', () => {
   });
 
   it('rejects a NUL character or a lone surrogate anywhere in metadata, keys included, naming the path', () => {
-    expect(errorOf({ ...base, metadata: { note: 'a\u0000b' } })).toMatchObject({ code: 'INVALID_TEXT', details: { field: 'metadata.note' } });
+    expect(errorOf({ ...base, metadata: { note: 'a\u0000b' } })).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { field: 'metadata.note' },
+    });
     expect(errorOf({ ...base, metadata: { deep: [{ 'k\u0000': 1 }] } })).toMatchObject({
       code: 'INVALID_TEXT',
       details: { field: 'metadata.deep.0.k\\u0000' },
     });
-    expect(errorOf({ ...base, metadata: { list: ['ok', 'x\udfff'] } })).toMatchObject({ code: 'INVALID_TEXT', details: { field: 'metadata.list.1' } });
-    expect(errorOf({ ...base, metadata: { ['\ud800']: 'v' } })?.message).toMatch(/^metadata\.\\ud800: key contains a lone UTF-16 surrogate/);
+    expect(errorOf({ ...base, metadata: { list: ['ok', 'x\udfff'] } })).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { field: 'metadata.list.1' },
+    });
+    expect(errorOf({ ...base, metadata: { ['\ud800']: 'v' } })?.message).toMatch(
+      /^metadata\.\\ud800: key contains a lone UTF-16 surrogate/,
+    );
   });
 
   it('rejects metadata nested deeper than 32 levels with NESTING_TOO_DEEP before serialising it', () => {
@@ -254,7 +262,10 @@ describe('normalisePayment: business rules', () => {
   it('refuses the year 2031 by default', () => {
     expect(withRules({ ...base, payment_date: '2031-12-01T00:00:00Z' })).toMatchObject({
       ok: false,
-      error: { code: 'PAYMENT_DATE_IN_FUTURE', message: expect.stringMatching(/^payment_date: 2031-12-01T00:00:00.000Z is later than 2026-11-23T12:00:00.000Z/) },
+      error: {
+        code: 'PAYMENT_DATE_IN_FUTURE',
+        message: expect.stringMatching(/^payment_date: 2031-12-01T00:00:00.000Z is later than 2026-11-23T12:00:00.000Z/),
+      },
     });
   });
 });

@@ -156,7 +156,9 @@ export function normalisePayment(input: unknown, options: NormaliseOptions): Res
   if (amount.value === null) return err(failure(ErrorCode.VALIDATION_FAILED, 'amount: is required'));
   if (amount.value < 0) return err(failure(ErrorCode.VALIDATION_FAILED, 'amount: must not be negative'));
   if (amount.value === 0 && !rules.allowZeroAmount) {
-    return err(failure(ErrorCode.AMOUNT_ZERO, 'amount: is 0; send the amount paid (zero amounts are refused unless ALLOW_ZERO_AMOUNT=true)'));
+    return err(
+      failure(ErrorCode.AMOUNT_ZERO, 'amount: is 0; send the amount paid (zero amounts are refused unless ALLOW_ZERO_AMOUNT=true)'),
+    );
   }
   const fee = minorOf('fee_amount', p.fee_amount, p.fee_minor, currency);
   if (!fee.ok) return fee;

@@ -81,13 +81,7 @@ describe('POST /api/v1/events (errors)', () => {
     const fine = captureEvent('search.query');
     const res = await postEvents(t.url, [nul, surrogate, fine]);
     expect(res.status).toBe(200);
-    expect(
-      res.body.results?.map((r) => [
-        r.status,
-        r.error?.code,
-        (r.error?.details as { field?: string })?.field,
-      ]),
-    ).toEqual([
+    expect(res.body.results?.map((r) => [r.status, r.error?.code, (r.error?.details as { field?: string })?.field])).toEqual([
       ['rejected', 'INVALID_TEXT', 'data.filters.size'],
       ['rejected', 'INVALID_TEXT', 'traceparent'],
       ['accepted', undefined, undefined],

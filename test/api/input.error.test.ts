@@ -269,7 +269,10 @@ describe('input that no store can hold (errors)', () => {
     });
 
     it('refuses an event batch that is not UTF-8 with 400 INVALID_UTF8', async () => {
-      const body = Buffer.concat([Buffer.from(JSON.stringify([captureEvent('search.query')]).slice(0, -2)), Buffer.from([0xff, 0x7d, 0x5d])]);
+      const body = Buffer.concat([
+        Buffer.from(JSON.stringify([captureEvent('search.query')]).slice(0, -2)),
+        Buffer.from([0xff, 0x7d, 0x5d]),
+      ]);
       const res = await postEvents(t.url, body);
       expect(res.status).toBe(400);
       expect(res.body.error?.code).toBe('INVALID_UTF8');
@@ -311,7 +314,11 @@ describe('input that no store can hold (errors)', () => {
       expect(seed.body.error?.message).toContain('ALLOW_ZERO_AMOUNT');
       const minor = await send(seedBody(`ZERO-${randomUUID()}`, { amount: undefined, amount_minor: 0 }));
       expect(minor.body.error?.code).toBe('AMOUNT_ZERO');
-      const razorpay = await send(razorpayCaptured({ amount: 0 }), { channel: 'razorpay', secret: TEST_SECRETS.razorpay, scheme: 'x-signature' });
+      const razorpay = await send(razorpayCaptured({ amount: 0 }), {
+        channel: 'razorpay',
+        secret: TEST_SECRETS.razorpay,
+        scheme: 'x-signature',
+      });
       expect(razorpay.status).toBe(422);
       expect(razorpay.body.error?.code).toBe('AMOUNT_ZERO');
       const stripe = await send(stripeCharge({ amount: 0 }), { channel: 'stripe', secret: TEST_SECRETS.stripe });

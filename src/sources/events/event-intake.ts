@@ -189,7 +189,10 @@ function checkEvent(input: unknown): Checked {
   const problem = findJsonProblem(input);
   if (problem !== null) {
     const f = jsonProblemFailure(problem);
-    return { ok: false, error: { ...f, details: { ...(f.details as object), id: idOf(input), type: typeof type === 'string' ? type : null } } };
+    return {
+      ok: false,
+      error: { ...f, details: { ...(f.details as object), id: idOf(input), type: typeof type === 'string' ? type : null } },
+    };
   }
   const result = validateEvent(input);
   if (!result.ok) return { ok: false, error: result.error };

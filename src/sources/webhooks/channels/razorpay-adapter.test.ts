@@ -226,9 +226,12 @@ describe('razorpay adapter', () => {
             fc.jsonValue(),
           ),
           // Any UTF-16 code units, lone surrogates and NUL included: the description is cleaned, never fatal.
-          error_description: fc.option(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 2000 }), {
-            nil: null,
-          }),
+          error_description: fc.option(
+            fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 2000 }),
+            {
+              nil: null,
+            },
+          ),
         }),
         fc.constantFrom('payment.captured', 'payment.failed', 'payment.authorized'),
         (entity, event) => {
