@@ -211,6 +211,18 @@ describe('input that no store can hold (errors)', () => {
       expect(res.body.error?.message).toMatch(/^metadata/);
     });
 
+    it('records a Razorpay payment whose free-form notes nest 5,000 levels deep or hold a lone surrogate, leaving those notes out', async () => {
+      const body = razorpayCaptured({}, { cif: 'CIF\ud800' });
+      const raw = JSON.stringify(body).replace('"notes":{', `"notes":{"x":${nestedJson(5000)},`);
+      const res = await send(raw, { channel: 'razorpay', secret: TEST_SECRETS.razorpay, scheme: 'x-signature' });
+      expect(res.status).toBe(201);
+      const { rows } = await t.app.store.query<{ cif: string | null; metadata: { ignored_notes?: string[] } }>(
+        'SELECT cif, metadata FROM payment_service.payments WHERE id = $1',
+        [res.body.payment_id],
+      );
+      expect(rows[0]).toMatchObject({ cif: null, metadata: { ignored_notes: ['cif'] } });
+    });
+
     it('accepts metadata nested 16 levels deep and refuses 40', async () => {
       expect((await send(seedBody(`NEST16-${randomUUID()}`, { metadata: nested(16) }))).status).toBe(201);
       expect((await send(seedBody(`NEST40-${randomUUID()}`, { metadata: nested(40) }))).body.error?.code).toBe('NESTING_TOO_DEEP');
