@@ -42,11 +42,13 @@ function slowRequest(url: string, head: string, trickle = 'a', everyMs = 50): Pr
       clearInterval(timer);
       resolve({ response: Buffer.concat(chunks).toString('utf8'), trickled });
     });
-    socket.setTimeout(55_000, () => {
+    // A plain timer, not socket.setTimeout: the trickle itself keeps the socket from being idle.
+    const guard = setTimeout(() => {
       clearInterval(timer);
       socket.destroy();
       reject(new Error('the server held a slow connection open'));
-    });
+    }, 50_000);
+    socket.on('close', () => clearTimeout(guard));
   });
 }
 
