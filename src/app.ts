@@ -221,6 +221,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
           intervalSeconds: env.STAGING_INTERVAL_SECONDS,
           maxRetries: env.STAGING_MAX_RETRIES,
           defaultCurrency: env.DEFAULT_CURRENCY,
+          paymentRules: config.paymentRules,
         });
         worker.start();
         stagingWorkers.push(worker);
@@ -283,6 +284,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
             replayGuard: createReplayGuard({ ttlSeconds: env.WEBHOOK_TOLERANCE_SECONDS * 2, redis, namespace: storeId }),
             toleranceSeconds: env.WEBHOOK_TOLERANCE_SECONDS,
             defaultCurrency: env.DEFAULT_CURRENCY,
+            paymentRules: config.paymentRules,
           })
         : null;
       const server = await createHttpServer({
@@ -298,6 +300,11 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         webhookSources,
         maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
         webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        httpTimeouts: {
+          headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+          requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+          keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        },
         webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
         metricsEnabled: env.ENABLE_METRICS,
         logRequests: env.LOG_REQUESTS,

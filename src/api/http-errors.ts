@@ -41,6 +41,12 @@ export function installErrorHandlers(app: FastifyInstance, limits: { maxBodyByte
     }
     if (mapped) return sendFailure(reply, { code: mapped, message: error.message });
     if (error.statusCode === 429) return sendFailure(reply, { code: ErrorCode.RATE_LIMITED, message: error.message });
+    if (error.code === 'ECONNRESET') {
+      // The connection closed while the body was arriving: the client gave up, or the request
+      // timeout cut it off (then Node already answered 408). Nobody is left to answer.
+      request.log.warn({ code: ErrorCode.REQUEST_TIMEOUT }, 'connection closed before the request body arrived');
+      return sendFailure(reply, { code: ErrorCode.REQUEST_TIMEOUT, message: 'the connection closed before the request body arrived' });
+    }
     if (error.validation) return sendFailure(reply, { code: ErrorCode.VALIDATION_FAILED, message: error.message });
     request.log.error({ err: error }, 'unhandled error');
     return sendFailure(reply, { code: ErrorCode.INTERNAL, message: 'internal error; quote the request_id when reporting it' });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookSourceConfig } from '../core/config.js';
-import { ErrorCode, failure } from '../core/errors.js';
+import { DOCS_BASE, ErrorCode, failure, httpStatusOf } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RelayStatus } from '../log/outbox-relay.js';
 import type { EventIntake } from '../sources/events/event-intake.js';
@@ -14,6 +15,7 @@ import { ALLOWED_TABLE_FUNCTIONS } from '../warehouse/sql-guard.js';
 import { createSqlSandbox } from '../warehouse/sql-sandbox.js';
 import { installAccess } from './access/access-hook.js';
 import { createAuditLog } from './access/audit-log.js';
+import { installStrictJsonParser } from './body-parsers.js';
 import { installErrorHandlers, sendFailure } from './http-errors.js';
 import { createLiveFeed } from './live/live-feed.js';
 import { collectOpenApi } from './openapi/route-docs.js';
@@ -49,6 +51,8 @@ export interface HttpServerDeps {
   webhookSources: Record<string, WebhookSourceConfig>;
   maxBodyBytes: number;
   webhookTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS; defaults when absent. */
+  httpTimeouts?: HttpTimeouts;
   webhookRateLimitPerMinute: number;
   metricsEnabled: boolean;
   /** Log an incoming/completed line per request (off: only rejections, errors and state changes). */
@@ -69,9 +73,35 @@ export interface HttpServerDeps {
   liveIntervalMs?: number;
 }
 
+/**
+ * How long a client may take. Node's `headersTimeout` and `requestTimeout` cover *receiving* a
+ * request (headers, then the whole body), not sending the response, so a slow-loris client is cut
+ * off while a Server-Sent Events stream (`/api/v1/live`, a GET whose request is complete at once)
+ * stays open for as long as it listens.
+ */
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000 };
+
 /** Builds the HTTP API; the caller listens and closes it. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const timeouts = deps.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const app = Fastify({
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks expired requests only this often (default 30 s, which would let a slow client
+      // hold its connection up to 30 s past the timeout).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
+    },
+    clientErrorHandler: answerClientError,
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -94,7 +124,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       return sendFailure(reply, failure(ErrorCode.INTERNAL, 'internal error; quote the request_id when reporting it'));
     },
   }) as unknown as FastifyInstance;
-  if (!deps.logRequests) {
+  // Raising routes to 'warn' must not lower a quieter root level ('error', 'silent' in tests).
+  const quieterThanWarn = (deps.logger.levels.values[deps.logger.level] ?? 0) > (deps.logger.levels.values.warn ?? 40);
+  if (!deps.logRequests && !quieterThanWarn) {
     // At thousands of webhooks a second, two lines per request would cost more than the work.
     // Fastify hands onRoute an inherited level of '' (not undefined): only an explicit level stays.
     app.addHook('onRoute', (route) => {
@@ -105,6 +137,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     reply.header('x-request-id', request.id);
   });
   installErrorHandlers(app, { maxBodyBytes: deps.maxBodyBytes });
+  installStrictJsonParser(app);
   // Fail open: with Redis down, a webhook is still recorded (on the database alone, as /health
   // reports) rather than answered 500 because its rate-limit counter could not be read.
   await app.register(rateLimit, {
@@ -187,4 +220,39 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   }
   await registerDocsRoutes(app, openApi);
   return app;
+}
+
+/**
+ * Node's `clientError`: a request that did not arrive in time (408 REQUEST_TIMEOUT, in the standard
+ * error body) or could not be parsed as HTTP (400, as Fastify answers it). The connection is closed.
+ */
+function answerClientError(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  let head: string;
+  let body: string;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const requestId = randomUUID();
+    this.log.warn({ request_id: requestId, code: ErrorCode.REQUEST_TIMEOUT }, 'request not received in time; connection closed');
+    head = `HTTP/1.1 ${httpStatusOf(ErrorCode.REQUEST_TIMEOUT)} Request Timeout`;
+    body = JSON.stringify({
+      error: {
+        code: ErrorCode.REQUEST_TIMEOUT,
+        message: 'the request (headers and body) did not arrive in time; send it again, in one go',
+        request_id: requestId,
+        docs: `${DOCS_BASE}${ErrorCode.REQUEST_TIMEOUT.toLowerCase()}`,
+      },
+    });
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    head = 'HTTP/1.1 431 Request Header Fields Too Large';
+    body = '{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}';
+  } else {
+    head = 'HTTP/1.1 400 Bad Request';
+    body = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
+  }
+  if (socket.writable) {
+    socket.write(
+      `${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -207,6 +207,7 @@ staging
         intervalSeconds: cfg.env.STAGING_INTERVAL_SECONDS,
         maxRetries: cfg.env.STAGING_MAX_RETRIES,
         defaultCurrency: cfg.env.DEFAULT_CURRENCY,
+        paymentRules: cfg.paymentRules,
       });
       const backlog =
         (await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE')).rows[0]?.n ?? 0;

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../core/money.js';
+import { isStorableText, textProblemOf } from '../core/text.js';
 
 /**
  * The building blocks every event's `data` is made of. Reusing them keeps one meaning per field
  * name across the catalogue: a `customer_id` or an `amount` means the same thing in every event.
  */
 
-// PostgreSQL text cannot hold NUL; refuse it at the contract so no store ever sees one.
-const noNul = (s: string) => !s.includes('\u0000');
+// PostgreSQL text cannot hold NUL or a lone surrogate; refuse them at the contract so no store ever sees one.
+const storable = [isStorableText, { error: (issue: { input: unknown }) => textProblemOf(String(issue.input)) }] as const;
 
 /** A non-empty string of at most `max` characters (ids, codes, names). */
 export const text = (max: number) =>
@@ -15,14 +16,14 @@ export const text = (max: number) =>
     .string()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine(noNul, { error: 'must not contain NUL characters' });
+    .refine(...storable);
 
 /** A string of at most `max` characters that may be empty (payment.recorded v1 carries these). */
 export const anyText = (max: number) =>
   z
     .string()
     .max(max, { error: `must be at most ${max} characters` })
-    .refine(noNul, { error: 'must not contain NUL characters' });
+    .refine(...storable);
 
 /** An RFC 3339 date-time with an offset (`Z` or `+05:30`). */
 export const timestamp = () => z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time such as 2026-11-22T10:15:00Z' });

@@ -76,4 +76,34 @@ describe('configuration', () => {
     expect(loadConfig({ REDIS_HOST: 'cache', REDIS_PORT: '6380' }).redisUrl).toBe('redis://cache:6380');
     expect(loadConfig({ REDIS_URL: 'redis://x:1', ENABLE_REDIS_CACHE: 'false' }).redisUrl).toBeUndefined();
   });
+
+  it('refuses zero amounts and payments dated more than a day ahead by default; both are configurable', () => {
+    expect(loadConfig({}).paymentRules).toEqual({ allowZeroAmount: false, maxFutureSkewMs: 86_400_000 });
+    expect(loadConfig({ ALLOW_ZERO_AMOUNT: 'true', MAX_FUTURE_PAYMENT_SKEW: '12h' }).paymentRules).toEqual({
+      allowZeroAmount: true,
+      maxFutureSkewMs: 12 * 3_600_000,
+    });
+    for (const [value, ms] of [
+      ['0', 0],
+      ['30s', 30_000],
+      ['15m', 900_000],
+      ['2d', 172_800_000],
+    ] as const) {
+      expect(loadConfig({ MAX_FUTURE_PAYMENT_SKEW: value }).env.MAX_FUTURE_PAYMENT_SKEW).toBe(ms);
+    }
+    for (const bad of ['1 day', '-1d', '1.5h', 'P1D', '10']) {
+      expect(issuesOf({ MAX_FUTURE_PAYMENT_SKEW: bad }).join()).toMatch(/MAX_FUTURE_PAYMENT_SKEW=.*expected a whole number and a unit/);
+    }
+  });
+
+  it('bounds how long a client may take to send a request, and refuses a headers timeout longer than the request timeout', () => {
+    expect(loadConfig({}).env).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+    });
+    expect(issuesOf({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' }).join()).toMatch(
+      /HTTP_HEADERS_TIMEOUT_MS=60000: must not exceed HTTP_REQUEST_TIMEOUT_MS=30000/,
+    );
+  });
 });

@@ -23,6 +23,14 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration as a whole number and a unit — `30s`, `15m`, `12h`, `1d` — or `0`; parsed to milliseconds. */
+export const durationSchema = z
+  .string()
+  .trim()
+  .regex(/^(0|\d{1,6}[smhd])$/, { message: 'expected a whole number and a unit s, m, h or d, such as 1d, 12h or 30m (or 0)' })
+  .transform((s) => (s === '0' ? 0 : Number(s.slice(0, -1)) * DURATION_UNITS_MS[s.slice(-1) as keyof typeof DURATION_UNITS_MS]));
+
 const webhookSourceSchema = z.object({
   /** Standard Webhooks secret (`whsec_…` base64) or any string used as the raw HMAC key. */
   secret: z.string().min(8, 'a webhook secret needs at least 8 characters'),
@@ -71,6 +79,10 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   ROLES: csv.pipe(z.array(z.enum(ROLES, { message: `expected roles from ${ROLES.join(', ')}` })).min(1)).default([...ROLES]),
   SHUTDOWN_TIMEOUT_MS: int(100).default(15000),
+  // slow clients: a request's headers, and the whole request, must arrive within these
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 3_600_000).default(72_000),
   // operational store: DATABASE_URL, or the seed's DB_* variables; neither = embedded PGlite
   DATABASE_URL: z.string().url({ message: 'expected postgres://user:pass@host:port/db' }).optional(),
   DB_HOST: z.string().optional(),
@@ -128,6 +140,8 @@ export const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: int(256).default(65536),
   WEBHOOK_RATE_LIMIT_PER_MINUTE: int(1).default(600000),
   // recorder
+  ALLOW_ZERO_AMOUNT: bool.default(false),
+  MAX_FUTURE_PAYMENT_SKEW: durationSchema.default(durationSchema.parse('1d')),
   DEFAULT_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as INR')
@@ -164,6 +178,8 @@ export interface Config {
   store: StoreConfig;
   redisUrl: string | undefined;
   webhookSources: Record<string, WebhookSourceConfig>;
+  /** ALLOW_ZERO_AMOUNT and MAX_FUTURE_PAYMENT_SKEW, in the recorder's PaymentRules shape. */
+  paymentRules: { allowZeroAmount: boolean; maxFutureSkewMs: number };
 }
 
 export class ConfigError extends Error {
@@ -186,6 +202,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.DB_POOL_MIN > env.DB_POOL_MAX) {
     throw new ConfigError([`DB_POOL_MIN=${env.DB_POOL_MIN}: must not exceed DB_POOL_MAX=${env.DB_POOL_MAX}`]);
   }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      `HTTP_HEADERS_TIMEOUT_MS=${env.HTTP_HEADERS_TIMEOUT_MS}: must not exceed HTTP_REQUEST_TIMEOUT_MS=${env.HTTP_REQUEST_TIMEOUT_MS} (the headers are part of the request)`,
+    ]);
+  }
   if (env.EVENTS_KAFKA_TOPIC !== undefined && !env.KAFKA_BROKERS?.length) {
     throw new ConfigError([
       `EVENTS_KAFKA_TOPIC=${JSON.stringify(env.EVENTS_KAFKA_TOPIC)}: capturing events from Kafka needs KAFKA_BROKERS (host:port,…); set it, or unset EVENTS_KAFKA_TOPIC`,
@@ -200,6 +221,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env,
     store: storeConfigOf(env),
     redisUrl: redisUrlOf(env),
+    paymentRules: { allowZeroAmount: env.ALLOW_ZERO_AMOUNT, maxFutureSkewMs: env.MAX_FUTURE_PAYMENT_SKEW },
     webhookSources: {
       ...(env.WEBHOOK_SECRET ? { default: webhookSourceSchema.parse({ secret: env.WEBHOOK_SECRET }) } : {}),
       ...(env.WEBHOOK_SOURCES ?? {}),

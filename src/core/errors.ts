@@ -5,6 +5,11 @@
  */
 export const ErrorCode = {
   MALFORMED_JSON: 'MALFORMED_JSON',
+  INVALID_UTF8: 'INVALID_UTF8',
+  INVALID_TEXT: 'INVALID_TEXT',
+  NESTING_TOO_DEEP: 'NESTING_TOO_DEEP',
+  AMOUNT_ZERO: 'AMOUNT_ZERO',
+  PAYMENT_DATE_IN_FUTURE: 'PAYMENT_DATE_IN_FUTURE',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   AMOUNT_PRECISION: 'AMOUNT_PRECISION',
   UNKNOWN_CURRENCY: 'UNKNOWN_CURRENCY',
@@ -24,6 +29,7 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   NOT_FOUND: 'NOT_FOUND',
   API_KEY_MISSING: 'API_KEY_MISSING',
   API_KEY_INVALID: 'API_KEY_INVALID',
@@ -42,6 +48,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.MALFORMED_JSON:
+    case ErrorCode.INVALID_UTF8:
     case ErrorCode.INVALID_BATCH:
     case ErrorCode.BATCH_EMPTY:
       return 400;
@@ -58,12 +65,18 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UNSUPPORTED_CHANNEL:
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return 404;
+    case ErrorCode.REQUEST_TIMEOUT:
+      return 408;
     case ErrorCode.PAYLOAD_TOO_LARGE:
     case ErrorCode.BATCH_TOO_LARGE:
       return 413;
     case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
     case ErrorCode.VALIDATION_FAILED:
+    case ErrorCode.INVALID_TEXT:
+    case ErrorCode.NESTING_TOO_DEEP:
+    case ErrorCode.AMOUNT_ZERO:
+    case ErrorCode.PAYMENT_DATE_IN_FUTURE:
     case ErrorCode.AMOUNT_PRECISION:
     case ErrorCode.UNKNOWN_CURRENCY:
     case ErrorCode.UNSUPPORTED_EVENT_TYPE:

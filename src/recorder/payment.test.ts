@@ -2,11 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../core/errors.js';
 import { currencyExponent } from '../core/money.js';
-import { normalisePayment } from './payment.js';
+import { DEFAULT_PAYMENT_RULES, normalisePayment } from './payment.js';
 
 const options = { source: 'webhook', defaultCurrency: 'INR' } as const;
 const base = { reference_number: 'REF-1', amount: '1500.50', payment_date: '2026-11-22T10:15:00Z' };
 const normalise = (input: unknown) => normalisePayment(input, options);
+/** For tests of date parsing: no limit on dates ahead (MAX_FUTURE_PAYMENT_SKEW is tested on its own). */
+const normaliseAnyDate = (input: unknown) =>
+  normalisePayment(input, { ...options, rules: { ...DEFAULT_PAYMENT_RULES, maxFutureSkewMs: Number.MAX_SAFE_INTEGER } });
 const errorOf = (input: unknown) => {
   const result = normalise(input);
   return result.ok ? null : result.error;
@@ -42,7 +45,7 @@ describe('normalisePayment: amounts', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('INR', 'USD', 'JPY', 'KRW', 'KWD', 'BHD', 'CLF'),
-        fc.integer({ min: 0, max: 99_999_999 }),
+        fc.integer({ min: 1, max: 99_999_999 }),
         fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 5 }),
         (currency, whole, fraction) => {
           const decimals = fraction.replace(/0+$/, '').length;
@@ -84,12 +87,38 @@ describe('normalisePayment: text fields', () => {
     'failure_reason',
   ];
 
-  it('rejects a NUL character in any text field and names the field', () => {
+  it('rejects a NUL character in any text field with INVALID_TEXT and names the field', () => {
     fc.assert(
       fc.property(fc.constantFrom(...textFields), fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), (field, before, after) => {
         const error = errorOf({ ...base, [field]: `${before}\u0000${after}` });
-        expect(error?.code).toBe(ErrorCode.VALIDATION_FAILED);
-        expect(error?.message).toContain(`${field}: must not contain NUL characters`);
+        expect(error?.code).toBe(ErrorCode.INVALID_TEXT);
+        expect(error?.message).toContain(`${field}: contains a NUL character`);
+        expect(error?.details).toEqual({ field });
+      }),
+    );
+  });
+
+  it('rejects any text field holding a lone UTF-16 surrogate with INVALID_TEXT naming the field', () => {
+    const lone = fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\udc00\ud800');
+    fc.assert(
+      fc.property(fc.constantFrom(...textFields), fc.string({ unit: 'grapheme', maxLength: 4 }), lone, (field, text, bad) => {
+        const points = [...text];
+        const value = `${points.slice(0, 1).join('')}${bad}${points.slice(1).join('')}`;
+        const error = errorOf({ ...base, [field]: value });
+        expect(error?.code).toBe(ErrorCode.INVALID_TEXT);
+        expect(error?.message).toMatch(new RegExp(`^${field}: contains a lone UTF-16 surrogate`));
+      }),
+    );
+  });
+
+  it('accepts any well-formed text without NUL in a text field and keeps it exactly', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5 }), (text) => {
+        fc.pre(!text.includes('\u0000') && text.trim() !== '');
+        expect(normalise({ ...base, reference_number: text, failure_reason: text })).toMatchObject({
+          ok: true,
+          value: { reference_number: text, failure_reason: text },
+        });
       }),
     );
   });
@@ -111,9 +140,31 @@ describe('normalisePayment: text fields', () => {
     expect(errorOf({ ...base, reference_number: '   ' })?.message).toContain('reference_number: must not be empty');
   });
 
-  it('rejects a NUL character anywhere in metadata, keys included', () => {
-    expect(errorOf({ ...base, metadata: { note: 'a\u0000b' } })?.message).toMatch(/metadata: must not contain NUL/);
-    expect(errorOf({ ...base, metadata: { deep: [{ 'k\u0000': 1 }] } })?.message).toMatch(/metadata: must not contain NUL/);
+  it('rejects a NUL character or a lone surrogate anywhere in metadata, keys included, naming the path', () => {
+    expect(errorOf({ ...base, metadata: { note: 'a\u0000b' } })).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { field: 'metadata.note' },
+    });
+    expect(errorOf({ ...base, metadata: { deep: [{ 'k\u0000': 1 }] } })).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { field: 'metadata.deep.0.k\\u0000' },
+    });
+    expect(errorOf({ ...base, metadata: { list: ['ok', 'x\udfff'] } })).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { field: 'metadata.list.1' },
+    });
+    expect(errorOf({ ...base, metadata: { ['\ud800']: 'v' } })?.message).toMatch(
+      /^metadata\.\\ud800: key contains a lone UTF-16 surrogate/,
+    );
+  });
+
+  it('rejects metadata nested deeper than 32 levels with NESTING_TOO_DEEP before serialising it', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(errorOf({ ...base, metadata: { deep } })).toMatchObject({ code: 'NESTING_TOO_DEEP' });
+    let fits: unknown = 1;
+    for (let i = 0; i < 30; i++) fits = [fits];
+    expect(normalise({ ...base, metadata: { fits } }).ok).toBe(true);
   });
 
   it('accepts metadata holding the escaped text \\u0000, which is not a NUL character', () => {
@@ -149,7 +200,7 @@ describe('normalisePayment: dates', () => {
   });
 
   it('accepts 29 February in a leap year', () => {
-    expect(normalise({ ...base, payment_date: '2028-02-29T12:00:00Z' })).toMatchObject({ ok: true });
+    expect(normaliseAnyDate({ ...base, payment_date: '2028-02-29T12:00:00Z' })).toMatchObject({ ok: true });
   });
 
   it.each([
@@ -174,11 +225,48 @@ describe('normalisePayment: dates', () => {
           const sign = offsetMinutes < 0 ? '-' : '+';
           const hh = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0');
           const mm = String(Math.abs(offsetMinutes) % 60).padStart(2, '0');
-          const result = normalise({ ...base, payment_date: `${local}${sign}${hh}:${mm}` });
+          const result = normaliseAnyDate({ ...base, payment_date: `${local}${sign}${hh}:${mm}` });
           expect(result.ok && result.value.payment_date.getTime()).toBe(seconds * 1000);
         },
       ),
     );
+  });
+});
+
+describe('normalisePayment: business rules', () => {
+  const now = new Date('2026-11-22T12:00:00Z');
+  const withRules = (input: unknown, rules = DEFAULT_PAYMENT_RULES) => normalisePayment(input, { ...options, rules, now });
+
+  it('refuses a zero amount with AMOUNT_ZERO by default, as major or minor units, and accepts it when allowed', () => {
+    expect(withRules({ ...base, amount: 0 })).toMatchObject({ ok: false, error: { code: 'AMOUNT_ZERO' } });
+    expect(withRules({ ...base, amount: '0.00' })).toMatchObject({ ok: false, error: { code: 'AMOUNT_ZERO' } });
+    const { amount: _omit, ...noAmount } = base;
+    expect(withRules({ ...noAmount, amount_minor: 0 })).toMatchObject({ ok: false, error: { code: 'AMOUNT_ZERO' } });
+    expect(withRules({ ...base, amount: 0 }, { ...DEFAULT_PAYMENT_RULES, allowZeroAmount: true })).toMatchObject({
+      ok: true,
+      value: { amount_minor: 0 },
+    });
+  });
+
+  it('refuses a payment_date later than now plus the allowed skew with PAYMENT_DATE_IN_FUTURE, and accepts one up to it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 7 * 86_400 }), fc.integer({ min: -86_400, max: 3 * 86_400 }), (skewSeconds, aheadSeconds) => {
+        const date = new Date(now.getTime() + aheadSeconds * 1000).toISOString();
+        const result = withRules({ ...base, payment_date: date }, { allowZeroAmount: false, maxFutureSkewMs: skewSeconds * 1000 });
+        if (aheadSeconds > skewSeconds) expect(result).toMatchObject({ ok: false, error: { code: 'PAYMENT_DATE_IN_FUTURE' } });
+        else expect(result.ok).toBe(true);
+      }),
+    );
+  });
+
+  it('refuses the year 2031 by default', () => {
+    expect(withRules({ ...base, payment_date: '2031-12-01T00:00:00Z' })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'PAYMENT_DATE_IN_FUTURE',
+        message: expect.stringMatching(/^payment_date: 2031-12-01T00:00:00.000Z is later than 2026-11-23T12:00:00.000Z/),
+      },
+    });
   });
 });
 

@@ -42,7 +42,7 @@ export interface EventsResponse {
 }
 
 /**
- * POSTs `body` (JSON-encoded unless a string) to `/api/v1/events`; `contentType: null` sends no
+ * POSTs `body` (JSON-encoded unless a string, or a Buffer sent as its exact bytes) to `/api/v1/events`; `contentType: null` sends no
  * content-type at all. Authenticates with the test app's admin key unless `key` is given (`null`: none).
  */
 export function postEvents(
@@ -51,7 +51,7 @@ export function postEvents(
   options: { contentType?: string | null; key?: string | null } = {},
 ): Promise<EventsResponse> {
   const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
-  const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+  const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
   const headers: Record<string, string | number> = { 'content-length': raw.length };
   const key = options.key === undefined ? adminKeyFor(baseUrl) : options.key;
   if (key) headers.authorization = `Bearer ${key}`;

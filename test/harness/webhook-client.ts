@@ -26,7 +26,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 function post(
   url: string,
   headers: Record<string, string>,
-  body: string,
+  body: string | Buffer,
 ): Promise<{ status: number; text: string; headers: WebhookResponse['headers'] }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
@@ -46,8 +46,9 @@ function post(
   });
 }
 
+/** Sends `body` signed: a string or Buffer as its exact bytes, anything else JSON-encoded. */
 export async function sendWebhook(baseUrl: string, body: unknown, options: SendOptions): Promise<WebhookResponse> {
-  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const scheme = options.scheme ?? 'standard';
   const signed =
     scheme === 'standard'

@@ -315,4 +315,49 @@ describeEachStore('staging processor', (kind) => {
     expect(summary?.ms).toBeGreaterThan(0);
     expect(log.rows).toEqual([{ ms: summary?.ms }]);
   });
+
+  it('marks a zero-amount row AMOUNT_ZERO and a row dated in 2031 PAYMENT_DATE_IN_FUTURE, and records the rest of their batch', async () => {
+    await insertStagingRows(db.store, [
+      row('Z-1'),
+      row('Z-2', { amount: '0.00' }),
+      row('Z-3', { payment_date: '2031-12-15T10:00:00.000Z' }),
+      row('Z-4'),
+    ]);
+    const summary = await processor(db.store).processBatch();
+    expect(summary).toMatchObject({ total: 4, processed: 2, errors: 2 });
+    const rows = await db.store.query<{ reference_number: string; processed: boolean; error_code: string | null }>(
+      'SELECT reference_number, processed, error_code FROM payment_staging ORDER BY reference_number',
+    );
+    expect(rows.rows).toEqual([
+      { reference_number: 'Z-1', processed: true, error_code: null },
+      { reference_number: 'Z-2', processed: true, error_code: 'AMOUNT_ZERO' },
+      { reference_number: 'Z-3', processed: true, error_code: 'PAYMENT_DATE_IN_FUTURE' },
+      { reference_number: 'Z-4', processed: true, error_code: null },
+    ]);
+    expect(await scalar(db, "SELECT count(*)::int AS n FROM payment_service.payments WHERE payment_date >= '2031-01-01'")).toBe(0);
+    // A batch that stored no far-future payment leaves no far-future partition to create.
+    expect(await scalar(db, 'SELECT count(*)::int AS n FROM payment_service.payments')).toBe(2);
+  });
+
+  it('reports CSV lines holding bytes that are not UTF-8 as rejected, never merging two references into one', async () => {
+    const file = join(tmpdir(), `staging-utf8-${Date.now()}-${kind.name}.csv`);
+    const line = (reference: Buffer | string) =>
+      Buffer.concat([Buffer.from(reference), Buffer.from(',LN1,CIF1,10.50,2026-11-01 10:00:00\n')]);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('reference_number,loan_account_number,cif,amount,payment_date\n'),
+        line('U-ok-ü'),
+        line(Buffer.concat([Buffer.from('U-bad-'), Buffer.from([0xff])])),
+        line(Buffer.concat([Buffer.from('U-bad-'), Buffer.from([0xfe])])),
+        line('U-ok-2'),
+      ]),
+    );
+    const result = await loadStagingCsv({ db: db.store, file });
+    expect(result.loaded).toBe(2);
+    expect(result.rejected.map((r) => r.line)).toEqual([3, 4]);
+    expect(result.rejected[0]?.reason).toMatch(/not valid UTF-8/);
+    const staged = await db.store.query<{ reference_number: string }>('SELECT reference_number FROM payment_staging ORDER BY id');
+    expect(staged.rows.map((r) => r.reference_number)).toEqual(['U-ok-ü', 'U-ok-2']);
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, PayscopeError } from '../../core/errors.js';
+import { decodeUtf8 } from '../../core/text.js';
 import { type CaptureResult, type EventIntake, MAX_EVENTS_PER_BATCH } from '../../sources/events/event-intake.js';
 import { sendFailure } from '../http-errors.js';
 
@@ -59,8 +60,14 @@ const CAPTURE_RESPONSE = z.object({
 export async function registerEventRoutes(app: FastifyInstance, deps: EventsRouteDeps): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(CONTENT_TYPES, { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => {
+    // Invalid bytes are refused, never decoded to U+FFFD: two ids differing only in them would become one.
+    const text = decodeUtf8(body as Buffer);
+    if (!text.ok) {
+      done(new PayscopeError(text.error) as unknown as FastifyError, undefined);
+      return;
+    }
     try {
-      done(null, JSON.parse((body as Buffer).toString('utf8')) as unknown);
+      done(null, JSON.parse(text.value) as unknown);
     } catch (error) {
       done(
         new PayscopeError({

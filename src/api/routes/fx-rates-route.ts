@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { listFxRates, parseFxRatesCsv, storeFxRates } from '../../analytics/fx-rates.js';
 import { ErrorCode, failure } from '../../core/errors.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
+import { addStrictCsvParser } from '../body-parsers.js';
 import { sendFailure } from '../http-errors.js';
 
 /** The body as documented: the CSV itself is checked row by row by `parseFxRatesCsv`. */
@@ -29,9 +30,7 @@ export const FX_RATES_MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** `PUT /api/v1/fx-rates` (CSV `date,base,quote,rate`, all rows or none) and `GET /api/v1/fx-rates`. */
 export async function registerFxRateRoutes(app: FastifyInstance, deps: { warehouse: Warehouse }): Promise<void> {
   if (!app.hasContentTypeParser('text/csv')) {
-    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: FX_RATES_MAX_BODY_BYTES }, (_request, body, done) =>
-      done(null, body),
-    );
+    addStrictCsvParser(app, { bodyLimit: FX_RATES_MAX_BODY_BYTES });
   }
   // This route's limit and content type differ from the webhooks': say so in the messages.
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -10,6 +10,7 @@ import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-t
 import type { SqlExecutor } from '../../store/store-port.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
+import { addStrictCsvParser } from '../body-parsers.js';
 
 /**
  * The pipeline's operations surface: data quality and the data product descriptor, dead letters
@@ -250,7 +251,7 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
     },
   );
 
-  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  addStrictCsvParser(app);
   app.put(
     '/api/v1/merchants',
     {

@@ -2,6 +2,7 @@ import { type CloudEvent, type ValidEvent, isEventType, validateEvent } from '..
 import { ErrorCode, type Failure, PayscopeError, failure } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Metrics } from '../../core/metrics.js';
+import { findJsonProblem, jsonProblemFailure } from '../../core/text.js';
 import { withRetry } from '../../core/retry.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../../store/store-port.js';
 
@@ -182,45 +183,20 @@ function checkEvent(input: unknown): Checked {
   if (refusal !== undefined) {
     return { ok: false, error: failure(ErrorCode.EVENT_TYPE_NOT_CAPTURABLE, refusal, { id: idOf(input), type }) };
   }
-  const result = validateEvent(input);
-  if (!result.ok) return { ok: false, error: result.error };
-  // The contract refuses NUL in its text fields, but free-form fields (metadata, filters) and
-  // extension attributes are open; PostgreSQL's json cannot hold NUL or an unpaired surrogate, and
-  // one such event would fail the whole batch's statement.
-  const bad = unstorablePath(result.value, []);
-  if (bad !== null) {
+  // Before the contract and before anything serialises it: text PostgreSQL's json cannot hold
+  // (NUL, lone surrogates — free-form fields and extension attributes are open) and nesting deep
+  // enough to exhaust a recursive serialiser. One such event would fail the whole batch's statement.
+  const problem = findJsonProblem(input);
+  if (problem !== null) {
+    const f = jsonProblemFailure(problem);
     return {
       ok: false,
-      error: failure(ErrorCode.VALIDATION_FAILED, `${bad}: must not contain NUL characters or unpaired UTF-16 surrogates`, {
-        id: result.value.id,
-        type: result.value.type,
-        issues: [{ field: bad, message: 'must not contain NUL characters or unpaired UTF-16 surrogates' }],
-      }),
+      error: { ...f, details: { ...(f.details as object), id: idOf(input), type: typeof type === 'string' ? type : null } },
     };
   }
+  const result = validateEvent(input);
+  if (!result.ok) return { ok: false, error: result.error };
   return { ok: true, event: result.value };
-}
-
-// NUL, a high surrogate without its low half, a low surrogate without its high half.
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function unstorablePath(value: unknown, path: readonly (string | number)[]): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path.join('.') || '(event)' : null;
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) {
-      const bad = unstorablePath(v, [...path, i]);
-      if (bad !== null) return bad;
-    }
-    return null;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      if (UNSTORABLE.test(k)) return [...path, k].join('.');
-      const bad = unstorablePath(v, [...path, k]);
-      if (bad !== null) return bad;
-    }
-  }
-  return null;
 }
 
 function idOf(input: unknown): string | null {

@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
+import { findJsonProblem, firstInvalidUtf8Offset, isStorableText, textProblemOf } from '../../core/text.js';
 import type { SqlExecutor } from '../../store/store-port.js';
 
 /**
@@ -62,7 +63,7 @@ export function stagingRowOf(record: Record<string, string>): { ok: true; row: R
     if (!COLUMN_SET.has(col)) continue;
     const value = raw.trim();
     if (value === '') continue;
-    if (value.includes('\u0000')) return { ok: false, reason: `${col} contains a NUL character` };
+    if (!isStorableText(value)) return { ok: false, reason: `${col} ${textProblemOf(value)}` };
     const limit = LIMITS[col];
     if (limit !== undefined && value.length > limit) return { ok: false, reason: `${col} is ${value.length} characters; at most ${limit}` };
     row[col] = value;
@@ -89,6 +90,14 @@ export function stagingRowOf(record: Record<string, string>): { ok: true; row: R
       const parsed: unknown = JSON.parse(String(row.metadata));
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
         return { ok: false, reason: 'metadata must be a JSON object' };
+      const problem = findJsonProblem(parsed);
+      if (problem !== null) {
+        const where = problem.path ? `metadata.${problem.path}` : 'metadata';
+        return {
+          ok: false,
+          reason: problem.kind === 'text' ? `${where} ${problem.reason}` : `${where} is nested too deep; flatten it`,
+        };
+      }
       row.metadata = parsed;
     } catch {
       return { ok: false, reason: 'metadata is not valid JSON' };
@@ -123,6 +132,11 @@ export async function loadStagingCsv(options: {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }): Promise<CsvLoadResult> {
   const totalBytes = statSync(options.file).size;
+  // A first pass finds the lines holding bytes that are not UTF-8: csv-parse would decode them to
+  // U+FFFD, and two references differing only in such bytes would become one payment.
+  const badLines = await linesWithInvalidUtf8(options.file);
+  const invalidUtf8 = 'is not valid UTF-8 (bytes that no character encodes); save the file as UTF-8';
+  if (badLines.has(1)) return { loaded: 0, rejected: [{ line: 1, reason: `the header line ${invalidUtf8}; nothing was loaded` }] };
   const chunkSize = options.chunkSize ?? 5000;
   const input = createReadStream(options.file);
   let bytesRead = 0;
@@ -133,8 +147,12 @@ export async function loadStagingCsv(options: {
   const rejected: CsvReject[] = [];
   let pending: Record<string, unknown>[] = [];
   let loaded = 0;
+  let previousEnd = 1;
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    const checked = stagingRowOf(record);
+    let invalid = false;
+    for (let line = previousEnd + 1; line <= info.lines && !invalid; line++) invalid = badLines.has(line);
+    previousEnd = info.lines;
+    const checked = invalid ? ({ ok: false, reason: `the row ${invalidUtf8}` } as const) : stagingRowOf(record);
     if (checked.ok) pending.push(checked.row);
     else rejected.push({ line: info.lines, reason: checked.reason });
     if (pending.length >= chunkSize) {
@@ -148,4 +166,33 @@ export async function loadStagingCsv(options: {
   loaded += pending.length;
   options.onProgress?.(totalBytes, totalBytes);
   return { loaded, rejected };
+}
+
+/** The 1-based numbers of the lines of `file` that hold bytes which are not UTF-8 (streamed, any size). */
+export async function linesWithInvalidUtf8(file: string): Promise<Set<number>> {
+  const bad = new Set<number>();
+  let line = 1;
+  let carry: Buffer = Buffer.alloc(0);
+  const countLines = (buf: Buffer, from: number, to: number) => {
+    for (let i = buf.indexOf(0x0a, from); i !== -1 && i < to; i = buf.indexOf(0x0a, i + 1)) line++;
+  };
+  const scan = (buf: Buffer, final: boolean) => {
+    let pos = 0;
+    while (pos < buf.length) {
+      const rel = firstInvalidUtf8Offset(buf.subarray(pos));
+      const end = rel === -1 ? buf.length : pos + rel;
+      countLines(buf, pos, end);
+      if (rel === -1) return Buffer.alloc(0);
+      // A character cut by the chunk boundary: look again with the next chunk.
+      if (!final && end >= buf.length - 3) return Buffer.from(buf.subarray(end));
+      bad.add(line);
+      pos = end + 1;
+    }
+    return Buffer.alloc(0);
+  };
+  for await (const chunk of createReadStream(file)) {
+    carry = scan(carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer), false);
+  }
+  scan(carry, true);
+  return bad;
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Failure } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
 import { withRetry } from '../../core/retry.js';
-import { type CanonicalPayment, normalisePayment } from '../../recorder/payment.js';
+import { type CanonicalPayment, type PaymentRules, normalisePayment } from '../../recorder/payment.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../../store/store-port.js';
 
@@ -47,6 +47,8 @@ export interface StagingProcessorDeps {
   intervalSeconds: number;
   maxRetries: number;
   defaultCurrency: string;
+  /** ALLOW_ZERO_AMOUNT and MAX_FUTURE_PAYMENT_SKEW; default DEFAULT_PAYMENT_RULES. A row breaking one is marked with its code. */
+  paymentRules?: PaymentRules;
   workerId?: string;
 }
 
@@ -80,8 +82,14 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     const valid: CanonicalPayment[] = [];
     const validIds: number[] = [];
     const rejected: Array<{ id: number; code: string; message: string }> = [];
+    const now = new Date(started);
     for (const row of rows) {
-      const result = normalisePayment(withoutNulls(row), { source: 'staging', defaultCurrency: deps.defaultCurrency });
+      const result = normalisePayment(withoutNulls(row), {
+        source: 'staging',
+        defaultCurrency: deps.defaultCurrency,
+        now,
+        ...(deps.paymentRules ? { rules: deps.paymentRules } : {}),
+      });
       if (result.ok) {
         valid.push(result.value);
         validIds.push(row.id);

@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 import type { WebhookSourceConfig } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
-import { normalisePayment } from '../../recorder/payment.js';
+import { decodeUtf8 } from '../../core/text.js';
+import { type PaymentRules, normalisePayment } from '../../recorder/payment.js';
 import type { RecordOutcome, Recorder } from '../../recorder/recorder.js';
 import type { ChannelAdapter } from './channels/channel-port.js';
 import type { ReplayGuard } from './replay-guard.js';
@@ -41,6 +42,8 @@ export function createWebhookIntake(deps: {
   replayGuard: ReplayGuard;
   toleranceSeconds: number;
   defaultCurrency: string;
+  /** ALLOW_ZERO_AMOUNT and MAX_FUTURE_PAYMENT_SKEW; default DEFAULT_PAYMENT_RULES. */
+  paymentRules?: PaymentRules;
 }): WebhookIntake {
   const { channelAdapters } = deps;
   const allowLists = new Map<string, BlockList | null>();
@@ -91,15 +94,23 @@ export function createWebhookIntake(deps: {
       if (previous) return ok({ ...previous, replayed: true });
     }
 
+    // Only now, after the signature over the raw bytes checked out. Invalid bytes are refused, never
+    // decoded to U+FFFD: two references differing only in them would become one payment.
+    const text = decodeUtf8(delivery.rawBody);
+    if (!text.ok) return text;
     let body: unknown;
     try {
-      body = JSON.parse(delivery.rawBody.toString('utf8'));
+      body = JSON.parse(text.value);
     } catch (e) {
       return err(failure(ErrorCode.MALFORMED_JSON, `the body is not valid JSON: ${(e as Error).message}`));
     }
     const input = adapter ? adapter.toPaymentInput(body) : ok(body);
     if (!input.ok) return input;
-    const payment = normalisePayment(input.value, { source: 'webhook', defaultCurrency: deps.defaultCurrency });
+    const payment = normalisePayment(input.value, {
+      source: 'webhook',
+      defaultCurrency: deps.defaultCurrency,
+      ...(deps.paymentRules ? { rules: deps.paymentRules } : {}),
+    });
     if (!payment.ok) return payment;
     if (payment.value.payment_channel === null) payment.value.payment_channel = delivery.channel ?? null;
 

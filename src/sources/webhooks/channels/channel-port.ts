@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
+import { isStorableText } from '../../../core/text.js';
 import type { PaymentInput } from '../../../recorder/payment.js';
 
 /**
@@ -124,7 +125,7 @@ export function referenceFieldsFromNotes(notes: Record<string, unknown> | null |
     const fits =
       value !== null &&
       value.length <= REFERENCE_FIELD_LIMITS[key] &&
-      !value.includes('\u0000') &&
+      isStorableText(value) &&
       (key !== 'country' || /^[A-Za-z]{2}$/.test(value));
     if (fits) fields[key] = key === 'country' ? value.toUpperCase() : value;
     else ignored.push(key);
@@ -139,10 +140,15 @@ function noteText(raw: unknown): string | null {
   return null;
 }
 
-/** Cuts free text from a gateway to the canonical field's limit instead of rejecting the payment. */
+/**
+ * Cuts free text from a gateway (method, failure description, customer id) to the canonical
+ * field's limit instead of rejecting the payment; a NUL is dropped and a lone surrogate becomes
+ * U+FFFD, since neither can be stored and the gateway has already taken the payment. Ids that
+ * identify the payment are not clipped: a bad one is refused (INVALID_TEXT).
+ */
 export function clipText(text: string | null | undefined, max: number): string | null {
   if (text == null) return null;
-  const clean = text.replaceAll('\u0000', '');
+  const clean = text.replaceAll('\u0000', '').toWellFormed();
   if (clean.trim() === '') return null;
   if (clean.length <= max) return clean;
   // Never cut a surrogate pair in half: a lone surrogate is not valid UTF-8 for the database.
