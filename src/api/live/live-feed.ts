@@ -101,8 +101,11 @@ export function createLiveFeed(deps: { warehouse: Warehouse; intervalMs: number;
           try {
             computations++;
             const snapshot = await computeSnapshot(deps.warehouse, tz, now());
+            // The id is taken when the computation ends, so it is the newest yet: it becomes the
+            // zone's last even if a tick published meanwhile (keeping the tick's older id let a
+            // reconnect with Last-Event-ID get an id below the one it had already seen).
             const id = `${epoch}-${++seq}`;
-            z.last ??= { snapshot, id };
+            z.last = { snapshot, id };
             if (z.listeners.has(listener)) listener(snapshot, id);
           } catch (error) {
             deps.logger.warn({ err: error, tz }, 'live feed computation failed');
