@@ -1,17 +1,18 @@
 /**
- * The read-only SQL guard: decides from DuckDB's own parse tree (`json_serialize_sql`) whether a
- * statement may run. DuckDB's sandbox settings (`enable_external_access`, `lock_configuration`)
- * are instance-wide and cannot be turned back on, so setting them would break the Parquet export
- * on the same instance (docs/adr/0007-sql-sandbox.md). Instead, everything not on an allow-list is
- * refused before it runs:
+ * The read-only SQL guard, the first line of the sandbox: decides from DuckDB's own parse tree
+ * (`json_serialize_sql`) whether a statement may run, with a message that names what was refused.
+ * The boundary is the engine: the server's DuckDB instance has no file or network access at all
+ * (`lockDown` in duckdb-adapter.ts, docs/adr/0007-sql-sandbox.md). The guard refuses what the
+ * engine allows but analysts may not use:
  *
  * - exactly one statement, and a SELECT (json_serialize_sql serialises nothing else: DDL, DML,
  *   COPY, ATTACH, PRAGMA, SET, INSTALL/LOAD, EXPORT, CALL are refused by it);
- * - relations: only the documented views (unqualified) and the query's own CTEs — no base table,
- *   no file path (`FROM '/etc/passwd'`), no schema or catalog qualifier;
+ * - relations: only the documented views (unqualified) and the CTEs in scope where they are named
+ *   — no base table, no file path (`FROM '/etc/passwd'`), no schema or catalog qualifier;
  * - table functions: only `range`, `generate_series`, `unnest`, `json_each`, `json_tree`;
  * - functions: none of the ones that read settings, the environment, sequences, or sleep, nor any
- *   `duckdb_*`/`pragma_*`/`read_*` function, nor a schema-qualified one;
+ *   `duckdb_*`/`pragma_*`/`read_*` function, nor a schema-qualified one (`main.`, which the parser
+ *   writes for `[1, 2]`, `{'a': 1}` and `position(x IN y)`, names the built-ins and is allowed);
  * - parse-tree shapes this guard does not know (a new DuckDB table reference kind) are refused.
  */
 

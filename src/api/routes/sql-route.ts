@@ -25,7 +25,9 @@ export const sqlResponse = z.object({
   row_count: z.number().int(),
   truncated: z.boolean(),
   limit: z.number().int(),
-  masked: z.boolean().describe('Personal (*_hash) columns read NULL: true unless the key is admin'),
+  masked: z
+    .boolean()
+    .describe('Personal (*_hash) columns read NULL and JSON columns lack personal fields (email, phone…): true unless the key is admin'),
   elapsed_ms: z.number(),
 });
 
