@@ -46,8 +46,8 @@ describe('checkSerializedSql: CTE scope', () => {
       (q: string) => `WITH a AS (SELECT * FROM ${q}), ${q} AS (SELECT 1) SELECT * FROM a`,
     ];
     await fc.assert(
-      fc.asyncProperty(name, fc.constantFrom(...escapes), async (n, escape) => {
-        const verdict = await judge(escape(quoted(n)));
+      fc.asyncProperty(name, fc.constantFrom(...escapes), async (n, statementWith) => {
+        const verdict = await judge(statementWith(quoted(n)));
         expect(verdict).toMatchObject({ ok: false, kind: 'not_allowed', message: expect.stringMatching(/not a documented view/) });
       }),
       { numRuns: 100 },
