@@ -69,7 +69,7 @@ export interface HttpServerDeps {
     /** Mark the session cookie `Secure` (serve over HTTPS). */
     secureCookies?: boolean;
   };
-  sql?: { timeoutMs: number; maxRows: number };
+  sql?: { timeoutMs: number; maxRows: number; maxConcurrent?: number };
   liveIntervalMs?: number;
 }
 

@@ -300,6 +300,8 @@ program
     const warehouse = await openDuckDbWarehouse({
       path: cfg.env.WAREHOUSE_PATH ?? join(cfg.env.DATA_DIR, 'warehouse.duckdb'),
       logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr),
+      // The only directory this instance may write; every other path stays closed (ADR 0007).
+      exportDir: resolve(opts.out),
     });
     const bar = new SingleBar({
       format: 'export {bar} {percentage}% | {value}/{total} table-days | {item} | {duration}s',

@@ -123,6 +123,8 @@ export const envSchema = z.object({
   // access, read-only SQL, live feed (issue 4)
   SQL_TIMEOUT_MS: int(100, 600_000).default(10_000),
   SQL_MAX_ROWS: int(1, 1_000_000).default(10_000),
+  /** SQL statements running in DuckDB at once; more get 503 SQL_BUSY (a timed-out call holds its slot until DuckDB returns). */
+  SQL_MAX_CONCURRENT: int(1, 64).default(1),
   LIVE_INTERVAL_MS: int(100, 60_000).default(1000),
   SESSION_TTL_HOURS: int(1, 24 * 30).default(12),
   /** Built dashboard (index.html + assets/) served at `/`; unset: `dist/web` of this package. */

@@ -37,6 +37,7 @@ export const ErrorCode = {
   SQL_NOT_ALLOWED: 'SQL_NOT_ALLOWED',
   SQL_INVALID: 'SQL_INVALID',
   SQL_TIMEOUT: 'SQL_TIMEOUT',
+  SQL_BUSY: 'SQL_BUSY',
   TOO_MANY_POINTS: 'TOO_MANY_POINTS',
   FX_RATE_MISSING: 'FX_RATE_MISSING',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
@@ -93,6 +94,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.PIPELINE_STEP_FAILED:
       return 500;
     case ErrorCode.SERVICE_UNAVAILABLE:
+    case ErrorCode.SQL_BUSY:
       return 503;
     case ErrorCode.TIMEOUT:
     case ErrorCode.SQL_TIMEOUT:

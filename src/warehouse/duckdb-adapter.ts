@@ -30,6 +30,12 @@ export interface DuckDbWarehouseOptions {
   logger: Logger;
   /** DuckDB memory limit, e.g. `2GB`; DuckDB's default (80 % of RAM) when absent. */
   memoryLimit?: string;
+  /**
+   * The one directory this instance may write (and read) files in: the Parquet export's output
+   * (`payscope export --out`). Absent — the server — the instance can touch no file besides its
+   * own database, and no network (docs/adr/0007-sql-sandbox.md).
+   */
+  exportDir?: string;
 }
 
 /** 2: quarter-hour rollups (filled from the minute rollups when first created) and fx_rates. */
@@ -81,8 +87,10 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
     throw error;
   }
   const { instance } = opened;
+  const exportDir = options.exportDir === undefined ? null : `${resolve(options.exportDir)}/`;
   const writer = await instance.connect();
   try {
+    await lockDown(writer, exportDir);
     await createSchema(writer);
   } catch (error) {
     writer.closeSync();
@@ -124,7 +132,14 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
       }
     },
     sandboxQuery: (request) => sandboxQuery(instance, request),
-    exportParquet: (request) => exportParquet(instance, request),
+    exportParquet: async (request) => {
+      if (exportDir === null || !`${resolve(request.dir)}/`.startsWith(exportDir)) {
+        throw new Error(
+          `this warehouse may not write to ${request.dir}: open it with exportDir set to that directory (payscope export --out does)`,
+        );
+      }
+      return exportParquet(instance, request);
+    },
     async close() {
       if (closed) return;
       await serialise(async () => {
@@ -135,6 +150,19 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
       });
     },
   };
+}
+
+/**
+ * Takes file and network access away from the whole instance, before anything else runs on it:
+ * no `read_*`, `glob`, `COPY`, `ATTACH`, `INSTALL`/`LOAD`, or URL — except under `exportDir` — and
+ * no later `SET` can give it back (`lock_configuration`; `enable_external_access` is one-way
+ * anyway). DuckDB still reads and writes its own database, WAL and temp spill files. This is what
+ * holds when the SQL guard misses something (docs/adr/0007-sql-sandbox.md).
+ */
+async function lockDown(db: DuckDBConnection, exportDir: string | null): Promise<void> {
+  if (exportDir !== null) await db.run(`SET allowed_directories = ['${exportDir.replaceAll("'", "''")}']`);
+  await db.run('SET enable_external_access = false');
+  await db.run('SET lock_configuration = true');
 }
 
 // ── schema ────────────────────────────────────────────────────────────────────────────────────────
@@ -385,6 +413,8 @@ function iso(ms: number): string {
 // ── read-only SQL ─────────────────────────────────────────────────────────────────────────────────
 
 const SCHEMA_NAME = /^[a-z_]+$/;
+const ENGINE_REFUSAL =
+  'SQL cannot read or write files, reach the network or change settings; select from the views of GET /api/v1/sql/views';
 
 /** DuckDB has no statement timeout: a timer interrupts the connection instead. */
 async function sandboxQuery(instance: DuckDBInstance, request: SandboxQuery): Promise<SandboxResult> {
@@ -415,7 +445,12 @@ async function sandboxQuery(instance: DuckDBInstance, request: SandboxQuery): Pr
     return { ok: true, columns, rows, truncated };
   } catch (error) {
     if (timedOut) return { ok: false, reason: 'timeout', message: `the query ran longer than ${request.timeoutMs} ms and was interrupted` };
-    return { ok: false, reason: 'invalid', message: (error as Error).message.split('\n')[0] ?? 'the query failed' };
+    const message = (error as Error).message.split('\n')[0] ?? 'the query failed';
+    // The engine's own refusal (lockDown): one message whatever the path, so it reveals nothing.
+    if (/^Permission Error|disabled by configuration|configuration has been locked/i.test(message)) {
+      return { ok: false, reason: 'not_allowed', message: ENGINE_REFUSAL };
+    }
+    return { ok: false, reason: 'invalid', message };
   } finally {
     clearTimeout(timer);
     connection.closeSync();

@@ -1,17 +1,18 @@
 /**
- * The read-only SQL guard: decides from DuckDB's own parse tree (`json_serialize_sql`) whether a
- * statement may run. DuckDB's sandbox settings (`enable_external_access`, `lock_configuration`)
- * are instance-wide and cannot be turned back on, so setting them would break the Parquet export
- * on the same instance (docs/adr/0007-sql-sandbox.md). Instead, everything not on an allow-list is
- * refused before it runs:
+ * The read-only SQL guard, the first line of the sandbox: decides from DuckDB's own parse tree
+ * (`json_serialize_sql`) whether a statement may run, with a message that names what was refused.
+ * The boundary is the engine: the server's DuckDB instance has no file or network access at all
+ * (`lockDown` in duckdb-adapter.ts, docs/adr/0007-sql-sandbox.md). The guard refuses what the
+ * engine allows but analysts may not use:
  *
  * - exactly one statement, and a SELECT (json_serialize_sql serialises nothing else: DDL, DML,
  *   COPY, ATTACH, PRAGMA, SET, INSTALL/LOAD, EXPORT, CALL are refused by it);
- * - relations: only the documented views (unqualified) and the query's own CTEs — no base table,
- *   no file path (`FROM '/etc/passwd'`), no schema or catalog qualifier;
+ * - relations: only the documented views (unqualified) and the CTEs in scope where they are named
+ *   — no base table, no file path (`FROM '/etc/passwd'`), no schema or catalog qualifier;
  * - table functions: only `range`, `generate_series`, `unnest`, `json_each`, `json_tree`;
  * - functions: none of the ones that read settings, the environment, sequences, or sleep, nor any
- *   `duckdb_*`/`pragma_*`/`read_*` function, nor a schema-qualified one;
+ *   `duckdb_*`/`pragma_*`/`read_*` function, nor a schema-qualified one (`main.`, which the parser
+ *   writes for `[1, 2]`, `{'a': 1}` and `position(x IN y)`, names the built-ins and is allowed);
  * - parse-tree shapes this guard does not know (a new DuckDB table reference kind) are refused.
  */
 
@@ -88,7 +89,7 @@ export function checkSerializedSql(serialized: string, views: ReadonlySet<string
       return { ok: false, kind: 'not_allowed', message: `a CTE may not be named '${name}' (a relation of the warehouse); rename it` };
     }
   }
-  const refused = findRefusal(statements[0] as Json, views, ctes);
+  const refused = findRefusal(statements[0] as Json, views, new Set());
   return refused ? { ok: false, kind: 'not_allowed', message: refused } : { ok: true };
 }
 
@@ -103,15 +104,38 @@ function collectCtes(node: Json, into: Set<string>): void {
   for (const value of Object.values(node)) collectCtes(value, into);
 }
 
-function findRefusal(node: Json, views: ReadonlySet<string>, ctes: ReadonlySet<string>): string | null {
+/**
+ * The CTEs a query node defines, in order. Each is visible in the node's own body and subqueries,
+ * and in the CTEs defined after it; a CTE's own definition sees it only when it is recursive.
+ * Outside the node the name means a relation again — for DuckDB, possibly a file path — so the
+ * scope must follow the tree, not the statement (issue 9: `(WITH "<path>" AS …) s, "<path>" f`).
+ */
+function cteEntries(node: { [k: string]: Json }): { name: string; definition: Json }[] {
+  const map = (node.cte_map as { map?: { key?: unknown; value?: Json }[] } | undefined)?.map;
+  if (!Array.isArray(map)) return [];
+  return map.filter((e) => typeof e.key === 'string').map((e) => ({ name: String(e.key).toLowerCase(), definition: e.value ?? null }));
+}
+
+function isRecursiveDefinition(definition: Json, name: string): boolean {
+  const node = (definition as { query?: { node?: { type?: string; cte_name?: string } } } | null)?.query?.node;
+  return node?.type === 'RECURSIVE_CTE_NODE' && String(node.cte_name ?? '').toLowerCase() === name;
+}
+
+function findRefusal(node: Json, views: ReadonlySet<string>, inScope: ReadonlySet<string>): string | null {
   if (Array.isArray(node)) {
     for (const item of node) {
-      const r = findRefusal(item, views, ctes);
+      const r = findRefusal(item, views, inScope);
       if (r) return r;
     }
     return null;
   }
   if (node === null || typeof node !== 'object') return null;
+  let ctes = inScope;
+  for (const { name, definition } of cteEntries(node)) {
+    const r = findRefusal(definition, views, isRecursiveDefinition(definition, name) ? new Set([...ctes, name]) : ctes);
+    if (r) return r;
+    ctes = new Set([...ctes, name]);
+  }
   const type = typeof node.type === 'string' ? node.type : null;
   const isExpression = typeof node.class === 'string';
   if (type && !isExpression && 'modifiers' in node && !ALLOWED_NODES.has(type)) return `query shape ${type} is not allowed`;
@@ -137,13 +161,26 @@ function findRefusal(node: Json, views: ReadonlySet<string>, ctes: ReadonlySet<s
   }
   if (isExpression && typeof node.function_name === 'string') {
     const fn = node.function_name.toLowerCase();
-    const qualifier = [node.catalog, node.schema].filter((p) => typeof p === 'string' && p !== '');
-    if (qualifier.length > 0) return `function ${[...qualifier, fn].join('.')}() is not allowed: schema-qualified functions are refused`;
+    if (!isBuiltinQualifier(node.catalog, node.schema)) {
+      const qualifier = [node.catalog, node.schema].filter((p) => typeof p === 'string' && p !== '');
+      return `function ${[...qualifier, fn].join('.')}() is not allowed: schema-qualified functions are refused`;
+    }
     if (DENIED_FUNCTIONS.has(fn) || DENIED_FUNCTION_PREFIXES.some((p) => fn.startsWith(p))) return `function ${fn}() is not allowed`;
   }
-  for (const value of Object.values(node)) {
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'cte_map') continue; // walked above, each definition in its own scope
     const r = findRefusal(value, views, ctes);
     if (r) return r;
   }
   return null;
+}
+
+/**
+ * DuckDB's parser writes the built-ins behind standard syntax — `[1, 2]` (list_value),
+ * `{'a': 1}` (struct_pack), `position(x IN y)` — with schema `main` and no catalog, exactly as
+ * it writes `main.list_value(…)`. Both name the same built-in, still judged by its name below.
+ */
+function isBuiltinQualifier(catalog: Json | undefined, schema: Json | undefined): boolean {
+  const noCatalog = catalog === undefined || catalog === null || catalog === '';
+  return noCatalog && (schema === undefined || schema === null || schema === '' || schema === 'main');
 }

@@ -1,6 +1,6 @@
-import { checkSerializedSql } from './sql-guard.js';
+import { type SqlVerdict, checkSerializedSql } from './sql-guard.js';
 import { SQL_VIEWS, SQL_VIEW_NAMES, SQL_VIEW_SCHEMAS } from './sql-views.js';
-import type { Warehouse } from './warehouse-port.js';
+import type { SandboxResult, Warehouse } from './warehouse-port.js';
 
 /**
  * Read-only SQL over the documented views: parse with DuckDB (`json_serialize_sql`), judge the
@@ -31,7 +31,9 @@ export type SqlOutcome =
       masked: boolean;
       elapsed_ms: number;
     }
-  | { ok: false; reason: 'not_allowed' | 'invalid' | 'timeout'; message: string };
+  | { ok: false; reason: 'not_allowed' | 'invalid' | 'timeout'; message: string }
+  /** Every concurrency slot is taken (maybe by a call that timed out but still runs); retry later. */
+  | { ok: false; reason: 'busy'; message: string; retryAfterSeconds: number };
 
 export interface SqlSandbox {
   run(request: SqlRequest): Promise<SqlOutcome>;
@@ -40,7 +42,36 @@ export interface SqlSandbox {
 
 export const MAX_SQL_LENGTH = 100_000;
 
-export function createSqlSandbox(deps: { warehouse: Warehouse; timeoutMs: number; maxRows: number }): SqlSandbox {
+/**
+ * How long after the timeout the caller is answered when DuckDB has not returned. `interrupt()`
+ * stops a query between vectors within milliseconds, so that answer normally comes first; a
+ * single long function call (`levenshtein` of two 60,000-character strings ran 32 s) is not
+ * interruptible, and this deadline answers for it.
+ */
+const HARD_DEADLINE_GRACE_MS = 500;
+
+export interface SqlSandboxDeps {
+  warehouse: Warehouse;
+  timeoutMs: number;
+  maxRows: number;
+  /**
+   * At most this many statements run in DuckDB at once (SQL_MAX_CONCURRENT). A call answered by
+   * the deadline keeps its slot until DuckDB really returns, so uninterruptible calls cannot pile
+   * up and take the threads the rest of the API reads the warehouse with.
+   */
+  maxConcurrent?: number;
+  /**
+   * Judges the parse tree; `checkSerializedSql` unless a test replaces it to prove that the
+   * engine alone refuses files and the network (test/api/sql.security.test.ts).
+   */
+  checkStatement?: typeof checkSerializedSql;
+}
+
+export function createSqlSandbox(deps: SqlSandboxDeps): SqlSandbox {
+  const checkStatement: (serialized: string, views: ReadonlySet<string>, relations: ReadonlySet<string>) => SqlVerdict =
+    deps.checkStatement ?? checkSerializedSql;
+  const maxConcurrent = deps.maxConcurrent ?? 1;
+  let running = 0;
   let relations: { at: number; names: Set<string> } | null = null;
   const catalogRelations = async (): Promise<Set<string>> => {
     if (relations && Date.now() - relations.at < 60_000) return relations.names;
@@ -57,16 +88,41 @@ export function createSqlSandbox(deps: { warehouse: Warehouse; timeoutMs: number
       const started = performance.now();
       if (request.sql.includes('\u0000')) return { ok: false, reason: 'invalid', message: 'the statement contains a NUL character' };
       const [serialized] = await deps.warehouse.query<{ tree: string }>('SELECT json_serialize_sql($1::VARCHAR) AS tree', [request.sql]);
-      const verdict = checkSerializedSql(serialized?.tree ?? '', SQL_VIEW_NAMES, await catalogRelations());
+      const verdict = checkStatement(serialized?.tree ?? '', SQL_VIEW_NAMES, await catalogRelations());
       if (!verdict.ok) return { ok: false, reason: verdict.kind, message: verdict.message };
       const limit = Math.min(request.limit ?? deps.maxRows, deps.maxRows);
-      const result = await deps.warehouse.sandboxQuery({
-        sql: request.sql,
-        params: request.params ?? [],
-        schema: request.personal ? SQL_VIEW_SCHEMAS.full : SQL_VIEW_SCHEMAS.masked,
-        timeoutMs: deps.timeoutMs,
-        maxRows: limit,
+      if (running >= maxConcurrent) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(deps.timeoutMs / 1000));
+        return {
+          ok: false,
+          reason: 'busy',
+          message: `${running} SQL ${running === 1 ? 'query is' : 'queries are'} still running (SQL_MAX_CONCURRENT = ${maxConcurrent}); retry in ${retryAfterSeconds} s`,
+          retryAfterSeconds,
+        };
+      }
+      running++;
+      const query = deps.warehouse
+        .sandboxQuery({
+          sql: request.sql,
+          params: request.params ?? [],
+          schema: request.personal ? SQL_VIEW_SCHEMAS.full : SQL_VIEW_SCHEMAS.masked,
+          timeoutMs: deps.timeoutMs,
+          maxRows: limit,
+        })
+        .finally(() => running--);
+      let deadline: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<SandboxResult>((resolve) => {
+        deadline = setTimeout(
+          () =>
+            resolve({
+              ok: false,
+              reason: 'timeout',
+              message: `the query ran longer than ${deps.timeoutMs} ms; it could not be interrupted at once and will be stopped when DuckDB returns`,
+            }),
+          deps.timeoutMs + HARD_DEADLINE_GRACE_MS,
+        );
       });
+      const result = await Promise.race([query, timedOut]).finally(() => clearTimeout(deadline));
       if (!result.ok) return { ok: false, reason: result.reason, message: result.message };
       return {
         ok: true,

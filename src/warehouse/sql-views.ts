@@ -1,10 +1,12 @@
+import { EVENT_CONTRACTS } from '../contracts/registry.js';
 import { GRAINS, ROLLUPS, type RollupName, TABLES, type TableName, rollupTable } from './tables.js';
 
 /**
  * The documented views of the read-only SQL API (`POST /api/v1/sql`): the only relations a query
  * may name. Each exists twice, with the same name and columns: in schema `sql_full` (admins) and
  * in `sql_masked`, where every personal column (`*_hash`, a keyed HMAC of an identifier) reads
- * NULL. The sandbox points a connection at one of the two schemas; the guard refuses any schema
+ * NULL and every JSON column lacks the fields the data contracts list as personal (`piiFields`:
+ * `email`, `phone`, `referral_code` in `properties`…). The sandbox points a connection at one of the two schemas; the guard refuses any schema
  * qualifier, so a caller cannot reach the other one — or a base table.
  */
 
@@ -65,6 +67,40 @@ export const SQL_VIEWS: readonly SqlViewDef[] = [
 
 export const SQL_VIEW_NAMES: ReadonlySet<string> = new Set(SQL_VIEWS.map((v) => v.name));
 
+/**
+ * Every field some event contract lists as personal, as dotted paths into the event's data. A JSON
+ * column (`behaviour_events.properties`) holds the rest of an event's data, so these paths apply
+ * to it unchanged; the contracts promise they never cross an array.
+ */
+export const PERSONAL_JSON_PATHS: readonly string[] = [...new Set(EVENT_CONTRACTS.flatMap((c) => c.piiFields))].sort();
+
+/**
+ * A SQL expression: `column` without the personal fields (RFC 7396 merge patch with nulls). A
+ * nested path is patched only where its parent object exists, so no empty parent appears.
+ * @example maskedJson('properties') // json_merge_patch(properties, '{"email":null,…}') …
+ */
+export function maskedJson(column: string): string {
+  const literal = (patch: unknown) => `'${JSON.stringify(patch).replaceAll("'", "''")}'`;
+  const topLevel = PERSONAL_JSON_PATHS.filter((p) => !p.includes('.'));
+  let expression = `json_merge_patch(${column}, ${literal(Object.fromEntries(topLevel.map((k) => [k, null])))})`;
+  const byParent = new Map<string, string[]>();
+  for (const path of PERSONAL_JSON_PATHS.filter((p) => p.includes('.'))) {
+    const parent = path.slice(0, path.lastIndexOf('.'));
+    byParent.set(parent, [...(byParent.get(parent) ?? []), path.slice(path.lastIndexOf('.') + 1)]);
+  }
+  for (const [parent, keys] of byParent) {
+    const patch = parent
+      .split('.')
+      .reduceRight<unknown>((inner, key) => ({ [key]: inner }), Object.fromEntries(keys.map((k) => [k, null])));
+    const jsonPath = `$.${parent
+      .split('.')
+      .map((k) => `"${k}"`)
+      .join('.')}`;
+    expression = `CASE WHEN json_type(${expression}, '${jsonPath}') = 'OBJECT' THEN json_merge_patch(${expression}, ${literal(patch)}) ELSE ${expression} END`;
+  }
+  return `CAST(${expression} AS JSON)`;
+}
+
 /** The DDL that (re)creates both schemas of views; idempotent, run when the warehouse opens. */
 export function sqlViewStatements(): string[] {
   const statements: string[] = [];
@@ -72,7 +108,11 @@ export function sqlViewStatements(): string[] {
     statements.push(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     for (const view of SQL_VIEWS) {
       const select = view.columns
-        .map((c) => (c.personal && schema === SQL_VIEW_SCHEMAS.masked ? `CAST(NULL AS VARCHAR) AS ${c.name}` : c.name))
+        .map((c) => {
+          if (schema !== SQL_VIEW_SCHEMAS.masked) return c.name;
+          if (c.personal) return `CAST(NULL AS VARCHAR) AS ${c.name}`;
+          return c.type === 'JSON' ? `${maskedJson(c.name)} AS ${c.name}` : c.name;
+        })
         .join(', ');
       statements.push(`CREATE OR REPLACE VIEW ${schema}.${view.name} AS SELECT ${select} FROM main.${view.source}`);
     }

@@ -23,7 +23,10 @@ export interface Warehouse {
    * `timeoutMs`. Never call it with unchecked SQL.
    */
   sandboxQuery(request: SandboxQuery): Promise<SandboxResult>;
-  /** Writes `tables` to Parquet files under `dir` (see `ExportRequest`). */
+  /**
+   * Writes `tables` to Parquet files under `dir` (see `ExportRequest`). Throws unless the
+   * warehouse was opened with an `exportDir` holding `dir`: the server's instance writes no file.
+   */
   exportParquet(request: ExportRequest): Promise<ExportResult>;
   close(): Promise<void>;
 }
@@ -74,4 +77,4 @@ export type SandboxResult =
       /** More rows existed than `maxRows`. */
       truncated: boolean;
     }
-  | { ok: false; reason: 'timeout' | 'invalid'; message: string };
+  | { ok: false; reason: 'timeout' | 'invalid' | 'not_allowed'; message: string };

@@ -52,6 +52,20 @@ describe('POST /api/v1/sql (happy)', () => {
     expect(two.body).toMatchObject({ row_count: 2, truncated: true, limit: 2, rows: [['SQL-H-0'], ['SQL-H-1']] });
   });
 
+  it('runs standard SQL: list and struct literals, position(… IN …)', async () => {
+    const res = await sql({ sql: "SELECT [1, 2] AS l, {'a': 1} AS s, position('x' IN 'axb') AS p, main.list_value(3) AS m" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.rows).toEqual([[[1, 2], { a: 1 }, 2, [3]]]);
+  });
+
+  it('accepts a statement of up to MAX_SQL_LENGTH (100,000) characters, beyond the 64 KiB webhook body limit', async () => {
+    const statement = `SELECT 1 AS one -- ${'x'.repeat(100_000 - 19)}`;
+    expect(statement).toHaveLength(100_000);
+    const res = await sql({ sql: statement });
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+    expect(res.body.rows).toEqual([[1]]);
+  });
+
   it('lists the views with their columns, personal ones flagged', async () => {
     const res = await authFetch(`${t.url}/api/v1/sql/views`);
     const body = (await res.json()) as {

@@ -58,7 +58,7 @@ async function fill(): Promise<void> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'payscope-export-'));
   db = await (storeKinds()[0] as { create(): Promise<TestStore> }).create();
-  warehouse = await openDuckDbWarehouse({ path: path(), logger: testLogger });
+  warehouse = await openDuckDbWarehouse({ path: path(), logger: testLogger, exportDir: dir });
   await fill();
 });
 afterAll(async () => {
@@ -147,7 +147,7 @@ describe('Parquet export', () => {
       );
       expect((bad as { stderr: string }).stderr).toMatch(/--from 2026-11-21 is after --to 2026-11-18/);
     } finally {
-      warehouse = await openDuckDbWarehouse({ path: path(), logger: testLogger });
+      warehouse = await openDuckDbWarehouse({ path: path(), logger: testLogger, exportDir: dir });
     }
   });
 });

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ErrorCode, failure } from '../../core/errors.js';
+import { ErrorCode, PayscopeError, failure } from '../../core/errors.js';
 import { MAX_SQL_LENGTH, type SqlSandbox } from '../../warehouse/sql-sandbox.js';
 import { sendFailure } from '../http-errors.js';
 import { validationFailure } from '../openapi/route-docs.js';
@@ -25,7 +25,9 @@ export const sqlResponse = z.object({
   row_count: z.number().int(),
   truncated: z.boolean(),
   limit: z.number().int(),
-  masked: z.boolean().describe('Personal (*_hash) columns read NULL: true unless the key is admin'),
+  masked: z
+    .boolean()
+    .describe('Personal (*_hash) columns read NULL and JSON columns lack personal fields (email, phone…): true unless the key is admin'),
   elapsed_ms: z.number(),
 });
 
@@ -42,6 +44,13 @@ export const sqlViewsResponse = z.object({
 });
 
 /**
+ * The SQL route's body limit: a statement of MAX_SQL_LENGTH characters, even if JSON escapes
+ * every one (`\uXXXX`, 6 bytes), plus its parameters. The server's default is sized for one
+ * webhook (64 KiB) and would refuse long statements the API documents.
+ */
+export const SQL_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
  * `POST /api/v1/sql`: read-only SQL over the documented views (src/warehouse/sql-sandbox.ts);
  * every call is audited with its row count. `GET /api/v1/sql/views`: the catalogue.
  */
@@ -49,9 +58,22 @@ export async function registerSqlRoutes(
   app: FastifyInstance,
   deps: { sandbox: SqlSandbox; timeoutMs: number; maxRows: number; allowedTableFunctions: readonly string[] },
 ): Promise<void> {
+  // This route's limit differs from the webhooks': say so in the message.
+  app.setErrorHandler((error: FastifyError) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      throw new PayscopeError(
+        failure(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          `the body is larger than ${SQL_MAX_BODY_BYTES} bytes; a SQL statement may have at most ${MAX_SQL_LENGTH} characters`,
+        ),
+      );
+    }
+    throw error; // the server's handler maps the rest
+  });
   app.post(
     '/api/v1/sql',
     {
+      bodyLimit: SQL_MAX_BODY_BYTES,
       config: {
         access: ['analyst'],
         audit: true,
@@ -74,6 +96,10 @@ export async function registerSqlRoutes(
       });
       if (!outcome.ok) {
         request.auditRows = 0;
+        if (outcome.reason === 'busy') {
+          reply.header('retry-after', String(outcome.retryAfterSeconds));
+          return sendFailure(reply, failure(ErrorCode.SQL_BUSY, outcome.message));
+        }
         const code =
           outcome.reason === 'not_allowed'
             ? ErrorCode.SQL_NOT_ALLOWED
