@@ -56,7 +56,13 @@ async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promis
  * paths (signed webhooks, the staging table, the event API) with a progress bar, prints the banner
  * when it is in, then keeps a live trickle flowing until stopped.
  */
-async function startDemo(app: App, cfg: Config, logger: Logger, printBanner: () => void): Promise<{ stop(): Promise<void> }> {
+async function startDemo(
+  app: App,
+  cfg: Config,
+  logger: Logger,
+  size: { payments?: number; days?: number },
+  printBanner: () => void,
+): Promise<{ stop(): Promise<void> }> {
   const ledger = await app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments');
   const empty = Number(ledger.rows[0]?.n ?? 0) === 0;
   const bars = empty ? demoProgressBars() : null;
@@ -70,6 +76,8 @@ async function startDemo(app: App, cfg: Config, logger: Logger, printBanner: () 
     apiKey: app.adminKey?.key ?? resolveApiKey(undefined, process.env, cfg.env.DATA_DIR),
     staging: worker ? stagingSinkOf({ db: app.store, processor: worker }) : null,
     backfill: empty,
+    ...(size.payments ? { payments: size.payments } : {}),
+    ...(size.days ? { days: size.days } : {}),
     live: true,
     signal: controller.signal,
     ...(bars ? { onProgress: bars.onProgress } : {}),
@@ -106,7 +114,9 @@ program
     '--demo',
     'fill an empty ledger with demo data through the real ingestion paths (progress bar) before printing the URL, then keep demo traffic flowing',
   )
-  .action(async (opts: { roles?: string; demo?: boolean }) => {
+  .option('--demo-payments <n>', "payments in the first start's demo backfill (default 5000)", positiveInt)
+  .option('--demo-days <n>', "days the first start's demo backfill spans (default 30)", positiveInt)
+  .action(async (opts: { roles?: string; demo?: boolean; demoPayments?: number; demoDays?: number }) => {
     const cfg = config();
     const logger = createLogger(cfg.env.LOG_LEVEL);
     const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
@@ -116,6 +126,9 @@ program
       process.exit(64);
     }
     const app = await startApp(cfg, logger, roles ? { roles } : {});
+    // Known before the demo starts: on a filled ledger the demo calls printBanner at once, from
+    // inside startDemo (a second start: no backfill), so the banner must not read startDemo's result.
+    const demoTraffic = Boolean(opts.demo && app.url);
     const printBanner = () => {
       if (!app.url) return;
       const lines = [
@@ -133,10 +146,10 @@ program
         );
       }
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
-      if (demo) lines.push('  demo traffic keeps flowing (about 10 payments a second) until you stop Payscope');
+      if (demoTraffic) lines.push('  demo traffic keeps flowing (about 10 payments a second) until you stop Payscope');
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     };
-    const demo = opts.demo && app.url ? await startDemo(app, cfg, logger, printBanner) : null;
+    const demo = demoTraffic ? await startDemo(app, cfg, logger, { payments: opts.demoPayments, days: opts.demoDays }, printBanner) : null;
     if (!demo) printBanner();
     let stopping = false;
     const shutdown = async (signal: string) => {
