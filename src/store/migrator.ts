@@ -3,6 +3,7 @@ import * as m0002 from './migrations/0002-event-log.js';
 import * as m0003 from './migrations/0003-capture.js';
 import * as m0004 from './migrations/0004-access.js';
 import * as m0005 from './migrations/0005-ended-sessions.js';
+import * as m0006 from './migrations/0006-failure-codes.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'capture', up: m0003.up },
   { version: 4, name: 'access', up: m0004.up },
   { version: 5, name: 'ended-sessions', up: m0005.up },
+  { version: 6, name: 'failure-codes', up: m0006.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

@@ -6,6 +6,7 @@ import type { Metrics } from '../../core/metrics.js';
 import { withRetry } from '../../core/retry.js';
 import { type CanonicalPayment, normalisePayment } from '../../recorder/payment.js';
 import type { Recorder } from '../../recorder/recorder.js';
+import { withFailureCategory } from '../webhooks/channels/generic-failure-codes.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../../store/store-port.js';
 
 /**
@@ -81,7 +82,7 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     const validIds: number[] = [];
     const rejected: Array<{ id: number; code: string; message: string }> = [];
     for (const row of rows) {
-      const result = normalisePayment(withoutNulls(row), { source: 'staging', defaultCurrency: deps.defaultCurrency });
+      const result = normalisePayment(withFailureCategory(withoutNulls(row)), { source: 'staging', defaultCurrency: deps.defaultCurrency });
       if (result.ok) {
         valid.push(result.value);
         validIds.push(row.id);
