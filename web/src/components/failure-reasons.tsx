@@ -55,7 +55,10 @@ export function FailureReasons(props: { query: Record<string, string> }) {
           return (
             <>
               {currencies.length > 1 && (
-                <div role="group" aria-label="Currency" style={{ display: 'flex', flexWrap: 'wrap', gap: 8, marginBottom: 8 }}>
+                <fieldset
+                  aria-label="Currency"
+                  style={{ display: 'flex', flexWrap: 'wrap', gap: 8, margin: '0 0 8px', padding: 0, border: 0 }}
+                >
                   {currencies.map((c) => (
                     <button
                       key={c}
@@ -67,7 +70,7 @@ export function FailureReasons(props: { query: Record<string, string> }) {
                       {c} · {formatCount(byCurrency.get(c))}
                     </button>
                   ))}
-                </div>
+                </fieldset>
               )}
               <table
                 className="table table-fixed"
