@@ -33,7 +33,7 @@ interface DemoFlags {
   apiKey?: string;
   live?: boolean;
   follow?: boolean;
-  rate: number;
+  rate?: number;
   concurrency: number;
 }
 
@@ -51,7 +51,11 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
     .option('--api-key <key>', 'API key for non-webhook calls (default PAYSCOPE_API_KEY, else DATA_DIR/admin-api-key)')
     .option('--live', 'after the backfill, keep sending new payments until stopped (Ctrl-C)')
     .option('--follow', 'the same as --live')
-    .option('--rate <n>', 'live payments per second (about)', count, 10)
+    .option(
+      '--rate <n>',
+      "live payments per second instead of following the history's daily curve (a load demo: today's bar then outgrows the trend)",
+      count,
+    )
     .option('--concurrency <n>', 'webhooks in flight at once', count, 16)
     .action(async (flags: DemoFlags) => {
       const cfg = config();
@@ -106,7 +110,7 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
           apiKey,
           staging,
           live: Boolean(flags.live || flags.follow),
-          liveRate: flags.rate,
+          ...(flags.rate ? { liveRate: flags.rate } : {}),
           concurrency: flags.concurrency,
           signal: controller.signal,
           onProgress: bars.onProgress,

@@ -60,11 +60,17 @@ async function startDemo(
   app: App,
   cfg: Config,
   logger: Logger,
-  size: { payments?: number; days?: number },
-  printBanner: () => void,
+  size: { payments?: number; days?: number; rate?: number },
+  printBanner: (liveRatePerHour: number | null) => void,
 ): Promise<{ stop(): Promise<void> }> {
-  const ledger = await app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments');
+  const days = size.days ?? 30;
+  const ledger = await app.store.query<{ n: number; recent: number }>(
+    'SELECT count(*)::bigint AS n, count(*) FILTER (WHERE payment_date >= $1)::bigint AS recent FROM payment_service.payments',
+    [new Date(Date.now() - days * 86_400_000)],
+  );
   const empty = Number(ledger.rows[0]?.n ?? 0) === 0;
+  // A later start resumes along the curve of the history already there (its last `days`).
+  const payments = empty ? size.payments : Math.max(1, Number(ledger.rows[0]?.recent ?? 0));
   const bars = empty ? demoProgressBars() : null;
   if (empty)
     process.stdout.write('\nFirst start: generating demo data through the real ingestion paths (webhooks, staging table, event API)…\n');
@@ -76,8 +82,9 @@ async function startDemo(
     apiKey: app.adminKey?.key ?? resolveApiKey(undefined, process.env, cfg.env.DATA_DIR),
     staging: worker ? stagingSinkOf({ db: app.store, processor: worker }) : null,
     backfill: empty,
-    ...(size.payments ? { payments: size.payments } : {}),
-    ...(size.days ? { days: size.days } : {}),
+    ...(payments ? { payments } : {}),
+    days,
+    ...(size.rate ? { liveRate: size.rate } : {}),
     live: true,
     signal: controller.signal,
     ...(bars ? { onProgress: bars.onProgress } : {}),
@@ -85,7 +92,7 @@ async function startDemo(
     onBackfillDone: (summary) => {
       bars?.stop();
       if (empty) process.stdout.write(`${formatSummary(summary)}\n`);
-      printBanner();
+      printBanner(summary.liveRatePerHour);
     },
   }).catch((error: unknown) => {
     bars?.stop();
@@ -116,7 +123,12 @@ program
   )
   .option('--demo-payments <n>', "payments in the first start's demo backfill (default 5000)", positiveInt)
   .option('--demo-days <n>', "days the first start's demo backfill spans (default 30)", positiveInt)
-  .action(async (opts: { roles?: string; demo?: boolean; demoPayments?: number; demoDays?: number }) => {
+  .option(
+    '--demo-rate <n>',
+    "live demo payments per second instead of the history's daily curve (a load demo: today's bar then outgrows the trend)",
+    positiveInt,
+  )
+  .action(async (opts: { roles?: string; demo?: boolean; demoPayments?: number; demoDays?: number; demoRate?: number }) => {
     const cfg = config();
     const logger = createLogger(cfg.env.LOG_LEVEL);
     const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
@@ -129,7 +141,7 @@ program
     // Known before the demo starts: on a filled ledger the demo calls printBanner at once, from
     // inside startDemo (a second start: no backfill), so the banner must not read startDemo's result.
     const demoTraffic = Boolean(opts.demo && app.url);
-    const printBanner = () => {
+    const printBanner = (liveRatePerHour: number | null = null) => {
       if (!app.url) return;
       const lines = [
         `Payscope is running at ${app.url}`,
@@ -146,10 +158,15 @@ program
         );
       }
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
-      if (demoTraffic) lines.push('  demo traffic keeps flowing (about 10 payments a second) until you stop Payscope');
+      if (demoTraffic && liveRatePerHour !== null)
+        lines.push(
+          `  demo traffic keeps flowing along the history's daily curve (about ${liveRatePerHour < 10 ? liveRatePerHour.toFixed(1) : Math.round(liveRatePerHour)} payments an hour now) until you stop Payscope`,
+        );
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     };
-    const demo = demoTraffic ? await startDemo(app, cfg, logger, { payments: opts.demoPayments, days: opts.demoDays }, printBanner) : null;
+    const demo = demoTraffic
+      ? await startDemo(app, cfg, logger, { payments: opts.demoPayments, days: opts.demoDays, rate: opts.demoRate }, printBanner)
+      : null;
     if (!demo) printBanner();
     let stopping = false;
     const shutdown = async (signal: string) => {

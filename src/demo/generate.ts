@@ -1,21 +1,19 @@
 import { categoriseFailure } from '../contracts/index.js';
 import { formatMinorUnits } from '../core/money.js';
 import { GENERIC_FAILURE_CODES } from '../sources/webhooks/channels/generic-failure-codes.js';
+import { MAX_INTENSITY, intensityAt } from './pace.js';
 import { type Rng, createRng } from './random.js';
 import {
-  DAILY_GROWTH,
   DISPUTE_REASON_WEIGHTS,
   type DemoCustomer,
   type DemoFailure,
   type DemoMerchant,
   FAILURES,
   type Gateway,
-  HOUR_WEIGHTS_IST,
   INR_PER,
   type Method,
   REFUND_REASON_WEIGHTS,
   TRAFFIC,
-  WEEKDAY_WEIGHTS,
   createCustomers,
   createMerchants,
   failureRate,
@@ -110,7 +108,6 @@ export interface DemoPayment {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const IST_OFFSET = 5.5 * HOUR;
 const SOURCES = {
   shop: '/demo/shop-web',
   orders: '/demo/orders-service',
@@ -865,17 +862,14 @@ export class DemoGenerator {
     return events;
   }
 
-  /** A payment time in [now − days, now] following the daily and weekly rhythm and the growth. */
+  /** A payment time in [now − days, now] following the demo's traffic curve (pace.ts: daily and weekly rhythm, growth). */
   sampleTime(now: Date, days: number): Date {
     const rng = this.rng;
-    const start = now.getTime() - days * DAY;
+    const end = now.getTime();
+    const start = end - days * DAY;
     for (let tries = 0; tries < 1000; tries++) {
       const t = start + rng.next() * days * DAY;
-      const ist = new Date(t + IST_OFFSET);
-      const dayIndex = (t - start) / DAY;
-      const w =
-        (HOUR_WEIGHTS_IST[ist.getUTCHours()] ?? 1) * (WEEKDAY_WEIGHTS[ist.getUTCDay()] ?? 1) * (1 + DAILY_GROWTH) ** (dayIndex - days);
-      if (rng.next() * 1.8 < w) return new Date(Math.floor(t / 1000) * 1000);
+      if (rng.next() * MAX_INTENSITY < intensityAt(t, end)) return new Date(Math.floor(t / 1000) * 1000);
     }
     return new Date(Math.floor((start + rng.next() * days * DAY) / 1000) * 1000);
   }

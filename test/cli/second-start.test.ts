@@ -42,7 +42,8 @@ describe('payscope start --demo, twice on one data directory', () => {
     expect(afterFirst).toBeGreaterThanOrEqual(60);
     expect(await server.kill('SIGTERM')).toBe(0);
 
-    server = await spawnServer(env(), 120_000, demoArgs);
+    // A fixed live rate, so the test need not wait for the daily curve's few payments an hour.
+    server = await spawnServer(env(), 120_000, [...demoArgs, '--demo-rate', '5']);
     const output = server.output();
     expect(output).not.toContain('First start');
     expect(output).not.toMatch(/ReferenceError|demo traffic stopped/);
