@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { type App, ROLES, type Role, openStore, startApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
-import { type Logger, createLogger } from '../core/logger.js';
+import { type LogOutput, type Logger, createLogOutput, createLogger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { createReferenceCleanupJob } from '../jobs/reference-cleanup-job.js';
 import { createRecorder } from '../recorder/recorder.js';
@@ -42,7 +42,7 @@ const positiveInt = (v: string) => {
 /** Opens the store for a one-off command (logs to stderr at warn level so output stays readable). */
 async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr, cfg.env.LOG_FORMAT);
   const store = await openStore(cfg, logger);
   try {
     return await fn(store, cfg);
@@ -60,6 +60,7 @@ async function startDemo(
   app: App,
   cfg: Config,
   logger: Logger,
+  logs: LogOutput,
   size: { payments?: number; days?: number; rate?: number },
   printBanner: (liveRatePerHour: number | null) => void,
 ): Promise<{ stop(): Promise<void> }> {
@@ -71,7 +72,7 @@ async function startDemo(
   const empty = Number(ledger.rows[0]?.n ?? 0) === 0;
   // A later start resumes along the curve of the history already there (its last `days`).
   const payments = empty ? size.payments : Math.max(1, Number(ledger.rows[0]?.recent ?? 0));
-  const bars = empty ? demoProgressBars() : null;
+  const bars = empty ? demoProgressBars({ logs }) : null;
   if (empty)
     process.stdout.write('\nFirst start: generating demo data through the real ingestion paths (webhooks, staging table, event API)…\n');
   const controller = new AbortController();
@@ -88,7 +89,7 @@ async function startDemo(
     live: true,
     signal: controller.signal,
     ...(bars ? { onProgress: bars.onProgress } : {}),
-    onLog: (line) => (bars ? bars.log(line) : logger.info({ demo: line }, 'demo')),
+    onLog: (line) => (bars?.active ? bars.log(line) : logger.info({ demo: line }, 'demo')),
     onBackfillDone: (summary) => {
       bars?.stop();
       if (empty) process.stdout.write(`${formatSummary(summary)}\n`);
@@ -130,7 +131,9 @@ program
   )
   .action(async (opts: { roles?: string; demo?: boolean; demoPayments?: number; demoDays?: number; demoRate?: number }) => {
     const cfg = config();
-    const logger = createLogger(cfg.env.LOG_LEVEL);
+    // Human lines on a terminal, JSON otherwise (LOG_FORMAT); a progress bar takes them while it is drawn.
+    const logs = createLogOutput(process.stdout, cfg.env.LOG_FORMAT);
+    const logger = createLogger(cfg.env.LOG_LEVEL, logs);
     const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
     const unknown = roles?.filter((r) => !ROLES.includes(r));
     if (unknown && unknown.length > 0) {
@@ -165,7 +168,7 @@ program
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     };
     const demo = demoTraffic
-      ? await startDemo(app, cfg, logger, { payments: opts.demoPayments, days: opts.demoDays, rate: opts.demoRate }, printBanner)
+      ? await startDemo(app, cfg, logger, logs, { payments: opts.demoPayments, days: opts.demoDays, rate: opts.demoRate }, printBanner)
       : null;
     if (!demo) printBanner();
     let stopping = false;
