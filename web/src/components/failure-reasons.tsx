@@ -41,7 +41,7 @@ export function FailureReasons(props: { query: Record<string, string> }) {
   const [open, setOpen] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   return (
-    <Card title="Why payments failed" testId="failure-reasons">
+    <Card title="Failure reasons" testId="failure-reasons">
       <Async state={state} what="the failure reasons">
         {(body) => {
           const items = body.items ?? [];
