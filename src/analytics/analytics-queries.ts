@@ -214,39 +214,135 @@ export async function queryTimeseries(
   return ok(out);
 }
 
-/** `GET /api/v1/analytics/failure-reasons` and `…/refund-reasons`: counts and amounts per reason and currency. */
-export async function queryReasons(
+export const FAILURE_GROUPS = ['category', 'code'] as const;
+export type FailureGroup = (typeof FAILURE_GROUPS)[number];
+
+interface FailureCount {
+  count: number;
+  amount_minor: number;
+}
+
+/**
+ * `GET /api/v1/analytics/failure-reasons`: failed payments per currency, grouped by failure
+ * category (insufficient_funds, authentication, … — src/contracts/failure-categories.ts) with the
+ * gateway codes of each category for the drill-down, or (`group: 'code'`) by gateway code with its
+ * category. `category` keeps only that category's failures. A failure recorded before categories
+ * existed counts under `(unknown)`; one without a code under its reason text.
+ */
+export async function queryFailureReasons(
   warehouse: Warehouse,
   q: AnalyticsQuery,
-  options: { kind: 'failure' | 'refund'; limit: number },
+  options: { group: FailureGroup; category: string | null; limit: number },
 ): Promise<Result<Record<string, unknown>>> {
   const segments = segmentsOf([{ from: q.range.from, to: q.range.to }]);
   const params: unknown[] = [];
-  const sql =
-    options.kind === 'failure'
-      ? rollupSql(
-          'payments',
-          segments,
-          { group: 'failure_code', extra: [], measures: ['payments', 'amount_minor'] },
-          q.filters,
-          params,
-          ` AND r.status = 'failed'`,
-        )
-      : rollupSql('refunds', segments, { group: 'reason', extra: [], measures: ['refunds', 'amount_minor'] }, q.filters, params);
-  const rows = await warehouse.query<Record<string, unknown>>(sql, params);
-  const countOf = (r: Record<string, unknown>) => (options.kind === 'failure' ? r.payments : r.refunds) as number;
+  let where = ` AND r.status = 'failed'`;
+  if (options.category !== null) {
+    params.push(options.category);
+    where += ` AND r.failure_category = $${params.length}`;
+  }
+  const sql = rollupSql(
+    'payments',
+    segments,
+    { group: 'failure_category', extra: ['failure_code'], measures: ['payments', 'amount_minor'] },
+    q.filters,
+    params,
+    where,
+  );
+  const rows = (await warehouse.query<Record<string, unknown>>(sql, params)).filter((r) => Number(r.payments) !== 0);
   const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.currency as string, (totals.get(r.currency as string) ?? 0) + countOf(r));
+  for (const r of rows) totals.set(r.currency as string, (totals.get(r.currency as string) ?? 0) + Number(r.payments));
+  const share = (n: number, currency: string) => ratio(n, totals.get(currency) ?? 0);
+  const add = <K extends string>(map: Map<K, FailureCount>, key: K, r: Record<string, unknown>) => {
+    const c = map.get(key) ?? { count: 0, amount_minor: 0 };
+    c.count += Number(r.payments);
+    c.amount_minor += Number(r.amount_minor);
+    map.set(key, c);
+  };
+  const byCount = <T extends { count: number }>(a: T, b: T, ka: string, kb: string) => b.count - a.count || ka.localeCompare(kb);
+
+  if (options.group === 'code') {
+    const cells = new Map<string, FailureCount & { code: string; category: string; currency: string }>();
+    for (const r of rows) {
+      const key = `${r.currency}\u0000${r.failure_code}\u0000${r.failure_category}`;
+      const c = cells.get(key) ?? {
+        code: String(r.failure_code),
+        category: String(r.failure_category),
+        currency: String(r.currency),
+        count: 0,
+        amount_minor: 0,
+      };
+      c.count += Number(r.payments);
+      c.amount_minor += Number(r.amount_minor);
+      cells.set(key, c);
+    }
+    const items = [...cells.values()]
+      .map((c) => ({
+        reason: c.code,
+        code: c.code,
+        category: c.category,
+        currency: c.currency,
+        count: c.count,
+        amount_minor: c.amount_minor,
+        share: share(c.count, c.currency),
+      }))
+      .sort((a, b) => byCurrency(a, b) || byCount(a, b, a.code, b.code));
+    return ok({ range: rangeView(q.range), group: options.group, items: limitPerCurrency(items, options.limit), notes: [] });
+  }
+
+  const categories = new Map<string, { currency: string; category: string; total: FailureCount; codes: Map<string, FailureCount> }>();
+  for (const r of rows) {
+    const key = `${r.currency}\u0000${r.failure_category}`;
+    let c = categories.get(key);
+    if (!c) {
+      c = { currency: String(r.currency), category: String(r.failure_category), total: { count: 0, amount_minor: 0 }, codes: new Map() };
+      categories.set(key, c);
+    }
+    c.total.count += Number(r.payments);
+    c.total.amount_minor += Number(r.amount_minor);
+    add(c.codes, String(r.failure_code), r);
+  }
+  const items = [...categories.values()]
+    .map((c) => ({
+      reason: c.category,
+      category: c.category,
+      currency: c.currency,
+      count: c.total.count,
+      amount_minor: c.total.amount_minor,
+      share: share(c.total.count, c.currency),
+      codes: [...c.codes]
+        .map(([code, n]) => ({ code, count: n.count, amount_minor: n.amount_minor, share: ratio(n.count, c.total.count) }))
+        .sort((a, b) => byCount(a, b, a.code, b.code))
+        .slice(0, options.limit),
+    }))
+    .sort((a, b) => byCurrency(a, b) || byCount(a, b, a.category, b.category));
+  return ok({ range: rangeView(q.range), group: options.group, items: limitPerCurrency(items, options.limit), notes: [] });
+}
+
+function limitPerCurrency<T extends { currency: string }>(items: readonly T[], limit: number): T[] {
+  return [...new Set(items.map((i) => i.currency))].flatMap((c) => items.filter((i) => i.currency === c).slice(0, limit));
+}
+
+/** `GET /api/v1/analytics/refund-reasons`: counts and amounts per refund reason and currency. */
+export async function queryRefundReasons(
+  warehouse: Warehouse,
+  q: AnalyticsQuery,
+  options: { limit: number },
+): Promise<Result<Record<string, unknown>>> {
+  const segments = segmentsOf([{ from: q.range.from, to: q.range.to }]);
+  const params: unknown[] = [];
+  const sql = rollupSql('refunds', segments, { group: 'reason', extra: [], measures: ['refunds', 'amount_minor'] }, q.filters, params);
+  const rows = (await warehouse.query<Record<string, unknown>>(sql, params)).filter((r) => Number(r.refunds) !== 0);
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.currency as string, (totals.get(r.currency as string) ?? 0) + Number(r.refunds));
   const items = rows
-    .filter((r) => countOf(r) !== 0)
     .map((r) => ({
-      reason: String(options.kind === 'failure' ? r.failure_code : r.reason),
+      reason: String(r.reason),
       currency: r.currency as string,
-      count: countOf(r),
+      count: Number(r.refunds),
       amount_minor: r.amount_minor as number,
-      share: ratio(countOf(r), totals.get(r.currency as string) ?? 0),
+      share: ratio(Number(r.refunds), totals.get(r.currency as string) ?? 0),
     }))
     .sort((a, b) => byCurrency(a, b) || b.count - a.count || a.reason.localeCompare(b.reason));
-  const limited = [...new Set(items.map((i) => i.currency))].flatMap((c) => items.filter((i) => i.currency === c).slice(0, options.limit));
-  return ok({ range: rangeView(q.range), items: limited, notes: options.kind === 'refund' ? notesOf(q.filters) : [] });
+  return ok({ range: rangeView(q.range), items: limitPerCurrency(items, options.limit), notes: notesOf(q.filters) });
 }

@@ -2,7 +2,7 @@ import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { openStore } from '../app.js';
 import { type Config, loadConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
+import { type LogOutput, createLogOutput, createLogger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import {
   type DemoProgress,
@@ -33,7 +33,7 @@ interface DemoFlags {
   apiKey?: string;
   live?: boolean;
   follow?: boolean;
-  rate: number;
+  rate?: number;
   concurrency: number;
 }
 
@@ -51,7 +51,11 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
     .option('--api-key <key>', 'API key for non-webhook calls (default PAYSCOPE_API_KEY, else DATA_DIR/admin-api-key)')
     .option('--live', 'after the backfill, keep sending new payments until stopped (Ctrl-C)')
     .option('--follow', 'the same as --live')
-    .option('--rate <n>', 'live payments per second (about)', count, 10)
+    .option(
+      '--rate <n>',
+      "live payments per second instead of following the history's daily curve (a load demo: today's bar then outgrows the trend)",
+      count,
+    )
     .option('--concurrency <n>', 'webhooks in flight at once', count, 16)
     .action(async (flags: DemoFlags) => {
       const cfg = config();
@@ -71,8 +75,9 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
       // to the generic webhook instead (the summary says so).
       let store: OperationalStore | null = null;
       let staging: StagingSink | null = null;
+      const logs = createLogOutput(process.stderr, cfg.env.LOG_FORMAT);
       if (cfg.store.kind === 'postgres') {
-        const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+        const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', logs);
         store = await openStore(cfg, logger);
         const recorder = createRecorder({ store, cache: null, metrics: createMetrics(), logger, maxBatch: cfg.env.GROUP_COMMIT_MAX_BATCH });
         const processor = createStagingProcessor({
@@ -95,7 +100,7 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const bars = demoProgressBars();
+      const bars = demoProgressBars({ logs });
       try {
         const summary = await runDemo({
           url,
@@ -106,7 +111,7 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
           apiKey,
           staging,
           live: Boolean(flags.live || flags.follow),
-          liveRate: flags.rate,
+          ...(flags.rate ? { liveRate: flags.rate } : {}),
           concurrency: flags.concurrency,
           signal: controller.signal,
           onProgress: bars.onProgress,
@@ -125,27 +130,60 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
     });
 }
 
-/** Progress bars per demo phase (the CLI `demo` command and `start --demo`). */
-export function demoProgressBars() {
+/**
+ * Progress bars per demo phase (the CLI `demo` command and `start --demo`). While they are on the
+ * terminal nothing is written through them: the log lines of `logs` (when it writes to the same
+ * terminal) and the demo's own lines are held and printed above the bars at their next redraw,
+ * and whatever is still held when they stop is printed below them.
+ */
+export function demoProgressBars(options: { logs?: LogOutput; stream?: NodeJS.WritableStream & { isTTY?: boolean } } = {}) {
+  const stream = options.stream ?? process.stderr;
   const bars = new MultiBar(
-    { format: '{phase} {bar} {percentage}% | {value}/{total}', hideCursor: true, clearOnComplete: false },
+    { format: '{phase} {bar} {percentage}% | {value}/{total}', hideCursor: true, clearOnComplete: false, stream },
     Presets.shades_classic,
   );
+  const onTerminal = stream.isTTY === true;
+  const held: string[] = [];
+  // cli-progress prints its log buffer only at a redraw (and drops it at stop): hand lines over just before one.
+  bars.on('update-pre', () => {
+    for (const text of held.splice(0)) bars.log(text);
+  });
+  const logs = options.logs;
+  const takesLogs = Boolean(logs && onTerminal && logs.isTTY);
+  let active = false;
   const phaseBars = new Map<string, ReturnType<MultiBar['create']>>();
+  const write = (text: string) => {
+    if (active && onTerminal) held.push(text);
+    else stream.write(text);
+  };
   return {
     onProgress(p: DemoProgress) {
       if (p.phase === 'live') return;
       const label = PHASE_LABELS[p.phase];
       let bar = phaseBars.get(p.phase);
       if (!bar) {
+        if (!active) {
+          active = true;
+          if (takesLogs) logs?.divert((text) => held.push(text));
+        }
         bar = bars.create(Math.max(1, p.total), 0, { phase: label });
         phaseBars.set(p.phase, bar);
       }
       bar.setTotal(Math.max(1, p.total));
       bar.update(p.done, { phase: label });
     },
-    log: (line: string) => bars.log(`${line}\n`),
-    stop: () => bars.stop(),
+    log: (line: string) => write(`${line}\n`),
+    /** True while the bars are drawn (a line written now would land inside them). */
+    get active() {
+      return active;
+    },
+    stop() {
+      if (!active) return;
+      bars.stop();
+      active = false;
+      if (takesLogs) logs?.divert(null);
+      for (const text of held.splice(0)) stream.write(text);
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { type App, ROLES, type Role, openStore, startApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../core/config.js';
-import { type Logger, createLogger } from '../core/logger.js';
+import { type LogOutput, type Logger, createLogOutput, createLogger } from '../core/logger.js';
 import { createMetrics } from '../core/metrics.js';
 import { createReferenceCleanupJob } from '../jobs/reference-cleanup-job.js';
 import { createRecorder } from '../recorder/recorder.js';
@@ -42,7 +42,7 @@ const positiveInt = (v: string) => {
 /** Opens the store for a one-off command (logs to stderr at warn level so output stays readable). */
 async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr, cfg.env.LOG_FORMAT);
   const store = await openStore(cfg, logger);
   try {
     return await fn(store, cfg);
@@ -56,10 +56,23 @@ async function withStore<T>(fn: (store: OperationalStore, cfg: Config) => Promis
  * paths (signed webhooks, the staging table, the event API) with a progress bar, prints the banner
  * when it is in, then keeps a live trickle flowing until stopped.
  */
-async function startDemo(app: App, cfg: Config, logger: Logger, printBanner: () => void): Promise<{ stop(): Promise<void> }> {
-  const ledger = await app.store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.payments');
+async function startDemo(
+  app: App,
+  cfg: Config,
+  logger: Logger,
+  logs: LogOutput,
+  size: { payments?: number; days?: number; rate?: number },
+  printBanner: (liveRatePerHour: number | null) => void,
+): Promise<{ stop(): Promise<void> }> {
+  const days = size.days ?? 30;
+  const ledger = await app.store.query<{ n: number; recent: number }>(
+    'SELECT count(*)::bigint AS n, count(*) FILTER (WHERE payment_date >= $1)::bigint AS recent FROM payment_service.payments',
+    [new Date(Date.now() - days * 86_400_000)],
+  );
   const empty = Number(ledger.rows[0]?.n ?? 0) === 0;
-  const bars = empty ? demoProgressBars() : null;
+  // A later start resumes along the curve of the history already there (its last `days`).
+  const payments = empty ? size.payments : Math.max(1, Number(ledger.rows[0]?.recent ?? 0));
+  const bars = empty ? demoProgressBars({ logs }) : null;
   if (empty)
     process.stdout.write('\nFirst start: generating demo data through the real ingestion paths (webhooks, staging table, event API)…\n');
   const controller = new AbortController();
@@ -70,14 +83,17 @@ async function startDemo(app: App, cfg: Config, logger: Logger, printBanner: () 
     apiKey: app.adminKey?.key ?? resolveApiKey(undefined, process.env, cfg.env.DATA_DIR),
     staging: worker ? stagingSinkOf({ db: app.store, processor: worker }) : null,
     backfill: empty,
+    ...(payments ? { payments } : {}),
+    days,
+    ...(size.rate ? { liveRate: size.rate } : {}),
     live: true,
     signal: controller.signal,
     ...(bars ? { onProgress: bars.onProgress } : {}),
-    onLog: (line) => (bars ? bars.log(line) : logger.info({ demo: line }, 'demo')),
+    onLog: (line) => (bars?.active ? bars.log(line) : logger.info({ demo: line }, 'demo')),
     onBackfillDone: (summary) => {
       bars?.stop();
       if (empty) process.stdout.write(`${formatSummary(summary)}\n`);
-      printBanner();
+      printBanner(summary.liveRatePerHour);
     },
   }).catch((error: unknown) => {
     bars?.stop();
@@ -106,9 +122,18 @@ program
     '--demo',
     'fill an empty ledger with demo data through the real ingestion paths (progress bar) before printing the URL, then keep demo traffic flowing',
   )
-  .action(async (opts: { roles?: string; demo?: boolean }) => {
+  .option('--demo-payments <n>', "payments in the first start's demo backfill (default 5000)", positiveInt)
+  .option('--demo-days <n>', "days the first start's demo backfill spans (default 30)", positiveInt)
+  .option(
+    '--demo-rate <n>',
+    "live demo payments per second instead of the history's daily curve (a load demo: today's bar then outgrows the trend)",
+    positiveInt,
+  )
+  .action(async (opts: { roles?: string; demo?: boolean; demoPayments?: number; demoDays?: number; demoRate?: number }) => {
     const cfg = config();
-    const logger = createLogger(cfg.env.LOG_LEVEL);
+    // Human lines on a terminal, JSON otherwise (LOG_FORMAT); a progress bar takes them while it is drawn.
+    const logs = createLogOutput(process.stdout, cfg.env.LOG_FORMAT);
+    const logger = createLogger(cfg.env.LOG_LEVEL, logs);
     const roles = opts.roles?.split(',').map((r) => r.trim()) as Role[] | undefined;
     const unknown = roles?.filter((r) => !ROLES.includes(r));
     if (unknown && unknown.length > 0) {
@@ -116,7 +141,10 @@ program
       process.exit(64);
     }
     const app = await startApp(cfg, logger, roles ? { roles } : {});
-    const printBanner = () => {
+    // Known before the demo starts: on a filled ledger the demo calls printBanner at once, from
+    // inside startDemo (a second start: no backfill), so the banner must not read startDemo's result.
+    const demoTraffic = Boolean(opts.demo && app.url);
+    const printBanner = (liveRatePerHour: number | null = null) => {
       if (!app.url) return;
       const lines = [
         `Payscope is running at ${app.url}`,
@@ -133,10 +161,15 @@ program
         );
       }
       if (app.generatedSecrets) lines.push(`  webhook secrets were generated in ${cfg.env.DATA_DIR}/webhook-secrets.json`);
-      if (demo) lines.push('  demo traffic keeps flowing (about 10 payments a second) until you stop Payscope');
+      if (demoTraffic && liveRatePerHour !== null)
+        lines.push(
+          `  demo traffic keeps flowing along the history's daily curve (about ${liveRatePerHour < 10 ? liveRatePerHour.toFixed(1) : Math.round(liveRatePerHour)} payments an hour now) until you stop Payscope`,
+        );
       process.stdout.write(`\n${lines.join('\n')}\n\n`);
     };
-    const demo = opts.demo && app.url ? await startDemo(app, cfg, logger, printBanner) : null;
+    const demo = demoTraffic
+      ? await startDemo(app, cfg, logger, logs, { payments: opts.demoPayments, days: opts.demoDays, rate: opts.demoRate }, printBanner)
+      : null;
     if (!demo) printBanner();
     let stopping = false;
     const shutdown = async (signal: string) => {

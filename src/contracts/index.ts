@@ -13,6 +13,14 @@ export {
 } from './cloudevent.js';
 export { type BreakingChange, findBreakingChanges } from './compatibility.js';
 export { type EventContract, type JsonSchema, dataschemaOf, jsonSchemaOf, parseDataschema } from './event-contract.js';
+export {
+  FAILURE_CATEGORIES,
+  type FailureCategory,
+  type FailureCodeTable,
+  categoriseFailure,
+  failureCategoryField,
+  isFailureCategory,
+} from './failure-categories.js';
 export type { Money } from './fields.js';
 export * from './events/behaviour-events.js';
 export * from './events/finance-events.js';

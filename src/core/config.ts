@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { LOG_FORMATS } from './logger.js';
 
 /**
  * All configuration is environment variables (the seed's names), parsed once at start-up by this
@@ -166,6 +167,8 @@ export const envSchema = z.object({
   // monitoring
   LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // json: one JSON object per line; pretty: human lines; auto: human on a terminal, JSON otherwise
+  LOG_FORMAT: z.enum(LOG_FORMATS).default('auto'),
   ENABLE_METRICS: bool.default(true),
 });
 

@@ -1,18 +1,19 @@
+import { categoriseFailure } from '../contracts/index.js';
 import { formatMinorUnits } from '../core/money.js';
+import { GENERIC_FAILURE_CODES } from '../sources/webhooks/channels/generic-failure-codes.js';
+import { MAX_INTENSITY, intensityAt } from './pace.js';
 import { type Rng, createRng } from './random.js';
 import {
-  DAILY_GROWTH,
   DISPUTE_REASON_WEIGHTS,
   type DemoCustomer,
+  type DemoFailure,
   type DemoMerchant,
   FAILURES,
   type Gateway,
-  HOUR_WEIGHTS_IST,
   INR_PER,
   type Method,
   REFUND_REASON_WEIGHTS,
   TRAFFIC,
-  WEEKDAY_WEIGHTS,
   createCustomers,
   createMerchants,
   failureRate,
@@ -97,7 +98,7 @@ export interface DemoPayment {
   recordedStatus: 'pending' | 'authorized' | 'captured' | 'succeeded' | 'failed';
   /** The status it ends in (a later payment.* event when it differs). */
   finalStatus: 'authorized' | 'captured' | 'succeeded' | 'failed';
-  failure: { code: string; reason: string } | null;
+  failure: DemoFailure | null;
   path: PaymentPath;
   orderId: string | null;
   sessionId: string | null;
@@ -107,7 +108,6 @@ export interface DemoPayment {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const IST_OFFSET = 5.5 * HOUR;
 const SOURCES = {
   shop: '/demo/shop-web',
   orders: '/demo/orders-service',
@@ -215,7 +215,7 @@ export class DemoGenerator {
         : Math.max(1, Math.round(major)) * 100 - (rng.chance(0.7) ? 1 : 0);
 
     const failed = rng.chance(failureRate(gateway, method, foreign));
-    const failure = failed ? toFailure(rng.weighted(FAILURES[method])) : null;
+    const failure = failed ? rng.weighted(FAILURES[method]) : null;
     const feeMinor = failed ? 0 : Math.round(amountMinor * feeRate(gateway, method, foreign));
     const taxMinor = Math.round(feeMinor * 0.18);
 
@@ -334,8 +334,11 @@ export class DemoGenerator {
               captured: p.recordedStatus === 'captured',
               fee: p.recordedStatus === 'captured' ? p.feeMinor + p.taxMinor : null,
               tax: p.recordedStatus === 'captured' ? p.taxMinor : null,
-              error_code: p.failure ? 'BAD_REQUEST_ERROR' : null,
+              error_code: p.failure?.razorpay.code ?? null,
               error_description: p.failure?.reason ?? null,
+              error_source: p.failure?.razorpay.source ?? null,
+              error_step: p.failure ? 'payment_authorization' : null,
+              error_reason: p.failure?.razorpay.reason ?? null,
               email: `${p.customer.user_id.toLowerCase()}@example.com`,
               contact: '+919999999999',
               notes,
@@ -365,8 +368,11 @@ export class DemoGenerator {
         payment_method_details: { type: p.method === 'upi' ? 'upi' : 'card' },
         billing_details: { address: { country: p.customer.country } },
         metadata: notes,
-        failure_code: p.failure?.code ?? null,
+        failure_code: p.failure?.stripe.code ?? null,
         failure_message: p.failure?.reason ?? null,
+        outcome: p.failure
+          ? { type: p.failure.stripe.decline_code ? 'issuer_declined' : 'invalid', reason: p.failure.stripe.decline_code ?? null }
+          : { type: 'authorized', reason: null },
         created: unix,
       };
       const intent = {
@@ -378,7 +384,7 @@ export class DemoGenerator {
         payment_method_types: [p.method === 'upi' ? 'upi' : 'card'],
         latest_charge: p.chargeId,
         metadata: notes,
-        last_payment_error: p.failure ? { code: p.failure.code, message: p.failure.reason } : null,
+        last_payment_error: p.failure ? { ...p.failure.stripe, message: p.failure.reason } : null,
         created: unix,
       };
       const chargeFirst = this.rng.chance(0.5);
@@ -437,9 +443,9 @@ export class DemoGenerator {
       fee_amount: p.recordedStatus === 'succeeded' ? formatMinorUnits(BigInt(p.feeMinor), p.currency) : null,
       tax_amount: p.recordedStatus === 'succeeded' ? formatMinorUnits(BigInt(p.taxMinor), p.currency) : null,
       gateway_txn_id: p.chargeId,
+      failure_code: p.recordedStatus === 'failed' ? p.failure?.code : null,
       failure_reason: p.recordedStatus === 'failed' ? p.failure?.reason : null,
-      metadata:
-        p.failure && p.recordedStatus === 'failed' ? { failure_code: p.failure.code } : { source_system: `${p.gateway}-webhook-relay` },
+      metadata: { source_system: `${p.gateway}-webhook-relay` },
     });
     return {
       webhooks: [
@@ -469,7 +475,13 @@ export class DemoGenerator {
     const tax = money(p.taxMinor, p.currency);
     const event =
       p.finalStatus === 'failed'
-        ? this.event('payment.failed', SOURCES.payments, at, { ...facts, failure_code: p.failure?.code, failure_reason: p.failure?.reason })
+        ? this.event('payment.failed', SOURCES.payments, at, {
+            ...facts,
+            failure_code: p.failure?.code,
+            failure_reason: p.failure?.reason,
+            // The payments service that sends this event categorises with the generic table, as the intake would.
+            failure_category: categoriseFailure(GENERIC_FAILURE_CODES, p.failure?.code),
+          })
         : p.finalStatus === 'captured'
           ? this.event('payment.captured', SOURCES.payments, at, { ...facts, authorized_amount: facts.amount, fee, tax })
           : this.event('payment.succeeded', SOURCES.payments, at, { ...facts, fee, tax });
@@ -850,17 +862,14 @@ export class DemoGenerator {
     return events;
   }
 
-  /** A payment time in [now − days, now] following the daily and weekly rhythm and the growth. */
+  /** A payment time in [now − days, now] following the demo's traffic curve (pace.ts: daily and weekly rhythm, growth). */
   sampleTime(now: Date, days: number): Date {
     const rng = this.rng;
-    const start = now.getTime() - days * DAY;
+    const end = now.getTime();
+    const start = end - days * DAY;
     for (let tries = 0; tries < 1000; tries++) {
       const t = start + rng.next() * days * DAY;
-      const ist = new Date(t + IST_OFFSET);
-      const dayIndex = (t - start) / DAY;
-      const w =
-        (HOUR_WEIGHTS_IST[ist.getUTCHours()] ?? 1) * (WEEKDAY_WEIGHTS[ist.getUTCDay()] ?? 1) * (1 + DAILY_GROWTH) ** (dayIndex - days);
-      if (rng.next() * 1.8 < w) return new Date(Math.floor(t / 1000) * 1000);
+      if (rng.next() * MAX_INTENSITY < intensityAt(t, end)) return new Date(Math.floor(t / 1000) * 1000);
     }
     return new Date(Math.floor((start + rng.next() * days * DAY) / 1000) * 1000);
   }
@@ -927,10 +936,6 @@ export function generateDemo(options: GenerateOptions): DemoPlan {
 function shiftEvent(event: DemoEvent, ms: number): void {
   event.time = new Date(Date.parse(event.time) + ms).toISOString();
   if (typeof event.data.started_at === 'string') event.data.started_at = new Date(Date.parse(event.data.started_at) + ms).toISOString();
-}
-
-function toFailure([code, reason]: readonly [string, string]): { code: string; reason: string } {
-  return { code, reason };
 }
 
 function money(amountMinor: number, currency: string) {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signStandardWebhook, signXSignature } from '../sources/webhooks/signature.js';
+import { arrivalsBetween, paymentsPerHour } from './pace.js';
 import { createRng } from './random.js';
 import {
   DemoGenerator,
@@ -41,11 +42,18 @@ export interface DemoOptions {
   apiKey?: string | null;
   /** The staging path; without one, staged payments are sent to the generic webhook instead (said in the summary). */
   staging?: StagingSink | null;
-  /** After the backfill, keep sending new payments (per second, default 10) until `signal` aborts. */
+  /**
+   * After the backfill, keep sending new payments until `signal` aborts: by default along the
+   * history's own curve (pace.ts) — the rate a history of `payments` over `days` has at that hour.
+   */
   live?: boolean;
+  /** A fixed live rate in payments per second instead (a load demo; today's bar then outgrows the history). */
   liveRate?: number;
   signal?: AbortSignal;
-  /** Send the backfill (default true); false = only the live trickle, e.g. on a second start. */
+  /**
+   * Send the backfill (default true); false = only the live trickle, e.g. on a second start
+   * (then `payments` and `days` describe the history already there, which the trickle follows).
+   */
   backfill?: boolean;
   /** Called once the backfill has been sent (before the live trickle starts). */
   onBackfillDone?: (summary: DemoSummary) => void;
@@ -85,6 +93,8 @@ export interface DemoSummary {
   rejections: { path: string; code: string; message: string }[];
   durationMs: number;
   live: { payments: number; events: number; rejected: number } | null;
+  /** The live trickle's rate when the backfill ended (payments per hour; it follows the daily curve). */
+  liveRatePerHour: number;
 }
 
 const EVENTS_PER_BATCH = 500;
@@ -99,12 +109,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const now = options.now ?? new Date();
   const log = options.onLog ?? (() => {});
   const client = createClient(options);
-  const plan = generateDemo({ payments, days, seed, now });
+  // A second start sends no backfill: no plan to build (5,000 payments' worth of work).
+  const plan = options.backfill !== false ? generateDemo({ payments, days, seed, now }) : null;
+  const perHour = options.liveRate ? () => (options.liveRate as number) * 3600 : paymentsPerHour({ payments, days, now: now.getTime() });
 
   const summary: DemoSummary = {
-    seed: plan.seed,
+    seed: String(seed),
     window: { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), days },
-    planned: plan.counts,
+    planned: plan?.counts ?? { payments: 0, byPath: { default: 0, razorpay: 0, stripe: 0, staging: 0 }, intendedDuplicates: 0 },
     webhooks: { default: zero(), razorpay: zero(), stripe: zero() },
     staging: { ...zero(), mode: options.staging ? 'table' : 'webhook-fallback' },
     events: zero(),
@@ -113,23 +125,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     rejections: [],
     durationMs: 0,
     live: null,
+    liveRatePerHour: perHour(Date.now()),
   };
   const reject = (path: string, code: string, message: string) => {
     if (summary.rejections.length < 20) summary.rejections.push({ path, code, message });
   };
 
-  if (options.backfill !== false) await sendBackfill();
+  if (plan) await sendBackfill(plan);
   summary.durationMs = Date.now() - started;
+  summary.liveRatePerHour = perHour(Date.now());
   options.onBackfillDone?.(summary);
 
   if (options.live && !options.signal?.aborted) {
-    log(`live: sending about ${options.liveRate ?? 10} payments a second until stopped`);
-    summary.live = await runLive(client, options, plan, summary, reject);
+    log(`live: about ${summary.liveRatePerHour.toFixed(1)} payments an hour now, following the history's daily curve, until stopped`);
+    summary.live = await runLive(client, options, { seed: summary.seed, now, payments, days, perHour }, summary, reject);
     summary.paymentsCreated = Object.values(summary.webhooks).reduce((n, t) => n + t.created, 0) + summary.staging.created;
   }
   return summary;
 
-  async function sendBackfill(): Promise<void> {
+  async function sendBackfill(plan: DemoPlan): Promise<void> {
     // 1. The merchant dimension, so names appear.
     options.onProgress?.({ phase: 'merchants', done: 0, total: 1 });
     const merchants = await client.call('PUT', '/api/v1/merchants', plan.merchants);
@@ -200,35 +214,39 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 async function runLive(
   client: Client,
   options: DemoOptions,
-  plan: DemoPlan,
+  history: { seed: string; now: Date; payments: number; days: number; perHour: (t: number) => number },
   summary: DemoSummary,
   reject: (path: string, code: string, message: string) => void,
 ): Promise<{ payments: number; events: number; rejected: number }> {
   const signal = options.signal;
   const startedAt = Date.now();
-  const rate = options.liveRate ?? 10;
   const gen = new DemoGenerator(
-    plan.seed,
-    new Date(plan.now),
-    options.days ?? 30,
-    Math.max(20, Math.round((options.payments ?? 5000) * 0.3)),
-    `live-${plan.seed}-${startedAt}`,
-    createRng(`${plan.seed}/live/${startedAt}`),
+    history.seed,
+    history.now,
+    history.days,
+    Math.max(20, Math.round(history.payments * 0.3)),
+    `live-${history.seed}-${startedAt}`,
+    createRng(`${history.seed}/live/${startedAt}`),
   );
-  const rng = createRng(`${plan.seed}/live-rate/${startedAt}`);
+  const rng = createRng(`${history.seed}/live-rate/${startedAt}`);
   const pending: { due: number; event: PlannedEvent }[] = [];
   const live = { payments: 0, events: 0, rejected: 0 };
   let tick = 0;
+  let cursor = startedAt;
   while (!signal?.aborted) {
     const tickStart = Date.now();
     tick += 1;
     const now = new Date();
-    // 5–20 a second around `rate`, busier in the IST evening, like the backfill.
-    const count = Math.max(1, Math.round(rate * (0.5 + rng.next())));
+    // The payments of the time since the last tick, drawn from the history's curve (at most a
+    // minute back: a suspended laptop does not get a burst).
+    const from = Math.max(cursor, tickStart - 60_000);
+    cursor = tickStart;
+    const bound = Math.max(history.perHour(from), history.perHour(tickStart)) * 1.001;
+    const arrivals = arrivalsBetween(rng, from, tickStart, history.perHour, bound);
     const events: PlannedEvent[] = [];
     const webhooks: WebhookDelivery[] = [];
-    for (let i = 0; i < count; i++) {
-      const p = gen.payment(new Date(now.getTime() - rng.int(0, 900)));
+    for (const at of arrivals) {
+      const p = gen.payment(new Date(at));
       if (p.path === 'staging') p.path = 'default';
       const funnel = gen.funnel(p, new Date(now.getTime() + 3_600_000), { dropOffs: false });
       events.push(...funnel.before);
@@ -265,7 +283,7 @@ async function runLive(
     }
     options.onProgress?.({ phase: 'live', done: live.payments, total: live.payments });
     await sleep(Math.max(0, 1000 - (Date.now() - tickStart)), signal);
-    if (tick % 60 === 0) options.onLog?.(`live: ${live.payments} payments, ${live.events} events so far`);
+    if (tick % 600 === 0) options.onLog?.(`live: ${live.payments} payments, ${live.events} events so far`);
   }
   return live;
 }

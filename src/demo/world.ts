@@ -210,28 +210,122 @@ export function failureRate(gateway: Gateway, method: Method, foreign: boolean):
   return Math.min(0.15, Math.max(0.02, rate));
 }
 
-export const FAILURES: Readonly<Record<Method, readonly (readonly [readonly [string, string], number])[]>> = {
+/**
+ * One kind of failure as each gateway reports it: the code a PayU/Cashfree relay or the UPI switch
+ * sends (the generic body and staging rows), Razorpay's error_code + error_reason, Stripe's code +
+ * decline_code. Each channel adapter maps its own to Payscope's failure category.
+ */
+export interface DemoFailure {
+  code: string;
+  reason: string;
+  razorpay: { code: 'BAD_REQUEST_ERROR' | 'GATEWAY_ERROR'; reason: string; source: 'customer' | 'bank' | 'internal' };
+  stripe: { code: string; decline_code?: string };
+}
+
+const failure = (code: string, reason: string, razorpay: DemoFailure['razorpay'], stripe: DemoFailure['stripe']): DemoFailure => ({
+  code,
+  reason,
+  razorpay,
+  stripe,
+});
+const customer = (reason: string) => ({ code: 'BAD_REQUEST_ERROR' as const, reason, source: 'customer' as const });
+const bank = (reason: string) => ({ code: 'GATEWAY_ERROR' as const, reason, source: 'bank' as const });
+
+export const FAILURES: Readonly<Record<Method, readonly (readonly [DemoFailure, number])[]>> = {
   upi: [
-    [['U30', 'Debit failed at the remitter bank: insufficient funds'], 40],
-    [['U69', 'Collect request expired before the customer approved it'], 25],
-    [['ZM', 'Incorrect UPI PIN'], 20],
-    [['U16', 'Risk threshold exceeded at the payer PSP'], 15],
+    [
+      failure('Z9', 'Insufficient funds in the remitter account', customer('insufficient_funds'), {
+        code: 'payment_method_provider_decline',
+        decline_code: 'insufficient_funds',
+      }),
+      32,
+    ],
+    [
+      failure('U69', 'Collect request expired before the customer approved it', customer('payment_timed_out'), {
+        code: 'payment_intent_payment_attempt_expired',
+      }),
+      22,
+    ],
+    [failure('ZM', 'Incorrect UPI PIN', customer('incorrect_pin'), { code: 'payment_intent_authentication_failure' }), 18],
+    [
+      failure('ZA', 'The customer declined the collect request', customer('payment_cancelled'), {
+        code: 'payment_method_customer_decline',
+      }),
+      10,
+    ],
+    [failure('U30', 'Debit failed at the remitter bank', bank('bank_technical_error'), { code: 'processing_error' }), 11],
+    [
+      failure(
+        'U16',
+        'Risk threshold exceeded at the payer PSP',
+        { ...bank('payment_risk_check_failed'), source: 'internal' },
+        { code: 'card_declined', decline_code: 'fraudulent' },
+      ),
+      7,
+    ],
   ],
   card: [
-    [['card_declined', 'Your card was declined.'], 40],
-    [['insufficient_funds', 'Your card has insufficient funds.'], 25],
-    [['authentication_failed', '3-D Secure authentication failed.'], 18],
-    [['expired_card', 'Your card has expired.'], 9],
-    [['incorrect_cvc', "Your card's security code is incorrect."], 8],
+    [
+      failure('do_not_honor', 'Your card was declined.', bank('payment_declined'), { code: 'card_declined', decline_code: 'do_not_honor' }),
+      30,
+    ],
+    [
+      failure('insufficient_funds', 'Your card has insufficient funds.', customer('insufficient_funds'), {
+        code: 'card_declined',
+        decline_code: 'insufficient_funds',
+      }),
+      25,
+    ],
+    [
+      failure('authentication_failed', '3-D Secure authentication failed.', customer('authentication_failed'), {
+        code: 'payment_intent_authentication_failure',
+      }),
+      18,
+    ],
+    [failure('expired_card', 'Your card has expired.', customer('card_expired'), { code: 'expired_card' }), 9],
+    [failure('incorrect_cvc', "Your card's security code is incorrect.", customer('incorrect_cvv'), { code: 'incorrect_cvc' }), 8],
+    [
+      failure('issuer_not_available', 'The card issuer could not be reached.', bank('bank_technical_error'), {
+        code: 'card_declined',
+        decline_code: 'issuer_not_available',
+      }),
+      5,
+    ],
+    [
+      failure(
+        'fraudulent',
+        'Declined by the risk check.',
+        { ...bank('payment_risk_check_failed'), source: 'internal' },
+        { code: 'card_declined', decline_code: 'fraudulent' },
+      ),
+      5,
+    ],
   ],
   netbanking: [
-    [['BANK_TIMEOUT', 'The bank did not respond in time'], 45],
-    [['USER_CANCELLED', 'The customer cancelled on the bank page'], 35],
-    [['BANK_UNAVAILABLE', 'The bank is temporarily unavailable'], 20],
+    [failure('BANK_TIMEOUT', 'The bank did not respond in time', bank('bank_technical_error'), { code: 'processing_error' }), 45],
+    [
+      failure('USER_CANCELLED', 'The customer cancelled on the bank page', customer('payment_cancelled'), {
+        code: 'payment_method_customer_decline',
+      }),
+      35,
+    ],
+    [failure('BANK_UNAVAILABLE', 'The bank is temporarily unavailable', bank('bank_technical_error'), { code: 'processing_error' }), 20],
   ],
   wallet: [
-    [['INSUFFICIENT_BALANCE', 'Wallet balance is insufficient'], 65],
-    [['WALLET_LIMIT_EXCEEDED', 'Wallet transaction limit exceeded'], 35],
+    [
+      failure('INSUFFICIENT_BALANCE', 'Wallet balance is insufficient', customer('insufficient_funds'), {
+        code: 'card_declined',
+        decline_code: 'insufficient_funds',
+      }),
+      65,
+    ],
+    [
+      failure('WALLET_LIMIT_EXCEEDED', 'Wallet transaction limit exceeded', customer('transaction_limit_exceeded'), {
+        code: 'card_declined',
+        decline_code: 'withdrawal_count_limit_exceeded',
+      }),
+      35,
+    ],
   ],
 };
 

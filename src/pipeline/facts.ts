@@ -90,8 +90,9 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         fee_minor: p.fee_minor,
         tax_minor: p.tax_minor,
         gateway_txn_id: p.gateway_txn_id,
-        failure_code: null,
+        failure_code: p.failure_code ?? null,
         failure_reason: p.failure_reason,
+        failure_category: p.failure_category ?? null,
         payment_time: time(p.payment_date),
         recorded_at: at,
         // The recorded status is the source's view at the payment's own time, on the same clock as
@@ -134,6 +135,7 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         gateway_txn_id: orNull(d.gateway_txn_id),
         failure_code: 'failure_code' in d ? orNull(d.failure_code) : null,
         failure_reason: 'failure_reason' in d ? orNull(d.failure_reason) : null,
+        failure_category: 'failure_category' in d ? orNull(d.failure_category) : null,
         payment_time: at,
         recorded_at: null,
         status_time: at,
@@ -418,6 +420,7 @@ function historyOf(event: ValidEvent, row: PaymentRow): RowOf<'payment_status_hi
     currency: row.currency,
     failure_code: row.failure_code,
     failure_reason: row.failure_reason,
+    failure_category: row.failure_category,
   };
 }
 
@@ -441,7 +444,7 @@ function fill<R extends Record<string, unknown>>(current: R, incoming: R): R {
   return out;
 }
 
-const STATUS_FIELDS = ['status', 'status_time', 'failure_code', 'failure_reason'] as const;
+const STATUS_FIELDS = ['status', 'status_time', 'failure_code', 'failure_reason', 'failure_category'] as const;
 
 /**
  * Merges a payment patch into the stored row (null when none). The ledger's copy
@@ -529,6 +532,7 @@ export function paymentContribution(row: PaymentRow, sign: 1 | -1): RollupDelta<
       currency: dim(row.currency),
       status: dim(row.status),
       failure_code: row.status === 'failed' ? dim(row.failure_code ?? row.failure_reason?.slice(0, 100)) : '',
+      failure_category: row.status === 'failed' ? dim(row.failure_category) : '',
     },
     measures: {
       payments: sign,

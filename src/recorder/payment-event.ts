@@ -52,6 +52,8 @@ export function paymentRecordedEvent(p: RecordedPayment, now = new Date()): Clou
         tax_minor: p.tax_minor,
         gateway_txn_id: p.gateway_txn_id,
         failure_reason: p.failure_reason,
+        failure_code: p.failure_code,
+        failure_category: p.failure_category,
         metadata: p.metadata ?? {},
       },
     },

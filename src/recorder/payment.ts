@@ -12,7 +12,7 @@ import { findJsonProblem, jsonProblemFailure } from '../core/text.js';
 
 // One list of sources and statuses, owned by the data contract, so the recorder cannot emit an
 // event the contract would refuse.
-import { PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
+import { FAILURE_CATEGORIES, type FailureCategory, PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
 
 export { PAYMENT_SOURCES, PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
 
@@ -38,6 +38,10 @@ export interface CanonicalPayment {
   tax_minor: number | null;
   gateway_txn_id: string | null;
   failure_reason: string | null;
+  /** The gateway's own failure code (U30, insufficient_funds, BAD_REQUEST_ERROR…), as its channel adapter read it. */
+  failure_code: string | null;
+  /** The code's category in Payscope's vocabulary (src/contracts/failure-categories.ts). */
+  failure_category: FailureCategory | null;
   metadata: Record<string, unknown> | null;
 }
 
@@ -92,6 +96,8 @@ export const paymentInputSchema = z
     tax_minor: minorValue.nullish(),
     gateway_txn_id: optionalText(255),
     failure_reason: optionalText(500),
+    failure_code: optionalText(100),
+    failure_category: z.enum(FAILURE_CATEGORIES, { message: `must be one of ${FAILURE_CATEGORIES.join(', ')}` }).nullish(),
     metadata: z.record(z.string(), z.unknown()).nullish(),
   })
   .refine((p) => (p.amount === undefined) !== (p.amount_minor === undefined), {
@@ -206,6 +212,8 @@ export function normalisePayment(input: unknown, options: NormaliseOptions): Res
     tax_minor: tax.value,
     gateway_txn_id: p.gateway_txn_id ?? null,
     failure_reason: p.failure_reason ?? null,
+    failure_code: p.failure_code ?? null,
+    failure_category: p.failure_category ?? null,
     metadata: p.metadata ?? null,
   });
 }

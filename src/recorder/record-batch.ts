@@ -61,7 +61,7 @@ export async function recordPaymentsInTx(tx: SqlExecutor, payments: readonly Can
 const PAYMENT_COLUMNS = `id uuid, reference_number text, loan_account_number text, cif text, amount_minor bigint,
   currency text, payment_date timestamp, payment_channel text, source text, status text, gateway text,
   payment_method text, merchant_id text, order_id text, customer_id text, region text, country text,
-  fee_minor bigint, tax_minor bigint, gateway_txn_id text, failure_reason text, metadata jsonb`;
+  fee_minor bigint, tax_minor bigint, gateway_txn_id text, failure_reason text, failure_code text, failure_category text, metadata jsonb`;
 const PAYMENT_COLUMN_NAMES = PAYMENT_COLUMNS.split(',')
   .map((c) => c.trim().split(/\s+/)[0])
   .join(', ');

@@ -4,6 +4,7 @@ import * as m0003 from './migrations/0003-capture.js';
 import * as m0004 from './migrations/0004-access.js';
 import * as m0005 from './migrations/0005-ended-sessions.js';
 import * as m0006 from './migrations/0006-exact-staging-amounts.js';
+import * as m0007 from './migrations/0007-failure-codes.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'access', up: m0004.up },
   { version: 5, name: 'ended-sessions', up: m0005.up },
   { version: 6, name: 'exact-staging-amounts', up: m0006.up },
+  { version: 7, name: 'failure-codes', up: m0007.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

@@ -12,6 +12,7 @@ import {
   TABLES,
   TABLE_NAMES,
   type TableName,
+  UNKNOWN,
   rollupTable,
 } from './tables.js';
 import { sqlViewStatements } from './sql-views.js';
@@ -38,8 +39,19 @@ export interface DuckDbWarehouseOptions {
   exportDir?: string;
 }
 
-/** 2: quarter-hour rollups (filled from the minute rollups when first created) and fx_rates. */
-const SCHEMA_VERSION = 2;
+/**
+ * 2: quarter-hour rollups (filled from the minute rollups when first created) and fx_rates.
+ * 3: failure_category on payments and payment_status_history, and as a payments rollup dimension.
+ */
+const SCHEMA_VERSION = 3;
+
+/**
+ * The value a rollup dimension added later takes in rows written before it existed: the value
+ * `paymentContribution` gives such a payment, so a later update subtracts from the same cell.
+ */
+const ADDED_DIMENSION_BACKFILL: Readonly<Record<string, string>> = {
+  failure_category: `CASE WHEN status = 'failed' THEN '${UNKNOWN}' ELSE '' END`,
+};
 const open = new Set<string>();
 
 /**
@@ -180,9 +192,48 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
       .getRowsJS()
       .map((r) => String(r[0])),
   );
+  const columnsOf = async (table: string) =>
+    new Set(
+      (await db.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${table}'`))
+        .getRowsJS()
+        .map((r) => String(r[0])),
+    );
   for (const name of TABLE_NAMES) {
     const columns = Object.entries(TABLES[name].columns).map(([c, t]) => `${c} ${t}`);
     await db.run(`CREATE TABLE IF NOT EXISTS ${name} (${columns.join(', ')})`);
+    // A column added to tables.ts since this warehouse was created (nullable: old rows read NULL).
+    if (existing.has(name)) {
+      const have = await columnsOf(name);
+      for (const [c, t] of Object.entries(TABLES[name].columns)) if (!have.has(c)) await db.run(`ALTER TABLE ${name} ADD COLUMN ${c} ${t}`);
+    }
+  }
+  // A dimension added to a rollup: its primary key changes, so the table is rebuilt with the new
+  // dimension's backfill value (ADDED_DIMENSION_BACKFILL) in the old rows.
+  for (const [name, rollup] of Object.entries(ROLLUPS)) {
+    for (const grain of GRAINS) {
+      const table = rollupTable(name as RollupName, grain);
+      if (!existing.has(table)) continue;
+      const have = await columnsOf(table);
+      const missing = rollup.dimensions.filter((d) => !have.has(d));
+      if (missing.length === 0) continue;
+      const unknownBackfill = missing.filter((d) => !ADDED_DIMENSION_BACKFILL[d]);
+      if (unknownBackfill.length > 0)
+        throw new Error(`rollup ${table} lacks ${unknownBackfill.join(', ')} and no backfill is declared for it`);
+      await db.run(`ALTER TABLE ${table} RENAME TO ${table}_old`);
+      existing.delete(table);
+      const dims = rollup.dimensions.map((d) => `${d} ${DIMENSION_TYPE} NOT NULL`);
+      const measures = rollup.measures.map((m) => `${m} BIGINT NOT NULL`);
+      await db.run(
+        `CREATE TABLE ${table} (bucket TIMESTAMP NOT NULL, ${[...dims, ...measures].join(', ')}, PRIMARY KEY (bucket, ${rollup.dimensions.join(', ')}))`,
+      );
+      const select = rollup.dimensions.map((d) => (have.has(d) ? d : `${ADDED_DIMENSION_BACKFILL[d]} AS ${d}`));
+      await db.run(
+        `INSERT INTO ${table} SELECT bucket, ${select.join(', ')}, ${rollup.measures.map((m) => `sum(${m})::BIGINT`).join(', ')}
+         FROM ${table}_old GROUP BY ALL`,
+      );
+      await db.run(`DROP TABLE ${table}_old`);
+      existing.add(table);
+    }
   }
   for (const [name, rollup] of Object.entries(ROLLUPS)) {
     for (const grain of GRAINS) {

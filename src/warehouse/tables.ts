@@ -58,6 +58,8 @@ export const TABLES = {
       gateway_txn_id: 'VARCHAR',
       failure_code: 'VARCHAR',
       failure_reason: 'VARCHAR',
+      /** insufficient_funds, authentication, … (src/contracts/failure-categories.ts); null unless failed. */
+      failure_category: 'VARCHAR',
       payment_time: 'TIMESTAMP',
       recorded_at: 'TIMESTAMP',
       status_time: 'TIMESTAMP',
@@ -81,6 +83,7 @@ export const TABLES = {
       currency: 'VARCHAR',
       failure_code: 'VARCHAR',
       failure_reason: 'VARCHAR',
+      failure_category: 'VARCHAR',
     },
   },
   refunds: {
@@ -337,7 +340,7 @@ export const UNKNOWN = '(unknown)';
 export const ROLLUPS = {
   payments: {
     description: 'Payments by payment time: count, amount, fee and tax per status and dimension.',
-    dimensions: ['merchant_id', 'gateway', 'payment_method', 'region', 'currency', 'status', 'failure_code'],
+    dimensions: ['merchant_id', 'gateway', 'payment_method', 'region', 'currency', 'status', 'failure_code', 'failure_category'],
     measures: ['payments', 'amount_minor', 'fee_minor', 'tax_minor'],
   },
   refunds: {

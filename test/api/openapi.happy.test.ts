@@ -75,7 +75,7 @@ describe('OpenAPI document', () => {
       '/api/v1/analytics/kpis': [],
       '/api/v1/analytics/breakdown': ['dimension', 'limit', 'offset'],
       '/api/v1/analytics/timeseries': ['granularity'],
-      '/api/v1/analytics/failure-reasons': ['limit'],
+      '/api/v1/analytics/failure-reasons': ['limit', 'group', 'category'],
       '/api/v1/analytics/refund-reasons': ['limit'],
       '/api/v1/analytics/top': ['dimension', 'n', 'metric'],
       '/api/v1/settlement/tiles': [],

@@ -79,6 +79,21 @@ describe('payscope demo against the running app (embedded store)', () => {
     expect(last).toMatchObject({ conservation: { ok: true, ledger: { count: summary.paymentsCreated } } });
   });
 
+  it('every failed demo payment reaches the warehouse with its gateway code and a failure category', async () => {
+    const wh = t.app.warehouse;
+    if (!wh) throw new Error('the test app has no warehouse');
+    const rows = await wh.query<{ gateway: string; failure_code: string | null; failure_category: string | null; n: number }>(
+      `SELECT gateway, failure_code, failure_category, count(*)::INTEGER AS n FROM payments WHERE status = 'failed' GROUP BY ALL`,
+    );
+    const failed = rows.reduce((n, r) => n + r.n, 0);
+    expect(failed).toBeGreaterThan(5);
+    expect(rows.filter((r) => r.failure_code === null || r.failure_category === null)).toEqual([]);
+    // Every gateway's codes map to the vocabulary; the demo's failures are not mostly unexplained.
+    const other = rows.filter((r) => r.failure_category === 'other').reduce((n, r) => n + r.n, 0);
+    expect(other / failed).toBeLessThan(0.3);
+    expect(new Set(rows.map((r) => r.gateway))).toEqual(new Set(['razorpay', 'stripe', 'payu', 'cashfree']));
+  });
+
   it('a second run with the same seed sends the same data and is answered as duplicates only', async () => {
     const processor = t.app.stagingWorkers[0];
     if (!processor) throw new Error('no staging worker');

@@ -24,6 +24,8 @@ export function payment(reference: string, overrides: Partial<CanonicalPayment> 
     tax_minor: null,
     gateway_txn_id: null,
     failure_reason: null,
+    failure_code: null,
+    failure_category: null,
     metadata: null,
     ...overrides,
   };

@@ -51,6 +51,31 @@ describeEachStore('recorder', (kind) => {
     expect([...idByRef.values()].every((ids) => ids.size === 1)).toBe(true);
   });
 
+  it('keeps a failure’s gateway code and category in the ledger and in its payment.recorded event', async () => {
+    await recorder.record(
+      payment('REF-FAILED', {
+        status: 'failed',
+        failure_reason: 'Debit failed',
+        failure_code: 'U30',
+        failure_category: 'issuer_unavailable',
+      }),
+    );
+    const row = (
+      await db.store.query<{ failure_code: string; failure_category: string }>(
+        `SELECT failure_code, failure_category FROM payment_service.payments WHERE reference_number = 'REF-FAILED'`,
+      )
+    ).rows[0];
+    expect(row).toEqual({ failure_code: 'U30', failure_category: 'issuer_unavailable' });
+    const event = (
+      await db.store.query<{ payload: { data: { payment: Record<string, unknown> } } }>('SELECT payload FROM payment_service.outbox')
+    ).rows[0];
+    expect(event?.payload.data.payment).toMatchObject({
+      failure_code: 'U30',
+      failure_category: 'issuer_unavailable',
+      failure_reason: 'Debit failed',
+    });
+  });
+
   it('writes each payment with its reference and a payment.recorded CloudEvent in the outbox', async () => {
     const outcome = await recorder.record(payment('REF-EVENT', { amount_minor: 100_050, currency: 'KWD', metadata: { note: 'x' } }));
     expect(outcome.status).toBe('created');

@@ -3,15 +3,18 @@ import { z } from 'zod';
 import {
   DIMENSION_NAMES,
   type Dimension,
+  FAILURE_GROUPS,
   TOP_METRICS,
   type TopMetric,
   queryBreakdown,
+  queryFailureReasons,
   queryKpis,
-  queryReasons,
+  queryRefundReasons,
   queryTimeseries,
   queryTop,
 } from '../../analytics/analytics-queries.js';
 import { type AnalyticsQuery, analyticsQuerySchema, parseAnalyticsQuery, validationFailure } from '../../analytics/query-params.js';
+import { FAILURE_CATEGORIES } from '../../contracts/index.js';
 import type { Result } from '../../core/errors.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
@@ -40,6 +43,17 @@ const timeseriesQuery = z.object({
     .default('day'),
 });
 const reasonsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) });
+const FAILURE_CATEGORY_VALUES = [...FAILURE_CATEGORIES, '(unknown)'] as const;
+const failureReasonsQuery = reasonsQuery.extend({
+  group: z
+    .enum(FAILURE_GROUPS, { message: `expected one of ${FAILURE_GROUPS.join(', ')}` })
+    .default('category')
+    .describe('category (default): per failure category, each with its gateway codes; code: per gateway code with its category'),
+  category: z
+    .enum(FAILURE_CATEGORY_VALUES, { message: `expected one of ${FAILURE_CATEGORY_VALUES.join(', ')}` })
+    .optional()
+    .describe('only the failures of this category (the drill-down)'),
+});
 const metricNames = Object.keys(TOP_METRICS) as TopMetric[];
 const topQuery = z.object({
   dimension: dimension.default('merchant'),
@@ -123,6 +137,27 @@ const reasonsResponse = z.object({
   items: z.array(z.object({ reason: z.string(), currency: z.string(), count: z.number().int(), amount_minor: minor, share: rate })),
   notes: notesResponse,
 });
+const failureCodeCount = z.object({ code: z.string(), count: z.number().int(), amount_minor: minor, share: rate });
+const failureReasonsResponse = z.object({
+  range: rangeResponse,
+  group: z.enum(FAILURE_GROUPS),
+  items: z.array(
+    z.object({
+      reason: z.string().describe('The category (group=category) or the gateway code (group=code)'),
+      category: z.string().describe(`One of ${FAILURE_CATEGORY_VALUES.join(', ')}`),
+      code: z.string().optional().describe('group=code: the gateway code, or the reason text when none was sent'),
+      currency: z.string(),
+      count: z.number().int(),
+      amount_minor: minor,
+      share: rate.describe('Of the currency’s failed payments'),
+      codes: z
+        .array(failureCodeCount)
+        .optional()
+        .describe('group=category: the codes in this category, most frequent first; share is of the category'),
+    }),
+  ),
+  notes: notesResponse,
+});
 const topResponse = z.object({
   range: rangeResponse,
   dimension,
@@ -196,15 +231,18 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: Analyt
   );
   route(
     '/api/v1/analytics/failure-reasons',
-    { summary: 'Failed payments per failure code and currency', response: reasonsResponse },
-    reasonsQuery,
-    (q, o) => queryReasons(warehouse, q, { kind: 'failure', limit: o.limit }),
+    {
+      summary: 'Failed payments per failure category (with its codes) or per gateway code, and currency',
+      response: failureReasonsResponse,
+    },
+    failureReasonsQuery,
+    (q, o) => queryFailureReasons(warehouse, q, { group: o.group, category: o.category ?? null, limit: o.limit }),
   );
   route(
     '/api/v1/analytics/refund-reasons',
     { summary: 'Refunds per reason and currency', response: reasonsResponse },
     reasonsQuery,
-    (q, o) => queryReasons(warehouse, q, { kind: 'refund', limit: o.limit }),
+    (q, o) => queryRefundReasons(warehouse, q, { limit: o.limit }),
   );
   route(
     '/api/v1/analytics/top',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatMinorUnits, isKnownCurrency } from '../../core/money.js';
 import { defineEventContract } from '../event-contract.js';
+import { failureCategoryField } from '../failure-categories.js';
 import { anyText, countryCode, currencyCode, money, oneCurrency, text, timestamp } from '../fields.js';
 
 /** Where a recorded payment came from. The recorder takes this list from here. */
@@ -47,6 +48,10 @@ const recordedPayment = z
     tax_minor: z.int({ error: 'must be an integer number of minor units' }).nullable().describe('Tax in minor units of currency.'),
     gateway_txn_id: anyText(255).nullable(),
     failure_reason: anyText(500).nullable(),
+    failure_code: anyText(100)
+      .nullish()
+      .describe("The gateway's failure code as its channel adapter read it, e.g. U30 or insufficient_funds."),
+    failure_category: failureCategoryField().nullish(),
     metadata: z.record(z.string(), z.unknown()).describe('Free-form metadata sent with the payment.'),
   })
   .superRefine((p, ctx) => {
@@ -177,12 +182,18 @@ export const paymentFailedV1 = defineEventContract({
       ...paymentFacts(),
       failure_code: text(100).nullish().describe("The gateway's failure code, e.g. card_declined."),
       failure_reason: text(500).nullish().describe("The gateway's failure message."),
+      failure_category: failureCategoryField().nullish(),
     })
     .superRefine(oneCurrency),
   piiFields: PAYMENT_PII,
   freeFormFields: [],
   keyFields: [...PAYMENT_KEYS, 'failure_code', 'failure_reason'],
-  example: { ...paymentExample, failure_code: 'card_declined', failure_reason: 'Your card was declined.' },
+  example: {
+    ...paymentExample,
+    failure_code: 'card_declined',
+    failure_reason: 'Your card was declined.',
+    failure_category: 'other',
+  },
 });
 export type PaymentFailedV1 = z.output<typeof paymentFailedV1.data>;
 

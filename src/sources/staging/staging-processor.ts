@@ -6,6 +6,7 @@ import type { Metrics } from '../../core/metrics.js';
 import { withRetry } from '../../core/retry.js';
 import { type CanonicalPayment, type PaymentRules, normalisePayment } from '../../recorder/payment.js';
 import type { Recorder } from '../../recorder/recorder.js';
+import { withFailureCategory } from '../webhooks/channels/generic-failure-codes.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../../store/store-port.js';
 
 /**
@@ -84,7 +85,7 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     const rejected: Array<{ id: number; code: string; message: string }> = [];
     const now = new Date(started);
     for (const row of rows) {
-      const result = normalisePayment(withoutNulls(row), {
+      const result = normalisePayment(withFailureCategory(withoutNulls(row)), {
         source: 'staging',
         defaultCurrency: deps.defaultCurrency,
         now,

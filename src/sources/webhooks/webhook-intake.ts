@@ -4,6 +4,7 @@ import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../co
 import { decodeUtf8 } from '../../core/text.js';
 import { type PaymentRules, normalisePayment } from '../../recorder/payment.js';
 import type { RecordOutcome, Recorder } from '../../recorder/recorder.js';
+import { withFailureCategory } from './channels/generic-failure-codes.js';
 import type { ChannelAdapter } from './channels/channel-port.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { verifyWebhookSignature } from './signature.js';
@@ -104,7 +105,8 @@ export function createWebhookIntake(deps: {
     } catch (e) {
       return err(failure(ErrorCode.MALFORMED_JSON, `the body is not valid JSON: ${(e as Error).message}`));
     }
-    const input = adapter ? adapter.toPaymentInput(body) : ok(body);
+    // The generic body's failure codes are mapped here; a channel adapter maps its own gateway's.
+    const input = adapter ? adapter.toPaymentInput(body) : ok(withFailureCategory(body));
     if (!input.ok) return input;
     const payment = normalisePayment(input.value, {
       source: 'webhook',

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Chart, PALETTE } from '../components/chart';
+import { FailureReasons } from '../components/failure-reasons';
 import { Async, Empty } from '../components/states';
 import { Card, Tile } from '../components/tile';
 import { formatChartMoney, formatCount, formatMoney, formatRate, minorToChartValue } from '../format';
@@ -392,6 +393,7 @@ export function PaymentsPage() {
           <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} names={names} onRows={remember} />
         ))}
       </div>
+      <FailureReasons query={query} />
     </div>
   );
 }

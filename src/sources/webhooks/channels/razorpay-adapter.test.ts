@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../core/errors.js';
 import { normalisePayment } from '../../../recorder/payment.js';
-import { razorpayAdapter } from './razorpay-adapter.js';
+import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
+import { RAZORPAY_FAILURE_REASONS, razorpayAdapter } from './razorpay-adapter.js';
 
 // Shaped after Razorpay's documented payment.captured webhook, with the personal fields it carries.
 function capturedWebhook(entity: Record<string, unknown> = {}, event = 'payment.captured') {
@@ -108,6 +109,8 @@ describe('razorpay adapter', () => {
         fee_minor: 3540,
         tax_minor: 540,
         failure_reason: null,
+        failure_code: null,
+        failure_category: null,
         metadata: { account_id: 'acc_BFQ7uQEaa7j2z7', event: 'payment.captured' },
       },
     });
@@ -132,10 +135,52 @@ describe('razorpay adapter', () => {
         fee_minor: null,
         tax_minor: null,
         loan_account_number: null,
-        metadata: { account_id: 'acc_BFQ7uQEaa7j2z7', event: 'payment.failed', error_code: 'BAD_REQUEST_ERROR' },
+        failure_code: 'card_declined',
+        failure_category: 'other',
+        metadata: {
+          account_id: 'acc_BFQ7uQEaa7j2z7',
+          event: 'payment.failed',
+          error_code: 'BAD_REQUEST_ERROR',
+          error_source: 'bank',
+          error_step: 'payment_authorization',
+        },
       },
     });
     expect(normalise(input.ok ? input.value : null).ok).toBe(true);
+  });
+
+  it.each([
+    ['insufficient_funds', 'insufficient_funds'],
+    ['incorrect_pin', 'authentication'],
+    ['invalid_otp', 'authentication'],
+    ['bank_technical_error', 'issuer_unavailable'],
+    ['payment_cancelled', 'customer_cancelled'],
+    ['payment_timed_out', 'expired'],
+    ['payment_risk_check_failed', 'risk_declined'],
+    ['some_reason_razorpay_adds_later', 'other'],
+  ])('maps error_reason %s to failure_code %s and category %s', (reason, category) => {
+    const input = razorpayAdapter.toPaymentInput(
+      capturedWebhook({ status: 'failed', error_code: 'BAD_REQUEST_ERROR', error_reason: reason }, 'payment.failed'),
+    );
+    expect(input).toMatchObject({ ok: true, value: { failure_code: reason, failure_category: category } });
+    expect(normalise(input.ok ? input.value : null)).toMatchObject({
+      ok: true,
+      value: { failure_code: reason, failure_category: category },
+    });
+  });
+
+  it('falls back to error_code when a failure has no error_reason, and sets no category on a success', () => {
+    const failed = razorpayAdapter.toPaymentInput(capturedWebhook({ status: 'failed', error_code: 'GATEWAY_ERROR' }, 'payment.failed'));
+    expect(failed).toMatchObject({ ok: true, value: { failure_code: 'GATEWAY_ERROR', failure_category: 'issuer_unavailable' } });
+    const captured = razorpayAdapter.toPaymentInput(capturedWebhook({ error_reason: 'insufficient_funds' }));
+    expect(captured).toMatchObject({ ok: true, value: { failure_code: null, failure_category: null } });
+  });
+
+  it('maps every reason in its table to a category of the vocabulary', () => {
+    for (const [reason, category] of Object.entries(RAZORPAY_FAILURE_REASONS)) {
+      expect(reason, 'table keys are lower case').toBe(reason.toLowerCase());
+      expect(FAILURE_CATEGORIES).toContain(category);
+    }
   });
 
   it('maps payment.authorized to authorized', () => {

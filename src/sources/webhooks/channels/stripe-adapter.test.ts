@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../core/errors.js';
 import { normalisePayment } from '../../../recorder/payment.js';
-import { stripeAdapter } from './stripe-adapter.js';
+import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
+import { STRIPE_FAILURE_CODES, stripeAdapter } from './stripe-adapter.js';
 
 const PI = 'pi_3MtwBwLkdIwHu7ix28a3tqPa';
 const CH = 'ch_3MtwBwLkdIwHu7ix28a3tqPa';
@@ -117,6 +118,8 @@ describe('stripe adapter', () => {
         fee_minor: null,
         tax_minor: null,
         failure_reason: null,
+        failure_code: null,
+        failure_category: null,
         metadata: { event_id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS', event: 'charge.succeeded', livemode: false },
       },
     });
@@ -150,8 +153,55 @@ describe('stripe adapter', () => {
     });
     expect(stripeAdapter.toPaymentInput(event('charge.failed', failed))).toMatchObject({
       ok: true,
-      value: { status: 'failed', failure_reason: 'Your card was declined.', metadata: { failure_code: 'card_declined' } },
+      value: { status: 'failed', failure_reason: 'Your card was declined.', failure_code: 'card_declined', failure_category: 'other' },
     });
+  });
+
+  it('takes an issuer decline code from the charge outcome before the generic card_declined, and calls a Radar block a risk decline', () => {
+    const declined = charge({
+      status: 'failed',
+      captured: false,
+      failure_code: 'card_declined',
+      outcome: { type: 'issuer_declined', reason: 'insufficient_funds' },
+    });
+    expect(stripeAdapter.toPaymentInput(event('charge.failed', declined))).toMatchObject({
+      ok: true,
+      value: { failure_code: 'insufficient_funds', failure_category: 'insufficient_funds' },
+    });
+    const blocked = charge({
+      status: 'failed',
+      captured: false,
+      failure_code: 'card_declined',
+      outcome: { type: 'blocked', reason: 'rule' },
+    });
+    expect(stripeAdapter.toPaymentInput(event('charge.failed', blocked))).toMatchObject({
+      ok: true,
+      value: { failure_code: 'card_declined', failure_category: 'risk_declined' },
+    });
+  });
+
+  it.each([
+    [{ code: 'card_declined', decline_code: 'insufficient_funds' }, 'insufficient_funds', 'insufficient_funds'],
+    [{ code: 'card_declined', decline_code: 'do_not_honor' }, 'do_not_honor', 'other'],
+    [{ code: 'card_declined', decline_code: 'fraudulent' }, 'fraudulent', 'risk_declined'],
+    [{ code: 'card_declined', decline_code: 'issuer_not_available' }, 'issuer_not_available', 'issuer_unavailable'],
+    [{ code: 'expired_card' }, 'expired_card', 'expired'],
+    [{ code: 'incorrect_cvc' }, 'incorrect_cvc', 'authentication'],
+    [{ code: 'payment_intent_authentication_failure' }, 'payment_intent_authentication_failure', 'authentication'],
+    [{ code: 'payment_method_customer_decline' }, 'payment_method_customer_decline', 'customer_cancelled'],
+    [{ code: 'card_declined', decline_code: 'a_code_stripe_adds_later' }, 'a_code_stripe_adds_later', 'other'],
+  ])('maps last_payment_error %j to failure_code %s and category %s', (error, code, category) => {
+    const failed = paymentIntent({ status: 'requires_payment_method', amount_received: 0, last_payment_error: { ...error, message: 'x' } });
+    const input = stripeAdapter.toPaymentInput(event('payment_intent.payment_failed', failed));
+    expect(input).toMatchObject({ ok: true, value: { failure_code: code, failure_category: category } });
+    expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true, value: { failure_code: code, failure_category: category } });
+  });
+
+  it('maps every code in its table to a category of the vocabulary', () => {
+    for (const [code, category] of Object.entries(STRIPE_FAILURE_CODES)) {
+      expect(code, 'table keys are lower case').toBe(code.toLowerCase());
+      expect(FAILURE_CATEGORIES).toContain(category);
+    }
   });
 
   it('maps payment_intent.payment_failed with the last payment error and the attempted amount', () => {

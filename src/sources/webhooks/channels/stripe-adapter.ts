@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type FailureCategory, type FailureCodeTable, categoriseFailure } from '../../../contracts/index.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import { currencyExponent } from '../../../core/money.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
@@ -29,6 +30,54 @@ const STRIPE_EVENTS = ['charge.succeeded', 'charge.failed', 'payment_intent.succ
 const STRIPE_ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
 const STRIPE_THREE_DECIMAL = new Set('BHD JOD KWD OMR TND'.split(' '));
 
+/**
+ * Stripe's decline codes (`last_payment_error.decline_code`, a charge's `outcome.reason`) and error
+ * codes (`code`, `failure_code`) → Payscope's failure category. The decline code is tried first:
+ * `card_declined` alone says nothing about why. An unknown code is `other`.
+ */
+export const STRIPE_FAILURE_CODES: FailureCodeTable = {
+  insufficient_funds: 'insufficient_funds',
+  card_velocity_exceeded: 'insufficient_funds',
+  withdrawal_count_limit_exceeded: 'insufficient_funds',
+  authentication_required: 'authentication',
+  payment_intent_authentication_failure: 'authentication',
+  incorrect_cvc: 'authentication',
+  invalid_cvc: 'authentication',
+  incorrect_pin: 'authentication',
+  invalid_pin: 'authentication',
+  offline_pin_required: 'authentication',
+  online_or_offline_pin_required: 'authentication',
+  pin_try_exceeded: 'authentication',
+  issuer_not_available: 'issuer_unavailable',
+  processing_error: 'issuer_unavailable',
+  try_again_later: 'issuer_unavailable',
+  reenter_transaction: 'issuer_unavailable',
+  payment_method_provider_timeout: 'issuer_unavailable',
+  payment_method_customer_decline: 'customer_cancelled',
+  expired_card: 'expired',
+  payment_intent_payment_attempt_expired: 'expired',
+  fraudulent: 'risk_declined',
+  lost_card: 'risk_declined',
+  stolen_card: 'risk_declined',
+  pickup_card: 'risk_declined',
+  restricted_card: 'risk_declined',
+  security_violation: 'risk_declined',
+  merchant_blacklist: 'risk_declined',
+  highest_risk_level: 'risk_declined',
+  elevated_risk_level: 'risk_declined',
+  generic_decline: 'other',
+  do_not_honor: 'other',
+  card_declined: 'other',
+  payment_method_provider_decline: 'other',
+};
+
+/** The most specific code first; a charge Radar blocked is a risk decline whatever its code says. */
+function stripeFailure(declineCode: string | null | undefined, code: string | null | undefined, blocked = false) {
+  const failureCode = clipText(declineCode ?? code, 100);
+  const category: FailureCategory | null = blocked ? 'risk_declined' : categoriseFailure(STRIPE_FAILURE_CODES, declineCode, code);
+  return { failureCode, failureCategory: category };
+}
+
 const unixSeconds = z.number().int().nonnegative({ message: 'must be unix seconds' });
 const minorUnits = z.number({ message: 'must be an integer in the smallest currency unit' }).int().nonnegative();
 const currency = z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-letter ISO 4217 code' });
@@ -48,6 +97,8 @@ const chargeSchema = z.object({
   billing_details: z.object({ address: z.object({ country: z.string().nullish() }).nullish() }).nullish(),
   failure_code: z.string().nullish(),
   failure_message: z.string().nullish(),
+  // For an issuer decline `reason` is the decline code; `type: blocked` is a Radar (risk) block.
+  outcome: z.object({ type: z.string().nullish(), reason: z.string().nullish() }).nullish(),
   created: unixSeconds,
 });
 
@@ -60,7 +111,7 @@ const paymentIntentSchema = z.object({
   latest_charge: objectId,
   customer: objectId,
   metadata,
-  last_payment_error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+  last_payment_error: z.object({ code: z.string().nullish(), decline_code: z.string().nullish(), message: z.string().nullish() }).nullish(),
   created: unixSeconds,
 });
 
@@ -113,7 +164,13 @@ function chargeInput(event: ChargeEvent): Result<PaymentInput, Failure> {
     billingCountry: charge.billing_details?.address?.country ?? null,
     chargeId: charge.id,
     failureReason: status === 'failed' ? (charge.failure_message ?? charge.failure_code ?? null) : null,
-    failureCode: charge.failure_code ?? null,
+    ...(status === 'failed'
+      ? stripeFailure(
+          charge.outcome?.type === 'issuer_declined' ? charge.outcome.reason : null,
+          charge.failure_code,
+          charge.outcome?.type === 'blocked',
+        )
+      : { failureCode: null, failureCategory: null }),
   });
 }
 
@@ -135,7 +192,9 @@ function paymentIntentInput(event: PaymentIntentEvent): Result<PaymentInput, Fai
     billingCountry: null,
     chargeId: intent.latest_charge ?? null,
     failureReason: failed ? (intent.last_payment_error?.message ?? intent.last_payment_error?.code ?? null) : null,
-    failureCode: intent.last_payment_error?.code ?? null,
+    ...(failed
+      ? stripeFailure(intent.last_payment_error?.decline_code, intent.last_payment_error?.code)
+      : { failureCode: null, failureCategory: null }),
   });
 }
 
@@ -152,6 +211,7 @@ interface StripePayment {
   chargeId: string | null;
   failureReason: string | null;
   failureCode: string | null;
+  failureCategory: FailureCategory | null;
 }
 
 function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePayment): Result<PaymentInput, Failure> {
@@ -180,11 +240,12 @@ function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePaymen
     fee_minor: null,
     tax_minor: null,
     failure_reason: clipText(p.failureReason, 500),
+    failure_code: p.failureCode,
+    failure_category: p.status === 'failed' ? (p.failureCategory ?? 'other') : null,
     metadata: {
       event_id: event.id,
       event: event.type,
       ...(event.livemode == null ? {} : { livemode: event.livemode }),
-      ...(p.failureCode ? { failure_code: clipText(p.failureCode, 100) } : {}),
       ...(ignored.length > 0 ? { ignored_metadata: ignored } : {}),
     },
   });
