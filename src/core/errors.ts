@@ -15,6 +15,7 @@ export const ErrorCode = {
   PIPELINE_STEP_FAILED: 'PIPELINE_STEP_FAILED',
   INVALID_BATCH: 'INVALID_BATCH',
   BATCH_EMPTY: 'BATCH_EMPTY',
+  INVALID_CURSOR: 'INVALID_CURSOR',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
@@ -44,6 +45,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.MALFORMED_JSON:
     case ErrorCode.INVALID_BATCH:
     case ErrorCode.BATCH_EMPTY:
+    case ErrorCode.INVALID_CURSOR:
       return 400;
     case ErrorCode.SIGNATURE_MISSING:
     case ErrorCode.SIGNATURE_INVALID:

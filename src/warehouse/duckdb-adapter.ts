@@ -14,6 +14,7 @@ import {
   type TableName,
   rollupTable,
 } from './tables.js';
+import { createPaymentReads } from './payment-reads.js';
 import { sqlViewStatements } from './sql-views.js';
 import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from './warehouse-port.js';
 
@@ -123,6 +124,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
         connection.closeSync();
       }
     },
+    ...createPaymentReads(instance, toJsRow),
     sandboxQuery: (request) => sandboxQuery(instance, request),
     exportParquet: (request) => exportParquet(instance, request),
     async close() {
