@@ -48,6 +48,14 @@ describe('payments explorer errors', () => {
     expect(csv.status).toBe(422);
   });
 
+  it('says From after To once, in the chosen zone’s local time, not as a UTC instant', async () => {
+    const res = await get('/api/v1/payments?from=2026-11-10&to=2026-11-01&tz=Asia/Kolkata');
+    expect(res.status).toBe(422);
+    expect(res.body.error?.message).toBe(
+      'from (2026-11-10T00:00:00+05:30 in Asia/Kolkata) must be before to (2026-11-02T00:00:00+05:30, the end of the to date)',
+    );
+  });
+
   it('answers 404 NOT_FOUND for an unknown payment id', async () => {
     const res = await get('/api/v1/payments/no-such-payment');
     expect(res.status).toBe(404);
