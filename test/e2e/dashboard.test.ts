@@ -378,6 +378,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     const { count: trendCount, ...trendShown } = seriesSummary(trend.series);
     expect(trendCount).toBeGreaterThan(0);
     await expect.poll(() => summaryOf('gmv-trend')).toEqual({ ...trendShown, count: trendCount });
+    // A chart of money says which currency it shows.
+    expect(await page.getByTestId('gmv-trend-card').locator('h2').textContent()).toBe(`GMV trend · last 30 days · ${trendShown.currency}`);
     expect(await page.getByTestId('gmv-trend').locator('svg path').count()).toBeGreaterThan(0);
 
     // The page listens to the feed (SSE), and its GMV tile is the feed's while no traffic flows.
