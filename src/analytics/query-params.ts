@@ -99,7 +99,10 @@ export function resolveRange(
     return err(
       failure(
         ErrorCode.VALIDATION_FAILED,
-        `from (${new Date(rawFrom).toISOString()}) must be before to (${new Date(rawTo).toISOString()})`,
+        // Local times in tz, as the caller chose them — a UTC instant here read as another day.
+        `from (${formatLocal(input.tz, rawFrom)} in ${input.tz}) must be before to (${formatLocal(input.tz, rawTo)}${
+          input.to !== undefined && DATE.test(input.to) ? ', the end of the to date' : ''
+        })`,
         {
           issues: [{ field: 'from', message: 'must be before to' }],
         },

@@ -29,6 +29,7 @@ import { registerDashboardRoutes } from './routes/dashboard-route.js';
 import { registerEventRoutes } from './routes/events-route.js';
 import { registerFxRateRoutes } from './routes/fx-rates-route.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
+import { registerPaymentsExplorerRoutes } from './routes/payments-explorer-route.js';
 import { type PipelineRouteDeps, registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerSchemaRoutes } from './routes/schemas-route.js';
 import { registerSettlementRoutes } from './routes/settlement-routes.js';
@@ -203,6 +204,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const warehouse = { warehouse: pipeline.warehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
+    await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
     const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });

@@ -20,6 +20,7 @@ export const ErrorCode = {
   PIPELINE_STEP_FAILED: 'PIPELINE_STEP_FAILED',
   INVALID_BATCH: 'INVALID_BATCH',
   BATCH_EMPTY: 'BATCH_EMPTY',
+  INVALID_CURSOR: 'INVALID_CURSOR',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
@@ -52,6 +53,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.INVALID_UTF8:
     case ErrorCode.INVALID_BATCH:
     case ErrorCode.BATCH_EMPTY:
+    case ErrorCode.INVALID_CURSOR:
       return 400;
     case ErrorCode.SIGNATURE_MISSING:
     case ErrorCode.SIGNATURE_INVALID:

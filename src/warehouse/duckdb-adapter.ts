@@ -15,6 +15,7 @@ import {
   UNKNOWN,
   rollupTable,
 } from './tables.js';
+import { createPaymentReads } from './payment-reads.js';
 import { sqlViewStatements } from './sql-views.js';
 import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from './warehouse-port.js';
 
@@ -143,6 +144,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
         connection.closeSync();
       }
     },
+    ...createPaymentReads(instance, toJsRow),
     sandboxQuery: (request) => sandboxQuery(instance, request),
     exportParquet: async (request) => {
       if (exportDir === null || !`${resolve(request.dir)}/`.startsWith(exportDir)) {

@@ -1,3 +1,4 @@
+import type { PaymentReads } from './payment-reads.js';
 import type { AppendTable, KeyedTable, RollupDelta, RowOf, TableName } from './tables.js';
 
 /**
@@ -9,7 +10,7 @@ import type { AppendTable, KeyedTable, RollupDelta, RowOf, TableName } from './t
  * touches, merges them by version (pure code in src/pipeline), and writes the result, the applied
  * event ids and the rollup deltas together — all or nothing. Only one transaction runs at a time.
  */
-export interface Warehouse {
+export interface Warehouse extends PaymentReads {
   readonly kind: 'duckdb';
   transaction<T>(fn: (tx: WarehouseTx) => Promise<T>): Promise<T>;
   /**

@@ -10,7 +10,7 @@
  * (the rule of test/harness/global-setup.ts). `PAYSCOPE_CHROMIUM` overrides /usr/bin/chromium.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -54,6 +54,7 @@ interface Quality {
 }
 interface LiveSnapshot {
   gmv: { currency: string; amount_minor: number }[];
+  counts?: { failed?: number; failed_count?: number };
 }
 interface SettlementTiles {
   gmv: { currency: string; gmv_minor: number }[];
@@ -76,8 +77,14 @@ interface DomElement {
 declare const document: {
   documentElement: { scrollWidth: number; clientWidth: number };
   querySelector(selector: string): DomElement | null;
-  querySelectorAll(selector: string): Iterable<DomElement>;
+  querySelectorAll(selector: string): Iterable<DomElement & { scrollWidth: number; clientWidth: number }>;
 };
+declare const window: { innerWidth: number; location: { hash: string }; payscopeMarker?: number };
+interface ExplorerPage {
+  items: { reference_number: string; payment_id: string | null }[];
+  total: number;
+  next_cursor: string | null;
+}
 
 const KPI_TILES = ['kpi-gmv', 'kpi-count', 'kpi-aov', 'kpi-success', 'kpi-refunds', 'kpi-disputes', 'kpi-failure', 'kpi-net'];
 
@@ -371,6 +378,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     const { count: trendCount, ...trendShown } = seriesSummary(trend.series);
     expect(trendCount).toBeGreaterThan(0);
     await expect.poll(() => summaryOf('gmv-trend')).toEqual({ ...trendShown, count: trendCount });
+    // A chart of money says which currency it shows.
+    expect(await page.getByTestId('gmv-trend-card').locator('h2').textContent()).toBe(`GMV trend · last 30 days · ${trendShown.currency}`);
     expect(await page.getByTestId('gmv-trend').locator('svg path').count()).toBeGreaterThan(0);
 
     // The page listens to the feed (SSE), and its GMV tile is the feed's while no traffic flows.
@@ -378,6 +387,14 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     const gmv = page.getByTestId('live-gmv-value');
     await expect.poll(async () => (await gmv.textContent()) === liveGmvTile(await liveSnapshot()), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.getByTestId('live-status').textContent()).toContain('Live');
+    // "Failures today" is the feed's count of today's failed payments, not the length of the latest-failures list.
+    const failedToday = async () => {
+      const c = (await liveSnapshot()).counts;
+      return count(c?.failed ?? c?.failed_count);
+    };
+    await expect
+      .poll(async () => (await page.getByTestId('live-failures-value').textContent()) === (await failedToday()), { timeout: 10_000 })
+      .toBe(true);
     const before = await gmv.textContent();
     await page.waitForTimeout(400); // the chart's entry animation
     await shot('overview');
@@ -589,6 +606,7 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await page.getByRole('heading', { name: 'Settlement', exact: true }).waitFor();
     const request = new URL((await sent).url());
     expect(request.searchParams.get('tz')).toBe('UTC');
+    expect(request.searchParams.get('from')).toMatch(/^\d{4}-\d{2}-\d{2}$/); // the page's own range, shown in its filter bar
     const { tiles } = await api200<{ tiles: SettlementTiles }>(`/api/v1/settlement/tiles?${request.searchParams}`);
     const c = [...tiles.gmv].sort((a, b) => b.gmv_minor - a.gmv_minor)[0]?.currency ?? '';
     expect(c).toBe('INR');
@@ -642,9 +660,14 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       gmv_minor: Object.fromEntries(tiles.gmv_by_payment_mode.filter((r) => r.currency === c).map((r) => [r.payment_method, r.gmv_minor])),
     });
     await page.getByTestId('settlement-trend-chart').locator('svg path').first().waitFor({ state: 'attached' });
-    const hours = (tiles.hourly_settlement_rate.find((s) => s.currency === c)?.points ?? []).length;
-    expect(hours).toBeGreaterThan(24 * 10);
-    expect(await summaryOf('settlement-trend-chart')).toEqual({ currency: c, points: Math.min(hours, 7 * 24) });
+    // The trend covers the page's whole range (the tiles' 30 days), by local day: hourly rates of a
+    // handful of payments swing 0–100 %.
+    const hourly = (tiles.hourly_settlement_rate.find((s) => s.currency === c)?.points ?? []) as { start: string }[];
+    expect(hourly.length).toBeGreaterThan(24 * 10);
+    const localDays = new Set(hourly.map((p) => p.start.slice(0, 10))).size;
+    expect(await summaryOf('settlement-trend-chart')).toEqual({ currency: c, granularity: 'day', points: localDays });
+    expect(await page.getByTestId('settlement-trend').locator('h2').textContent()).toContain(`by day of payment · ${c}`);
+    expect(await page.getByTestId('settlement-currency-row').count()).toBe(tiles.gmv.length);
 
     // Tile 9: the list starts with the API's first merchant of that currency, by name, with its amount.
     const top = tiles.top_unsettled_merchants.filter((m) => m.currency === c)[0];
@@ -656,4 +679,172 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await page.waitForTimeout(400);
     await shot('settlement');
   });
+  it('Payments: the status filter offers the statuses the warehouse holds, commonest first, and one clear message when From is after To', async () => {
+    await page.getByRole('link', { name: 'Payments', exact: true }).click();
+    await page.getByRole('heading', { name: 'Payments', exact: true }).waitFor();
+    const range = await pageRange();
+    const b = await api200<{ items: BreakdownItem[] }>(`/api/v1/analytics/breakdown?${qs({ ...range, dimension: 'status', limit: '50' })}`);
+    const counts = new Map<string, number>();
+    for (const i of b.items) counts.set(i.value ?? '', (counts.get(i.value ?? '') ?? 0) + i.payment_count);
+    const statuses = [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([k]) => k);
+    expect(statuses).toContain('succeeded');
+    expect(statuses).not.toContain('refunded');
+    await expect
+      .poll(() => page.getByTestId('filter-status').locator('option').allTextContents(), { timeout: 10_000 })
+      .toEqual(['All', ...statuses]);
+    await page.getByTestId('filter-status').selectOption('succeeded');
+    const kpis = await api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs({ ...range, status: 'succeeded' })}`);
+    await expect
+      .poll(() => texts(['kpi-count-value']), { timeout: 10_000 })
+      .toEqual({ 'kpi-count-value': kpiTiles(kpis.currencies)['kpi-count'] });
+    await page.getByRole('button', { name: 'Reset' }).click();
+
+    // From after To: one message, in the zone's local dates, instead of the API's UTC error in every card.
+    const after = new Date(Date.parse(`${range.to}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByTestId('filter-from').fill(after);
+    await page.getByTestId('range-error').waitFor();
+    const alerts = await page.getByRole('alert').allTextContents();
+    expect(alerts).toEqual([`From (${after}) is after To (${range.to}) in UTC: choose a From on or before the To date.`]);
+    expect(await page.getByTestId('kpis-area').count()).toBe(0);
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByTestId('kpis').waitFor();
+  });
+
+  it('Payments → List: search, paging, detail and CSV export show what the payments API answers', async () => {
+    await page.getByRole('link', { name: 'Payment list' }).click();
+    await page.getByRole('heading', { name: 'Payments list' }).waitFor();
+    const range = await pageRange();
+    const first = await api200<ExplorerPage>(`/api/v1/payments?${qs({ ...range, limit: '25' })}`);
+    expect(first.total).toBeGreaterThan(50);
+    const shownRefs = () =>
+      page.evaluate(() => [...document.querySelectorAll('[data-testid="explorer-row"]')].map((r) => r.getAttribute('data-ref')));
+    await expect.poll(shownRefs, { timeout: 10_000 }).toEqual(first.items.map((i) => i.reference_number));
+    expect(await page.getByTestId('explorer-range').textContent()).toBe(`1–25 of ${count(first.total)}`);
+
+    // Paging: Next shows the API's second keyset page; Previous comes back.
+    await page.getByTestId('explorer-next').click();
+    const second = await api200<ExplorerPage>(`/api/v1/payments?${qs({ ...range, limit: '25', cursor: first.next_cursor ?? '' })}`);
+    await expect.poll(shownRefs, { timeout: 10_000 }).toEqual(second.items.map((i) => i.reference_number));
+    expect(await page.getByTestId('explorer-range').textContent()).toBe(`26–50 of ${count(first.total)}`);
+    expect(second.items.some((i) => first.items.some((f) => f.reference_number === i.reference_number))).toBe(false);
+    await page.getByTestId('explorer-prev').click();
+    await expect.poll(shownRefs, { timeout: 10_000 }).toEqual(first.items.map((i) => i.reference_number));
+
+    // Search: a settled payment by its gateway id (or order id, or reference).
+    const wh = t.app.warehouse;
+    if (!wh) throw new Error('no warehouse');
+    const [target] = await wh.query<{
+      reference_number: string;
+      payment_id: string | null;
+      gateway_txn_id: string | null;
+      order_id: string | null;
+    }>(
+      'SELECT reference_number, payment_id, gateway_txn_id, order_id FROM payments WHERE settlement_batch_id IS NOT NULL ORDER BY reference_number LIMIT 1',
+    );
+    if (!target) throw new Error('the demo settled no payment');
+    const term = target.gateway_txn_id ?? target.order_id ?? target.reference_number;
+    await page.getByTestId('explorer-search').fill(term);
+    await page.getByTestId('explorer-search-button').click();
+    await expect.poll(shownRefs, { timeout: 10_000 }).toEqual([target.reference_number]);
+    await page.getByTestId('explorer-row').first().click();
+    const detail = await api200<{ events: unknown[]; settlement: { batch_id: string } | null }>(
+      `/api/v1/payments/${encodeURIComponent(target.payment_id ?? target.reference_number)}`,
+    );
+    await page.getByTestId('explorer-detail-fields').waitFor();
+    expect(await page.getByTestId('explorer-detail-fields').textContent()).toContain(target.reference_number);
+    await expect.poll(() => page.getByTestId('explorer-events').locator('tbody tr').count()).toBe(detail.events.length);
+    expect(await page.getByTestId('explorer-settlement').textContent()).toContain(detail.settlement?.batch_id ?? 'none');
+    await page.waitForTimeout(200);
+    await shot('payments-list-detail');
+
+    // Export: the whole selection (the page's range, no search) as CSV, one line per payment.
+    await page.getByTestId('explorer-search').fill('');
+    await page.getByTestId('explorer-search-button').click();
+    await expect.poll(shownRefs, { timeout: 10_000 }).toEqual(first.items.map((i) => i.reference_number));
+    const downloading = page.waitForEvent('download');
+    await page.getByTestId('explorer-export').click();
+    const download = await downloading;
+    const file = join(ARTIFACTS, 'payments-export.csv');
+    await download.saveAs(file);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^payment_id,reference_number,payment_time,status,amount_minor,currency,/);
+    expect(lines.length - 1).toBe(first.total);
+    expect(lines[1]?.split(',')[1]).toBe(first.items[0]?.reference_number);
+  });
+
+  it('a sign-in link pasted into an open tab signs it in without a reload', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC', locale: 'en-US' });
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(`${t.url}/payments`);
+      await fresh.getByTestId('kpis-area').getByTestId('error').waitFor();
+      expect(await fresh.getByTestId('kpis-area').getByTestId('error').getAttribute('data-code')).toBe('API_KEY_MISSING');
+      await fresh.evaluate(() => {
+        window.payscopeMarker = 1; // gone if the page reloads
+      });
+      await fresh.evaluate((key) => {
+        window.location.hash = `#key=${key}`;
+      }, t.adminKey);
+      await fresh.getByTestId('kpi-count-value').waitFor({ timeout: 10_000 });
+      expect(await fresh.evaluate(() => window.payscopeMarker)).toBe(1);
+      expect(fresh.url()).not.toContain('key=');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('every page at 390 and 1440 px: no sideways page scroll, no amount cut off, a menu button at 390, the sidebar as tall as the page', async () => {
+    const PAGES = [
+      ['overview', '/', 'live-gmv-value'],
+      ['payments', '/payments', 'kpi-gmv-value'],
+      ['payments-list', '/payments/list', 'explorer-row'],
+      ['settlement', '/settlement', 'settlement-gmv-value'],
+      ['data-quality', '/data-quality', 'dq-conservation'],
+    ] as const;
+    for (const width of [390, 1440]) {
+      const context = await browser.newContext({ viewport: { width, height: 844 }, timezoneId: 'UTC', locale: 'en-US' });
+      try {
+        const p = await context.newPage();
+        await p.goto(`${t.url}/#key=${t.adminKey}`);
+        for (const [name, path, ready] of PAGES) {
+          await p.goto(`${t.url}${path}`);
+          await p.getByTestId(ready).first().waitFor({ timeout: 15_000 });
+          await p.waitForTimeout(600); // charts and late tables
+          const m = await p.evaluate(() => {
+            const cells = [...document.querySelectorAll('td.num, [data-cell], .tile-value')];
+            const sidebar = document.querySelector('.sidebar') as unknown as { offsetHeight: number } | null;
+            return {
+              scroll: document.documentElement.scrollWidth,
+              width: window.innerWidth,
+              amounts: cells.length,
+              cut: cells.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent),
+              sidebar: sidebar?.offsetHeight ?? 0,
+              page: (document.documentElement as unknown as { scrollHeight: number }).scrollHeight,
+            };
+          });
+          expect(m.scroll, `${name} at ${width} px is wider than the window`).toBeLessThanOrEqual(m.width);
+          expect(m.amounts, name).toBeGreaterThan(0);
+          expect(m.cut, `${name} at ${width} px cuts these numbers`).toEqual([]);
+          if (width === 1440) expect(m.sidebar, `${name}: the sidebar stops before the page ends`).toBeGreaterThanOrEqual(m.page - 1);
+          await p.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
+        }
+        const settlementLink = p.getByRole('link', { name: 'Settlement' });
+        if (width === 390) {
+          // The navigation folds behind a menu button; opening it and following a link closes it again.
+          expect(await settlementLink.isVisible()).toBe(false);
+          await p.getByTestId('menu-button').click();
+          await settlementLink.waitFor({ state: 'visible' });
+          await p.screenshot({ path: join(ARTIFACTS, `menu-open-${width}.png`) });
+          await settlementLink.click();
+          await p.getByRole('heading', { name: 'Settlement', exact: true }).waitFor();
+          await settlementLink.waitFor({ state: 'hidden' });
+        } else {
+          expect(await p.getByTestId('menu-button').isVisible()).toBe(false);
+          expect(await settlementLink.isVisible()).toBe(true);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+  }, 120_000);
 });

@@ -19,20 +19,27 @@ export class ApiError extends Error {
   }
 }
 
-/** Takes `#key=…` from the address bar into sessionStorage (and out of the address bar). */
-export function captureKeyFromFragment(): void {
+/**
+ * Takes `#key=…` from the address bar into sessionStorage (and out of the address bar). Returns
+ * the sign-in in flight, or null when the fragment holds no key. Called at start and on every
+ * `hashchange`/`popstate`, so a sign-in link pasted into an open tab works without a reload.
+ */
+export function captureKeyFromFragment(): Promise<void> | null {
   const hash = window.location.hash.replace(/^#/, '');
-  if (!hash) return;
+  if (!hash) return null;
   const params = new URLSearchParams(hash);
   const key = params.get('key');
-  if (!key) return;
+  if (!key) return null;
   sessionStorage.setItem(KEY_STORAGE, key);
-  // Also sign the browser in (HttpOnly session cookie, src/api/routes/session-route.ts) so a
-  // reload or a new tab works without the key; requests keep sending the key while this tab has it.
-  void fetch('/api/v1/session', { method: 'POST', headers: { authorization: `Bearer ${key}` } }).catch(() => {});
   params.delete('key');
   const rest = params.toString();
   window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ''}`);
+  // Also sign the browser in (HttpOnly session cookie, src/api/routes/session-route.ts) so a
+  // reload or a new tab works without the key; requests keep sending the key while this tab has it.
+  return fetch('/api/v1/session', { method: 'POST', headers: { authorization: `Bearer ${key}` } }).then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 export function apiKey(): string | null {

@@ -5,7 +5,19 @@ import { Async, Empty, ErrorBox, Loading } from '../components/states';
 import { Card, Tile } from '../components/tile';
 import { formatChartMoney, formatCount, formatDateTime, formatMoney, formatRate, minorToChartValue } from '../format';
 import { useApi, useMerchantNames } from '../hooks';
-import { BUCKET_FIELDS, COUNT_FIELDS, currencyOf, GMV_FIELDS, listOf, pick, pickString, type Row, rate, seriesOf } from '../shapes';
+import {
+  BUCKET_FIELDS,
+  COUNT_FIELDS,
+  currenciesByAmount,
+  currencyOf,
+  GMV_FIELDS,
+  listOf,
+  pick,
+  pickString,
+  type Row,
+  rate,
+  seriesOf,
+} from '../shapes';
 
 /** Today's GMV may be one amount with a currency or an amount per currency. */
 function todayGmv(live: Row): { minor: number; currency: string }[] {
@@ -65,6 +77,9 @@ function LiveTiles() {
   const tpm =
     perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payments', 'count') : pick(live, 'transactions_per_minute', 'tpm');
   const success = rate(live, 'success_rate', 'success_rate_pct');
+  // Today's failures (in the browser's zone) as the feed counts them — not the length of the short list below.
+  const counts = live.counts && typeof live.counts === 'object' ? (live.counts as Row) : null;
+  const failedToday = pick(counts, 'failed', 'failed_count') ?? pick(live, 'failed_count', 'failed_today');
   const merchant = (id: string | null) => (id ? (names.get(id) ?? id) : '—');
   return (
     <>
@@ -106,35 +121,37 @@ function LiveTiles() {
         />
         <Tile
           testId="live-failures"
-          label="Latest failures"
-          value={formatCount(failures.length)}
-          sub={failures.length === 0 ? 'none' : 'below'}
+          label="Failures today"
+          value={formatCount(failedToday)}
+          sub={failures.length === 0 ? 'none yet' : `latest ${Math.min(failures.length, 8)} below`}
         />
       </div>
       {failures.length > 0 && (
         <Card title="Latest failures" testId="latest-failures">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Merchant</th>
-                <th>Gateway</th>
-                <th>Reason</th>
-                <th className="num">Amount</th>
-              </tr>
-            </thead>
-            <tbody>
-              {failures.slice(0, 8).map((f, i) => (
-                <tr key={String(f.payment_id ?? f.id ?? i)}>
-                  <td>{formatDateTime(pickString(f, 'at', 'time', 'occurred_at', 'payment_date'))}</td>
-                  <td>{merchant(pickString(f, 'merchant_id', 'merchant'))}</td>
-                  <td>{pickString(f, 'gateway') ?? '—'}</td>
-                  <td>{pickString(f, 'failure_reason', 'reason', 'failure_code', 'code') ?? '—'}</td>
-                  <td className="num">{formatMoney(pick(f, 'amount_minor', 'amount'), currencyOf(f, 'amount'))}</td>
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>Time</th>
+                  <th>Merchant</th>
+                  <th>Gateway</th>
+                  <th>Reason</th>
+                  <th className="num">Amount</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {failures.slice(0, 8).map((f, i) => (
+                  <tr key={String(f.payment_id ?? f.id ?? i)}>
+                    <td>{formatDateTime(pickString(f, 'at', 'time', 'occurred_at', 'payment_date'))}</td>
+                    <td>{merchant(pickString(f, 'merchant_id', 'merchant'))}</td>
+                    <td>{pickString(f, 'gateway') ?? '—'}</td>
+                    <td className="wrap">{pickString(f, 'failure_reason', 'reason', 'failure_code', 'code') ?? '—'}</td>
+                    <td className="num">{formatMoney(pick(f, 'amount_minor', 'amount'), currencyOf(f, 'amount'))}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </Card>
       )}
     </>
@@ -153,11 +170,42 @@ function GmvTrend() {
     };
   }, []);
   const state = useApi<unknown>('/api/v1/analytics/timeseries', query, 30_000);
+  const [chosen, setChosen] = useState('');
+  // Amounts of different currencies are never added: the chart shows one currency, named in the
+  // title, the largest by default, and the reader may pick another.
+  const currencies = useMemo(
+    () =>
+      currenciesByAmount(
+        listOf((state.data as Row | null)?.series ?? []).flatMap((s) =>
+          listOf(s.points ?? []).map((p) => ({ currency: s.currency, gmv_minor: pick(p, ...GMV_FIELDS) ?? 0 })),
+        ),
+        'gmv_minor',
+      ),
+    [state.data],
+  );
+  const shown = chosen || currencies[0] || '';
   return (
-    <Card title="GMV trend · last 30 days">
+    <Card
+      title={`GMV trend · last 30 days${shown ? ` · ${shown}` : ''}`}
+      testId="gmv-trend-card"
+      actions={
+        currencies.length > 1 ? (
+          <label className="field inline">
+            <span>Currency</span>
+            <select value={shown} onChange={(e) => setChosen(e.target.value)} data-testid="gmv-trend-currency">
+              {currencies.map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null
+      }
+    >
       <Async state={state} what="the GMV trend">
         {(body) => {
-          const series = seriesOf(body);
+          const series = seriesOf(body, shown || undefined);
           const rows = series.points;
           if (rows.length === 0 || rows.every((r) => (pick(r, ...GMV_FIELDS) ?? 0) === 0))
             return <Empty>No payments in the last 30 days.</Empty>;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import { Chart, PALETTE } from '../components/chart';
 import { FailureReasons } from '../components/failure-reasons';
 import { Async, Empty } from '../components/states';
@@ -45,7 +45,6 @@ const ZONES = [
   'America/Los_Angeles',
   'Australia/Adelaide',
 ];
-const STATUSES = ['', 'captured', 'authorized', 'failed', 'refunded', 'pending'];
 const DIMENSIONS = [
   { key: 'gateway', title: 'By gateway' },
   { key: 'payment_method', title: 'By method' },
@@ -110,23 +109,82 @@ export function filterQuery(f: Filters): Record<string, string> {
   };
 }
 
-function FilterBar(props: { value: Filters; onChange(f: Filters): void; options: Record<string, string[]>; names: Map<string, string> }) {
+/**
+ * The statuses the warehouse holds for the range and the other filters, commonest first: the
+ * status filter offers only values that match payments (a fixed list once offered "refunded",
+ * which is no payment status, and lacked "succeeded").
+ */
+export function useStatusOptions(query: Record<string, string>): string[] {
+  const state = useApi<unknown>('/api/v1/analytics/breakdown', { ...query, status: '', dimension: 'status', limit: 50 });
+  return useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const r of listOf(state.data)) {
+      const k = groupKey(r, 'status');
+      if (k !== '(none)') counts.set(k, (counts.get(k) ?? 0) + (pick(r, ...COUNT_FIELDS) ?? 0));
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+  }, [state.data]);
+}
+
+const OPTION_DIMENSIONS = ['gateway', 'payment_method', 'region', 'merchant', 'currency'] as const;
+
+/** The values of each filter over the range (every other filter off), from the breakdown API: what the selects offer. */
+export function useFilterOptions(f: Filters): Record<string, string[]> {
+  const range = { from: f.from, to: f.to, tz: f.tz, limit: 500 };
+  const gateway = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'gateway' });
+  const method = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'payment_method' });
+  const region = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'region' });
+  const merchant = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'merchant' });
+  const states = [gateway, method, region, merchant];
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the four answers are the inputs
+  return useMemo(() => {
+    const out: Record<string, string[]> = {};
+    OPTION_DIMENSIONS.forEach((dim, i) => {
+      const rows = dim === 'currency' ? listOf(gateway.data) : listOf(states[i]?.data);
+      const values = rows.map((r) => (dim === 'currency' ? String(r.currency ?? '') : groupKey(r, dim)));
+      out[dim] = [...new Set(values.filter((v) => v && v !== '(none)'))].sort();
+    });
+    return out;
+  }, [gateway.data, method.data, region.data, merchant.data]);
+}
+
+/** What is wrong with the chosen dates, said once, in the chosen zone's local dates; null when nothing. */
+export function rangeProblem(f: Filters, maxDays?: number): string | null {
+  if (!f.from || !f.to) return null;
+  if (f.from > f.to) return `From (${f.from}) is after To (${f.to}) in ${f.tz}: choose a From on or before the To date.`;
+  const days = Math.round((Date.parse(f.to) - Date.parse(f.from)) / 86_400_000) + 1;
+  if (maxDays !== undefined && days > maxDays)
+    return `The range is ${days} days; this page shows at most ${maxDays}. Move From or To closer.`;
+  return null;
+}
+
+export function FilterBar(props: {
+  value: Filters;
+  onChange(f: Filters): void;
+  options: Record<string, string[]>;
+  names: Map<string, string>;
+  statuses: string[];
+  /** Filters this page does not offer. */
+  hide?: readonly (keyof Filters)[];
+  children?: ReactNode;
+}) {
   const f = props.value;
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => props.onChange({ ...f, [k]: e.target.value });
   const zones = ZONES.includes(f.tz) ? ZONES : [f.tz, ...ZONES];
-  const select = (k: keyof Filters, label: string, values: string[], labelOf: (v: string) => string = (v) => v) => (
-    <label className="field">
-      <span>{label}</span>
-      <select value={f[k]} onChange={set(k)} data-testid={`filter-${k}`}>
-        <option value="">All</option>
-        {[...new Set([...values, ...(f[k] ? [f[k]] : [])])].filter(Boolean).map((v) => (
-          <option key={v} value={v}>
-            {labelOf(v)}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
+  const select = (k: keyof Filters, label: string, values: string[], labelOf: (v: string) => string = (v) => v) =>
+    props.hide?.includes(k) ? null : (
+      <label className="field">
+        <span>{label}</span>
+        <select value={f[k]} onChange={set(k)} data-testid={`filter-${k}`}>
+          <option value="">All</option>
+          {[...new Set([...values, ...(f[k] ? [f[k]] : [])])].filter(Boolean).map((v) => (
+            <option key={v} value={v}>
+              {labelOf(v)}
+            </option>
+          ))}
+        </select>
+      </label>
+    );
   return (
     <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
       <label className="field">
@@ -152,7 +210,8 @@ function FilterBar(props: { value: Filters; onChange(f: Filters): void; options:
       {select('method', 'Method', props.options.payment_method ?? [])}
       {select('region', 'Region', props.options.region ?? [])}
       {select('currency', 'Currency', props.options.currency ?? [])}
-      {select('status', 'Status', STATUSES.slice(1))}
+      {select('status', 'Status', props.statuses)}
+      {props.children}
       <button type="button" className="secondary" onClick={() => props.onChange(defaultFilters())}>
         Reset
       </button>
@@ -305,59 +364,54 @@ function Breakdown(props: {
             totals.set(String(r.currency ?? ''), (totals.get(String(r.currency ?? '')) ?? 0) + (pick(r, ...GMV_FIELDS) ?? 0));
           const label = (key: string) => (props.dimension === 'merchant' ? (props.names.get(key) ?? key) : key);
           return (
-            <table
-              className="table table-fixed"
-              data-summary={JSON.stringify({ rows: rows.length, gmv_minor_by_currency: Object.fromEntries(totals) })}
-            >
-              <colgroup>
-                <col style={{ width: '32%' }} />
-                <col style={{ width: '22%' }} />
-                <col style={{ width: '14%' }} />
-                <col style={{ width: '12%' }} />
-                <col style={{ width: '20%' }} />
-              </colgroup>
-              <thead>
-                <tr>
-                  <th>{props.title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase())}</th>
-                  <th className="num">GMV</th>
-                  <th className="num">Transactions</th>
-                  <th className="num">Success</th>
-                  <th title="Share of the GMV in the row's currency">Share</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.slice(0, 10).map((r) => {
-                  const key = groupKey(r, props.dimension);
-                  const currency = String(r.currency ?? '');
-                  const gmv = pick(r, ...GMV_FIELDS) ?? 0;
-                  const total = totals.get(currency) ?? 0;
-                  const share = total > 0 ? gmv / total : null;
-                  return (
-                    <tr key={`${key} ${currency}`} data-testid="breakdown-row" data-value={key} data-currency={currency}>
-                      <td title={label(key) !== key ? `${label(key)} (${key})` : key}>
-                        {label(key)}
-                        {currency ? <span className="muted"> · {currency}</span> : null}
-                      </td>
-                      <td className="num" data-cell="gmv">
-                        {formatMoney(gmv, currencyOf(r))}
-                      </td>
-                      <td className="num" data-cell="count">
-                        {formatCount(pick(r, ...COUNT_FIELDS))}
-                      </td>
-                      <td className="num" data-cell="success">
-                        {formatRate(rate(r, ...SUCCESS_FIELDS))}
-                      </td>
-                      <td title={`share of the ${currency} GMV`}>
-                        <span className="share-cell">
-                          <span className="bar" style={{ width: `${Math.round((share ?? 0) * 60)}%` }} />
-                          <span className="muted">{formatRate(share)}</span>
-                        </span>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+            <div className="table-scroll">
+              <table
+                className="table"
+                data-summary={JSON.stringify({ rows: rows.length, gmv_minor_by_currency: Object.fromEntries(totals) })}
+              >
+                <thead>
+                  <tr>
+                    <th>{props.title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase())}</th>
+                    <th className="num">GMV</th>
+                    <th className="num">Transactions</th>
+                    <th className="num">Success</th>
+                    <th title="Share of the GMV in the row's currency">Share</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.slice(0, 10).map((r) => {
+                    const key = groupKey(r, props.dimension);
+                    const currency = String(r.currency ?? '');
+                    const gmv = pick(r, ...GMV_FIELDS) ?? 0;
+                    const total = totals.get(currency) ?? 0;
+                    const share = total > 0 ? gmv / total : null;
+                    return (
+                      <tr key={`${key} ${currency}`} data-testid="breakdown-row" data-value={key} data-currency={currency}>
+                        <td className="wrap" title={label(key) !== key ? `${label(key)} (${key})` : key}>
+                          {label(key)}
+                          {currency ? <span className="muted"> · {currency}</span> : null}
+                        </td>
+                        <td className="num" data-cell="gmv">
+                          {formatMoney(gmv, currencyOf(r))}
+                        </td>
+                        <td className="num" data-cell="count">
+                          {formatCount(pick(r, ...COUNT_FIELDS))}
+                        </td>
+                        <td className="num" data-cell="success">
+                          {formatRate(rate(r, ...SUCCESS_FIELDS))}
+                        </td>
+                        <td title={`share of the ${currency} GMV`}>
+                          <span className="share-cell">
+                            <span className="bar" style={{ width: `${Math.round((share ?? 0) * 60)}%` }} />
+                            <span className="muted">{formatRate(share)}</span>
+                          </span>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
           );
         }}
       </Async>
@@ -382,18 +436,29 @@ export function PaymentsPage() {
       const merged = [...new Set([...(o[dim] ?? []), ...keys.filter((k) => k !== '(none)')])].sort();
       return merged.length === (o[dim] ?? []).length ? o : { ...o, [dim]: merged };
     });
+  const statuses = useStatusOptions(query);
+  // One message for dates that cannot be a range, instead of the same API error in every card.
+  const problem = rangeProblem(filters);
   return (
     <div className="page">
       <h1>Payments</h1>
-      <FilterBar value={filters} onChange={setFilters} options={options} names={names} />
-      <Kpis query={query} />
-      <Timeseries query={query} days={days} />
-      <div className="grid-tables">
-        {DIMENSIONS.map((d) => (
-          <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} names={names} onRows={remember} />
-        ))}
-      </div>
-      <FailureReasons query={query} />
+      <FilterBar value={filters} onChange={setFilters} options={options} names={names} statuses={statuses} />
+      {problem ? (
+        <div className="form-error" role="alert" data-testid="range-error">
+          {problem}
+        </div>
+      ) : (
+        <>
+          <Kpis query={query} />
+          <Timeseries query={query} days={days} />
+          <div className="grid-tables">
+            {DIMENSIONS.map((d) => (
+              <Breakdown key={d.key} query={query} dimension={d.key} title={d.title} names={names} onRows={remember} />
+            ))}
+          </div>
+          <FailureReasons query={query} />
+        </>
+      )}
     </div>
   );
 }
