@@ -32,6 +32,7 @@ export function warehousePayment(reference: string, overrides: Partial<RowOf<'pa
     gateway_txn_id: `gw-${reference}`,
     failure_code: null,
     failure_reason: null,
+    failure_category: null,
     payment_time: time,
     recorded_at: time,
     status_time: time,
