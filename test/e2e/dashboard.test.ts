@@ -510,8 +510,20 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
   });
 
   it('Payments: changing the time zone changes the request, and the numbers are the API’s for that zone', async () => {
-    // One day three days ago: its UTC and IST boundaries are 5½ hours apart, so the figures differ.
-    const day = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    // A past day whose UTC and IST boundaries (5½ hours apart) hold different payments, so the
+    // figures differ. The demo follows an Indian day and sends little at 00:00–05:30 IST, so not
+    // every day qualifies: take the first that does (a fixed "three days ago" failed on some dates).
+    let day = '';
+    for (let back = 1; back < DEMO.days && day === ''; back++) {
+      const candidate = new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10);
+      const [inUtc, inIst] = await Promise.all(
+        ['UTC', 'Asia/Kolkata'].map((tz) =>
+          api200<{ currencies: Kpis[] }>(`/api/v1/analytics/kpis?${qs({ from: candidate, to: candidate, tz })}`),
+        ),
+      );
+      if (JSON.stringify(kpiTiles(inUtc?.currencies ?? [])) !== JSON.stringify(kpiTiles(inIst?.currencies ?? []))) day = candidate;
+    }
+    expect(day, 'no demo day whose UTC and IST figures differ').not.toBe('');
     await page.getByTestId('filter-from').fill(day);
     await page.getByTestId('filter-to').fill(day);
     const utc = { from: day, to: day, tz: 'UTC' };
