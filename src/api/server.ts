@@ -167,14 +167,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const pipeline = deps.pipeline;
     await app.register(async (scope) => registerPipelineRoutes(scope, pipeline));
     // Analytics over the warehouse (issue 4): docs/analytics-api.md.
-    const warehouse = { warehouse: pipeline.warehouse };
+    const warehouse = { warehouse: pipeline.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
     const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });
     await app.register(async (scope) => registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: [...ALLOWED_TABLE_FUNCTIONS] }));
-    const feed = createLiveFeed({ warehouse: pipeline.warehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
+    const feed = createLiveFeed({ warehouse: pipeline.servedWarehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
     let live: { closeAll(): void } | null = null;
     await app.register(async (scope) => {
       live = registerLiveRoutes(scope, { feed, audit, access });

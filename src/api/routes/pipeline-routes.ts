@@ -18,9 +18,13 @@ import { sendFailure } from '../http-errors.js';
  */
 export interface PipelineRouteDeps {
   store: SqlExecutor;
+  /** The bare warehouse: data quality, dead letters, merchants, ad-hoc SQL. */
   warehouse: Warehouse;
+  /** The same warehouse timed for the query SLO: what the analytics API and the live feed read. */
+  servedWarehouse: Warehouse;
   analytics: AnalyticsConsumer;
   merchants: MerchantDirectory;
+  /** p95 of the served queries over the SLO window. */
   queryLatency: () => { p95_ms: number | null; samples: number };
   dataProductOwner: string;
   /** Replays capture-stage dead letters; null when this process runs no intake. */
@@ -57,15 +61,24 @@ const qualityResponse = z.object({
         ledger_amount_minor: z.number().int(),
         warehouse_count: z.number().int(),
         warehouse_amount_minor: z.number().int(),
+        in_flight_count: z.number().int().describe('Ledger payments of the cell not in the warehouse yet, recorded within grace_ms'),
         ok: z.boolean(),
       }),
     ),
     ledger: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
     warehouse: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
-    in_flight: z.number().int().nullable().describe('Recorded payments the consumer has not applied yet; null when unknown (Kafka)'),
+    in_flight: z.number().int().describe('Recorded payments not in the warehouse yet (ledger − warehouse over the balanced cells)'),
+    grace_ms: z.number().int().describe('How long a payment may be in flight before its absence is a mismatch (the SLO window)'),
     status_only: z.number().int().describe('Payments the warehouse knows only from a status event'),
   }),
-  freshness: z.object({ p50_ms: ms, p95_ms: ms, max_ms: ms, samples: z.number().int(), last_applied_at: z.string().nullable() }),
+  freshness: z.object({
+    p50_ms: ms,
+    p95_ms: ms,
+    max_ms: ms,
+    samples: z.number().int().describe('Events applied in the last 5 minutes'),
+    backfill_excluded: z.number().int().describe('Events applied in the last 5 minutes that happened > 1 h before they were recorded'),
+    last_applied_at: z.string().nullable(),
+  }),
   dead_letters: z.object({
     open: z.number().int(),
     replayed: z.number().int(),
