@@ -3,7 +3,16 @@ import { DOCS_BASE, ErrorCode, type Failure, PayscopeError, httpStatusOf } from 
 
 /** The one error body every route returns: `{error: {code, message, details?, request_id, docs}}`. */
 export function sendFailure(reply: FastifyReply, f: Failure): FastifyReply {
-  return reply.code(httpStatusOf(f.code)).send({
+  const status = httpStatusOf(f.code);
+  // Every rejection is logged (README: "rejections and errors are always logged"), at warn so that
+  // routes quietened to warn without LOG_REQUESTS keep it; INTERNAL was logged with its error.
+  if (f.code !== ErrorCode.INTERNAL) {
+    reply.request.log.warn(
+      { code: f.code, status, method: reply.request.method, url: reply.request.url.split('?')[0] },
+      'request rejected',
+    );
+  }
+  return reply.code(status).send({
     error: {
       code: f.code,
       message: f.message,

@@ -84,7 +84,6 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
       if (!result.ok) {
         finish('rejected');
         deps.metrics.webhookRejections.inc({ code: result.error.code });
-        request.log.warn({ code: result.error.code, source: sourceOf(channel) }, 'webhook rejected');
         return sendFailure(reply, result.error);
       }
       const { status, payment_id, replayed } = result.value;
