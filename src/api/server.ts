@@ -119,7 +119,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const openApi = collectOpenApi(app, {
     title: 'Payscope API',
     version: '1',
-    description: 'Payment recording, event capture and analytics. Access matrix and error codes: src/api/README.md, docs/errors.md.',
+    description: 'Payment recording, event capture and analytics. Error codes: /docs/errors. Access matrix: src/api/README.md.',
   });
   const audit = createAuditLog({ store: deps.store, logger: deps.logger });
   const access = installAccess(app, {

@@ -121,5 +121,5 @@ export class PayscopeError extends Error {
   }
 }
 
-/** Where each code is explained; the error body's `docs` field points here. */
-export const DOCS_BASE = 'docs/errors.md#';
+/** Where an error body's `docs` link points: the catalogue (docs/errors.md) as the server serves it. */
+export const DOCS_BASE = '/docs/errors#';

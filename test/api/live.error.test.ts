@@ -38,7 +38,7 @@ describe('GET /api/v1/live (errors)', () => {
         message: expect.stringMatching(/^tz: .*IANA/),
         details: { issues: expect.arrayContaining([{ field: 'tz', message: expect.stringContaining('IANA') }]) },
         request_id: expect.any(String),
-        docs: 'docs/errors.md#validation_failed',
+        docs: '/docs/errors#validation_failed',
       });
     }
   });

@@ -37,7 +37,7 @@ describe('monitoring routes (errors)', () => {
     const res = await fetch(`${t.url}${path}`, { method });
     expect(res.status, `${method} ${path}`).toBe(404);
     expect((await res.json()) as ErrorBody).toEqual({
-      error: { code: 'NOT_FOUND', message: `no route ${method} ${path}`, request_id: expect.any(String), docs: 'docs/errors.md#not_found' },
+      error: { code: 'NOT_FOUND', message: `no route ${method} ${path}`, request_id: expect.any(String), docs: '/docs/errors#not_found' },
     });
   };
 

@@ -33,7 +33,7 @@ describe('GET /api/v1/schemas (errors)', () => {
       code,
       message: expect.any(String),
       request_id: expect.any(String),
-      docs: `docs/errors.md#${code.toLowerCase()}`,
+      docs: `/docs/errors#${code.toLowerCase()}`,
     });
 
   it('answers a type that is not in the contract with 404 NOT_FOUND pointing at the list, also for object keys', async () => {

@@ -32,7 +32,7 @@ describe('browser session (errors)', () => {
   const expectError = (res: Awaited<ReturnType<typeof call>>, status: number, code: string) => {
     expect(res.status, res.text).toBe(status);
     expect(res.body).toEqual({
-      error: { code, message: expect.any(String), request_id: expect.any(String), docs: `docs/errors.md#${code.toLowerCase()}` },
+      error: { code, message: expect.any(String), request_id: expect.any(String), docs: `/docs/errors#${code.toLowerCase()}` },
     });
     expect(res.cookie).toBeNull();
   };

@@ -97,7 +97,7 @@ export async function expectJsonNotFound(baseUrl: string, path: string, method =
       code: 'NOT_FOUND',
       message: `no route ${method} ${path.split('?')[0]}`,
       request_id: expect.any(String),
-      docs: 'docs/errors.md#not_found',
+      docs: '/docs/errors#not_found',
     },
   });
 }
