@@ -25,6 +25,7 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   API_KEY_MISSING: 'API_KEY_MISSING',
   API_KEY_INVALID: 'API_KEY_INVALID',
   ROLE_FORBIDDEN: 'ROLE_FORBIDDEN',
@@ -58,6 +59,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UNSUPPORTED_CHANNEL:
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return 404;
+    case ErrorCode.METHOD_NOT_ALLOWED:
+      return 405;
     case ErrorCode.PAYLOAD_TOO_LARGE:
     case ErrorCode.BATCH_TOO_LARGE:
       return 413;
