@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookSourceConfig } from '../core/config.js';
@@ -74,7 +74,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The README's and the error body's name for it (Fastify's default label is `reqId`).
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -96,13 +96,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       return sendFailure(reply, failure(ErrorCode.INTERNAL, 'internal error; quote the request_id when reporting it'));
     },
   }) as unknown as FastifyInstance;
-  if (!deps.logRequests) {
-    // At thousands of webhooks a second, two lines per request would cost more than the work.
-    // Fastify hands onRoute an inherited level of '' (not undefined): only an explicit level stays.
-    app.addHook('onRoute', (route) => {
-      if (!route.logLevel) route.logLevel = 'warn';
-    });
-  }
+  // At thousands of webhooks a second, two lines per request would cost more than the work: without
+  // LOG_REQUESTS routes log at warn (rejections and errors). Fastify hands onRoute an inherited level
+  // of '' (not undefined): only an explicit level stays. A route level never makes the logger
+  // chattier than LOG_LEVEL (a route at warn under LOG_LEVEL=error or silent stays quiet).
+  const levels = deps.logger.levels.values;
+  const configured = levels[deps.logger.level] ?? Number.POSITIVE_INFINITY;
+  app.addHook('onRoute', (route) => {
+    if (!route.logLevel && !deps.logRequests) route.logLevel = 'warn';
+    if (route.logLevel && (levels[route.logLevel] ?? 0) < configured) route.logLevel = deps.logger.level as typeof route.logLevel;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -22,7 +22,7 @@ function todayGmv(live: Row): { minor: number; currency: string }[] {
     if (Array.isArray(v))
       return listOf(v)
         .flatMap((r) =>
-          typeof r.amount_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.amount_minor, currency: r.currency }] : [],
+          typeof r.gmv_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.gmv_minor, currency: r.currency }] : [],
         )
         .sort((a, b) => b.minor - a.minor);
   }
@@ -62,8 +62,7 @@ function LiveTiles() {
   const first = gmv[0];
   const failures = listOf(live.latest_failures ?? live.failures ?? []);
   const perMinute = Array.isArray(live.transactions_per_minute) ? listOf(live.transactions_per_minute) : [];
-  const tpm =
-    perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payments', 'count') : pick(live, 'transactions_per_minute', 'tpm');
+  const tpm = perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payment_count') : pick(live, 'transactions_per_minute', 'tpm');
   const success = rate(live, 'success_rate', 'success_rate_pct');
   const merchant = (id: string | null) => (id ? (names.get(id) ?? id) : '—');
   return (
@@ -94,7 +93,7 @@ function LiveTiles() {
           value={formatCount(tpm)}
           sub={
             perMinute.length > 1
-              ? `last minute · ${formatCount(perMinute.reduce((n, m) => n + (pick(m, 'payments') ?? 0), 0))} in ${perMinute.length} min`
+              ? `last minute · ${formatCount(perMinute.reduce((n, m) => n + (pick(m, 'payment_count') ?? 0), 0))} in ${perMinute.length} min`
               : 'last minute'
           }
         />
