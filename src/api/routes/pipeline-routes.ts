@@ -6,7 +6,7 @@ import { dataProductDescriptor, dataQualityReport } from '../../pipeline/data-qu
 import { type MerchantDirectory, merchantSchema, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
 import type { EventIntake } from '../../sources/events/event-intake.js';
 import { replayCaptureDeadLetters } from '../../sources/events/replay-capture.js';
-import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
+import { type DeadLetter, type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
 import type { SqlExecutor } from '../../store/store-port.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
@@ -115,18 +115,18 @@ const deadLettersResponse = z.object({
       id: z.number().int(),
       stage: z.enum(['capture', 'analytics']),
       origin: z.string(),
-      eventId: z.string().nullable(),
-      eventType: z.string().nullable(),
+      event_id: z.string().nullable(),
+      event_type: z.string().nullable(),
       partition: z.number().int().nullable(),
       offset: z.number().int().nullable(),
       payload: z.string().describe('The bytes as received (personal fields not pseudonymised)'),
-      errorCode: z.string(),
-      errorMessage: z.string(),
+      error_code: z.string(),
+      error_message: z.string(),
       details: z.unknown().optional(),
       attempts: z.number().int(),
-      createdAt: z.string(),
-      lastAttemptAt: z.string(),
-      replayedAt: z.string().nullable(),
+      created_at: z.string(),
+      last_attempt_at: z.string(),
+      replayed_at: z.string().nullable(),
     }),
   ),
   next_after_id: z.number().int().nullable().describe('Pass as after_id for the next page; null on the last page'),
@@ -160,6 +160,27 @@ const merchantsList = z.object({
     }),
   ),
 });
+
+/** A dead letter in the API's snake_case, like every other response. */
+function deadLetterView(l: DeadLetter) {
+  return {
+    id: l.id,
+    stage: l.stage,
+    origin: l.origin,
+    event_id: l.eventId,
+    event_type: l.eventType,
+    partition: l.partition,
+    offset: l.offset,
+    payload: l.payload,
+    error_code: l.errorCode,
+    error_message: l.errorMessage,
+    ...(l.details === undefined ? {} : { details: l.details }),
+    attempts: l.attempts,
+    created_at: l.createdAt.toISOString(),
+    last_attempt_at: l.lastAttemptAt.toISOString(),
+    replayed_at: l.replayedAt?.toISOString() ?? null,
+  };
+}
 
 function invalid(issues: z.core.$ZodIssue[], where: string) {
   const list = issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
@@ -231,7 +252,7 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
       });
       const last = items.at(-1);
       request.auditRows = items.length;
-      return { items, next_after_id: items.length === q.data.limit && last ? last.id : null };
+      return { items: items.map(deadLetterView), next_after_id: items.length === q.data.limit && last ? last.id : null };
     },
   );
 
