@@ -99,6 +99,7 @@ describe('browser session (errors)', () => {
   });
 
   it('answers a method the session does not have with 405 METHOD_NOT_ALLOWED', async () => {
-    for (const method of ['PUT', 'PATCH']) expectError(await call(method, { authorization: `Bearer ${analyst}` }), 405, 'METHOD_NOT_ALLOWED');
+    for (const method of ['PUT', 'PATCH'])
+      expectError(await call(method, { authorization: `Bearer ${analyst}` }), 405, 'METHOD_NOT_ALLOWED');
   });
 });
