@@ -96,7 +96,8 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
   const origin = `consumer:${group}`;
   const decode = createDecodeStep();
   const freshness = createSampleWindow({ windowMs: SLO_WINDOW_MS });
-  const backfill = createSampleWindow({ windowMs: SLO_WINDOW_MS });
+  // Only counted; a larger cap so a 37,000-event back-fill is reported as such, not as 10,000.
+  const backfill = createSampleWindow({ windowMs: SLO_WINDOW_MS, maxSamples: 100_000 });
   const totals = { applied: 0, duplicates: 0, deadLettered: 0, lastAppliedAt: null as Date | null };
   let consumer: EventLogConsumer | null = null;
 
