@@ -3,7 +3,16 @@ import { DOCS_BASE, ErrorCode, type Failure, PayscopeError, httpStatusOf } from 
 
 /** The one error body every route returns: `{error: {code, message, details?, request_id, docs}}`. */
 export function sendFailure(reply: FastifyReply, f: Failure): FastifyReply {
-  return reply.code(httpStatusOf(f.code)).send({
+  const status = httpStatusOf(f.code);
+  // Every rejection is logged (README: "rejections and errors are always logged"), at warn so that
+  // routes quietened to warn without LOG_REQUESTS keep it; INTERNAL was logged with its error.
+  if (f.code !== ErrorCode.INTERNAL) {
+    reply.request.log.warn(
+      { code: f.code, status, method: reply.request.method, url: reply.request.url.split('?')[0] },
+      'request rejected',
+    );
+  }
+  return reply.code(status).send({
     error: {
       code: f.code,
       message: f.message,
@@ -51,7 +60,24 @@ export function installErrorHandlers(app: FastifyInstance, limits: { maxBodyByte
     request.log.error({ err: error }, 'unhandled error');
     return sendFailure(reply, { code: ErrorCode.INTERNAL, message: 'internal error; quote the request_id when reporting it' });
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendFailure(reply, { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  // A path that exists with other methods answers 405 with `allow`, not 404. Wildcard routes (the
+  // dashboard's `/*`) do not count, or every path would "exist" for GET.
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    if (route.url.includes('*')) return;
+    const pattern = new RegExp(`^${route.url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`);
+    for (const method of [route.method].flat()) routes.push({ pattern, method: String(method) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      return sendFailure(reply, {
+        code: ErrorCode.METHOD_NOT_ALLOWED,
+        message: `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`,
+      });
+    }
+    return sendFailure(reply, { code: ErrorCode.NOT_FOUND, message: `no route ${request.method} ${path}` });
+  });
 }

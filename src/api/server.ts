@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WebhookSourceConfig } from '../core/config.js';
@@ -104,6 +104,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     },
     clientErrorHandler: answerClientError,
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // The README's and the error body's name for it (Fastify's default label is `reqId`).
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -125,15 +127,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       return sendFailure(reply, failure(ErrorCode.INTERNAL, 'internal error; quote the request_id when reporting it'));
     },
   }) as unknown as FastifyInstance;
-  // Raising routes to 'warn' must not lower a quieter root level ('error', 'silent' in tests).
-  const quieterThanWarn = (deps.logger.levels.values[deps.logger.level] ?? 0) > (deps.logger.levels.values.warn ?? 40);
-  if (!deps.logRequests && !quieterThanWarn) {
-    // At thousands of webhooks a second, two lines per request would cost more than the work.
-    // Fastify hands onRoute an inherited level of '' (not undefined): only an explicit level stays.
-    app.addHook('onRoute', (route) => {
-      if (!route.logLevel) route.logLevel = 'warn';
-    });
-  }
+  // At thousands of webhooks a second, two lines per request would cost more than the work: without
+  // LOG_REQUESTS routes log at warn (rejections and errors). Fastify hands onRoute an inherited level
+  // of '' (not undefined): only an explicit level stays. A route level never makes the logger
+  // chattier than LOG_LEVEL (a route at warn under LOG_LEVEL=error or silent stays quiet).
+  const levels = deps.logger.levels.values;
+  const configured = levels[deps.logger.level] ?? Number.POSITIVE_INFINITY;
+  app.addHook('onRoute', (route) => {
+    if (!route.logLevel && !deps.logRequests) route.logLevel = 'warn';
+    if (route.logLevel && (levels[route.logLevel] ?? 0) < configured) route.logLevel = deps.logger.level as typeof route.logLevel;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -151,7 +154,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const openApi = collectOpenApi(app, {
     title: 'Payscope API',
     version: '1',
-    description: 'Payment recording, event capture and analytics. Access matrix and error codes: src/api/README.md, docs/errors.md.',
+    description: 'Payment recording, event capture and analytics. Error codes: /docs/errors. Access matrix: src/api/README.md.',
   });
   const audit = createAuditLog({ store: deps.store, logger: deps.logger });
   const access = installAccess(app, {
@@ -201,7 +204,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const pipeline = deps.pipeline;
     await app.register(async (scope) => registerPipelineRoutes(scope, pipeline));
     // Analytics over the warehouse (issue 4): docs/analytics-api.md.
-    const warehouse = { warehouse: pipeline.warehouse };
+    const warehouse = { warehouse: pipeline.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
     await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
@@ -209,7 +212,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
     const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });
     await app.register(async (scope) => registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: [...ALLOWED_TABLE_FUNCTIONS] }));
-    const feed = createLiveFeed({ warehouse: pipeline.warehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
+    const feed = createLiveFeed({ warehouse: pipeline.servedWarehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
     let live: { closeAll(): void } | null = null;
     await app.register(async (scope) => {
       live = registerLiveRoutes(scope, { feed, audit, access });

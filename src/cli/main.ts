@@ -407,17 +407,17 @@ deadLetters
       items: {
         id: number;
         stage: string;
-        eventType: string | null;
-        eventId: string | null;
-        errorCode: string;
-        errorMessage: string;
+        event_type: string | null;
+        event_id: string | null;
+        error_code: string;
+        error_message: string;
         attempts: number;
       }[];
     };
     if (body.items.length === 0) console.log('no dead letters');
     for (const l of body.items) {
       console.log(
-        `#${l.id} [${l.stage}] ${l.eventType ?? '?'} ${l.eventId ?? '(no id)'} — ${l.errorCode}: ${l.errorMessage} (attempts ${l.attempts})`,
+        `#${l.id} [${l.stage}] ${l.event_type ?? '?'} ${l.event_id ?? '(no id)'} — ${l.error_code}: ${l.error_message} (attempts ${l.attempts})`,
       );
     }
   });

@@ -32,6 +32,7 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   API_KEY_MISSING: 'API_KEY_MISSING',
   API_KEY_INVALID: 'API_KEY_INVALID',
   ROLE_FORBIDDEN: 'ROLE_FORBIDDEN',
@@ -70,6 +71,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case ErrorCode.REQUEST_TIMEOUT:
       return 408;
+    case ErrorCode.METHOD_NOT_ALLOWED:
+      return 405;
     case ErrorCode.PAYLOAD_TOO_LARGE:
     case ErrorCode.BATCH_TOO_LARGE:
       return 413;
@@ -138,5 +141,5 @@ export class PayscopeError extends Error {
   }
 }
 
-/** Where each code is explained; the error body's `docs` field points here. */
-export const DOCS_BASE = 'docs/errors.md#';
+/** Where an error body's `docs` link points: the catalogue (docs/errors.md) as the server serves it. */
+export const DOCS_BASE = '/docs/errors#';

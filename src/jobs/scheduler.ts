@@ -16,12 +16,11 @@ export function scheduleJobs(entries: ReadonlyArray<{ job: Job; cron: string }>,
   const crons = entries.map(
     ({ job, cron }) =>
       new Cron(cron, { protect: true, timezone: 'UTC', name: job.name }, async () => {
-        const started = Date.now();
         const run = job.run();
         running.add(run);
         try {
-          const summary = await run;
-          logger.info({ job: job.name, ms: Date.now() - started, summary }, 'job finished');
+          // Each job logs its own result line (snake_case fields); a second line here repeated it.
+          await run;
         } catch (error) {
           logger.error({ job: job.name, err: error }, 'job failed; it will run again on schedule');
         } finally {

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import { SLO_WINDOW_MS, type SampleSummary, createSampleWindow } from '../core/sample-window.js';
 import type { EventLog, EventLogConsumer, LogRecord } from '../log/event-log-port.js';
 import { type NewDeadLetter, listDeadLetters, markDeadLettersReplayed, writeDeadLetters } from '../store/dead-letter-table.js';
 import type { SqlExecutor } from '../store/store-port.js';
@@ -8,7 +9,6 @@ import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { type ApplyOutcome, type PreparedEvent, applyBatch } from './apply-batch.js';
 import { createDecodeStep } from './decode-step.js';
 import { factsOf } from './facts.js';
-import { createSampleWindow } from '../core/sample-window.js';
 import type { MerchantDirectory } from './merchant-dimension.js';
 import type { Pseudonymiser } from './pseudonymise-step.js';
 import type { StepResult } from './step.js';
@@ -41,8 +41,31 @@ export interface AnalyticsStatus {
   deadLettered: number;
   lastAppliedAt: Date | null;
   lastError: string | null;
-  /** Recorded → queryable over the latest events, in milliseconds. */
-  freshness: { p50_ms: number | null; p95_ms: number | null; max_ms: number | null; samples: number };
+  /**
+   * Recorded → queryable over the events applied in the last `SLO_WINDOW_MS`, in milliseconds.
+   * `backfill_excluded`: events applied in that window that are history (see `isBackfill`), not samples.
+   */
+  freshness: SampleSummary & { backfill_excluded: number };
+}
+
+/**
+ * An event that happened more than this long before Payscope recorded it is back-filled history
+ * (the demo's 30 days, an import, a late ETL file): its lag says how fast a bulk load drains, not
+ * how fresh current data is, so it is no freshness sample.
+ */
+export const BACKFILL_AGE_MS = 3_600_000;
+
+/** When the fact happened: a payment's `payment_date`, any other event's CloudEvent `time`. */
+export function occurredAt(event: { type: string; time?: string; data?: unknown }): Date | null {
+  const payment = (event.data as { payment?: { payment_date?: unknown } } | undefined)?.payment;
+  const at = event.type === 'payment.recorded' && typeof payment?.payment_date === 'string' ? payment.payment_date : event.time;
+  const time = at ? Date.parse(at) : Number.NaN;
+  return Number.isNaN(time) ? null : new Date(time);
+}
+
+/** Whether an event is back-filled history rather than current data (see `BACKFILL_AGE_MS`). */
+export function isBackfill(occurred: Date | null, recordedAt: Date): boolean {
+  return occurred !== null && recordedAt.getTime() - occurred.getTime() > BACKFILL_AGE_MS;
 }
 
 export interface ReplayResult {
@@ -72,7 +95,9 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
   const group = deps.group ?? ANALYTICS_GROUP;
   const origin = `consumer:${group}`;
   const decode = createDecodeStep();
-  const freshness = createSampleWindow(10_000);
+  const freshness = createSampleWindow({ windowMs: SLO_WINDOW_MS });
+  // Only counted; a larger cap so a 37,000-event back-fill is reported as such, not as 10,000.
+  const backfill = createSampleWindow({ windowMs: SLO_WINDOW_MS, maxSamples: 100_000 });
   const totals = { applied: 0, duplicates: 0, deadLettered: 0, lastAppliedAt: null as Date | null };
   let consumer: EventLogConsumer | null = null;
 
@@ -93,6 +118,7 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
               type: event.type,
               time: new Date(event.time),
               recordedAt: record.time,
+              occurredAt: occurredAt(decoded.value),
               facts: factsOf(event, now),
               partition: record.partition,
               offset: record.offset,
@@ -177,8 +203,11 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
 
     for (const e of options.measureFreshness === false ? [] : outcome.applied) {
       const ms = committedAt - e.recordedAt.getTime();
-      freshness.add(ms);
-      deps.metrics?.warehouseFreshness.observe(ms / 1000);
+      if (isBackfill(e.occurredAt, e.recordedAt)) backfill.add(ms);
+      else {
+        freshness.add(ms);
+        deps.metrics?.warehouseFreshness.observe(ms / 1000);
+      }
     }
     totals.applied += outcome.applied.length;
     totals.duplicates += outcome.duplicates + dropped;
@@ -227,7 +256,7 @@ export function createAnalyticsConsumer(deps: AnalyticsConsumerDeps): AnalyticsC
         deadLettered: totals.deadLettered,
         lastAppliedAt: totals.lastAppliedAt,
         lastError: s?.lastError ?? null,
-        freshness: freshness.summary(),
+        freshness: { ...freshness.summary(), backfill_excluded: backfill.summary().samples },
       };
     },
     process,

@@ -25,6 +25,8 @@ export interface PreparedEvent {
   time: Date;
   /** When Payscope recorded it (the log record's time): freshness is measured from here. */
   recordedAt: Date;
+  /** When the fact happened (payment_date, else the CloudEvent time); history is no freshness sample. */
+  occurredAt: Date | null;
   facts: Fact[];
   /** Where it sits in the log, for dead letters. */
   partition: number;

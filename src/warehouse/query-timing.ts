@@ -1,12 +1,15 @@
-import { type SampleWindow, createSampleWindow } from '../core/sample-window.js';
+import { SLO_WINDOW_MS, type SampleWindow, createSampleWindow } from '../core/sample-window.js';
 import type { Warehouse } from './warehouse-port.js';
 
 /**
- * The same warehouse, with the latency of every read query kept in a window: the data product's
- * query SLO reports its p95.
+ * The same warehouse, with the latency of every read query over the last `SLO_WINDOW_MS` kept:
+ * the data product's query SLO reports its p95. Wrap only the warehouse that serves the analytics
+ * API (analytics, settlement, FX rates, the live feed); the consumer's own reads, the data-quality
+ * checks and ad-hoc SQL (`/api/v1/sql`, bounded by its own timeout) use the bare warehouse, so
+ * they are not counted as the product's query latency.
  */
-export function withQueryTiming(warehouse: Warehouse, size = 1000): { warehouse: Warehouse; latency: SampleWindow } {
-  const latency = createSampleWindow(size);
+export function withQueryTiming(warehouse: Warehouse, windowMs = SLO_WINDOW_MS): { warehouse: Warehouse; latency: SampleWindow } {
+  const latency = createSampleWindow({ windowMs });
   return {
     latency,
     warehouse: {

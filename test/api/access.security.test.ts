@@ -34,7 +34,7 @@ describeEachStore('access (security)', (kind) => {
   it('answers 401 API_KEY_MISSING without a key, with the standard error body', async () => {
     const res = await call('GET', '/api/v1/data-quality');
     expect(res.status).toBe(401);
-    expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: 'docs/errors.md#api_key_missing' });
+    expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: '/docs/errors#api_key_missing' });
   });
 
   it('answers 401 API_KEY_INVALID for an unknown, malformed or wrong-scheme key', async () => {

@@ -47,7 +47,7 @@ describe('analytics and FX-rate access (security)', () => {
     for (const path of [...ANALYTICS, '/api/v1/analytics/kpis?tz=Mars/Olympus_Mons']) {
       const res = await call(path);
       expect(res.status, path).toBe(401);
-      expect(res.body.error, path).toMatchObject({ code: 'API_KEY_MISSING', docs: 'docs/errors.md#api_key_missing' });
+      expect(res.body.error, path).toMatchObject({ code: 'API_KEY_MISSING', docs: '/docs/errors#api_key_missing' });
     }
     expect((await putCsv({})).body.error?.code).toBe('API_KEY_MISSING');
   });

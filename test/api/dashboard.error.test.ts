@@ -1,7 +1,7 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectJsonNotFound, rawGet, useDashboardApp } from '../harness/dashboard.js';
+import { expectJsonNotFound, expectMethodNotAllowed, rawGet, useDashboardApp } from '../harness/dashboard.js';
 
 /**
  * What the dashboard does not have: a missing file is the standard JSON 404, never index.html
@@ -46,9 +46,9 @@ describe('dashboard (errors)', () => {
     }
   });
 
-  it('has only GET (and HEAD): other methods on / and client routes are the JSON 404', async () => {
+  it('has only GET (and HEAD): other methods on / are 405 with allow, on client routes the JSON 404', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-      await expectNotFound('/', method);
+      await expectMethodNotAllowed(app.t.url, '/', method, 'GET, HEAD');
       await expectNotFound('/payments', method);
     }
     const head = await rawGet(app.t.url, '/', 'HEAD');

@@ -55,7 +55,7 @@ describe('dashboard (security)', () => {
       expect(res.body, path).not.toContain(OUTSIDE_SECRET);
       expect(res.body, path).not.toMatch(/root:.*:0:0:/);
       expect(res.status, `${path}: ${res.body.slice(0, 200)}`).toBe(404);
-      expect(JSON.parse(res.body), path).toMatchObject({ error: { code: 'NOT_FOUND', docs: 'docs/errors.md#not_found' } });
+      expect(JSON.parse(res.body), path).toMatchObject({ error: { code: 'NOT_FOUND', docs: '/docs/errors#not_found' } });
     }
   });
 

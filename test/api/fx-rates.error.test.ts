@@ -49,7 +49,7 @@ describe('FX rates (errors)', () => {
       code,
       message: expect.any(String),
       request_id: expect.any(String),
-      docs: `docs/errors.md#${code.toLowerCase()}`,
+      docs: `/docs/errors#${code.toLowerCase()}`,
     });
   };
 

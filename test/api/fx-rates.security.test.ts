@@ -56,7 +56,7 @@ describe('FX rates access (security)', () => {
           code: 'API_KEY_MISSING',
           message: expect.stringContaining('Authorization: Bearer psk_'),
           request_id: expect.any(String),
-          docs: 'docs/errors.md#api_key_missing',
+          docs: '/docs/errors#api_key_missing',
         },
       });
     }
@@ -92,7 +92,7 @@ describe('FX rates access (security)', () => {
         code: 'ROLE_FORBIDDEN',
         message: `key 'test ${who}' has role(s) ${who}; this route needs finance or admin`,
         details: { required: ['finance'], roles: [who] },
-        docs: 'docs/errors.md#role_forbidden',
+        docs: '/docs/errors#role_forbidden',
       });
     }
     const analystAndIngest = await t.createKey(['analyst', 'ingest']);

@@ -38,7 +38,7 @@ describe('GET /api/v1/live (errors)', () => {
         message: expect.stringMatching(/^tz: .*IANA/),
         details: { issues: expect.arrayContaining([{ field: 'tz', message: expect.stringContaining('IANA') }]) },
         request_id: expect.any(String),
-        docs: 'docs/errors.md#validation_failed',
+        docs: '/docs/errors#validation_failed',
       });
     }
   });
@@ -63,16 +63,17 @@ describe('GET /api/v1/live (errors)', () => {
       expect(events, lastId.slice(0, 20)).toHaveLength(1);
       expect(events[0]?.event).toBe('snapshot');
       expect(events[0]?.id).toMatch(/^[a-z0-9]+-\d+$/);
-      expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ tz: 'UTC', counts: { total: 0 } });
+      expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({ tz: 'UTC', counts: { payment_count: 0 } });
       expect(comments).toContain(`resuming after ${lastId}; a full snapshot follows`);
     }
   });
 
-  it('has no HEAD or other methods: 404 NOT_FOUND at once instead of a stream that never ends', async () => {
+  it('has no HEAD or other methods: 405 METHOD_NOT_ALLOWED (allow: GET) at once instead of a stream that never ends', async () => {
     for (const method of ['HEAD', 'POST', 'PUT', 'DELETE']) {
       const res = await fetch(`${t.url}/api/v1/live`, { method, headers: t.auth, signal: AbortSignal.timeout(5000) });
-      expect(res.status, method).toBe(404);
-      if (method !== 'HEAD') expect(((await res.json()) as ErrorBody).error.code).toBe('NOT_FOUND');
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow'), method).toBe('GET');
+      if (method !== 'HEAD') expect(((await res.json()) as ErrorBody).error.code).toBe('METHOD_NOT_ALLOWED');
       else await res.body?.cancel();
     }
   });

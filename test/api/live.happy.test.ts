@@ -23,14 +23,14 @@ describe('GET /api/v1/live (SSE)', () => {
       const { events } = await readEvents(await fetch(`${t.url}/api/v1/live?tz=Asia/Kolkata`, { headers: t.auth }), 1);
       snapshot = JSON.parse(events[0]?.data ?? '{}') as Record<string, unknown>;
       // The three payments reach the warehouse one consumer batch at a time: wait for all of them.
-      if ((snapshot.counts as { total?: number } | undefined)?.total === 3) break;
+      if ((snapshot.counts as { payment_count?: number } | undefined)?.payment_count === 3) break;
       await new Promise((r) => setTimeout(r, 150));
     }
     expect(snapshot).toMatchObject({
       tz: 'Asia/Kolkata',
-      gmv: [{ currency: 'INR', amount_minor: 30_000, payments: 3 }],
+      gmv: [{ currency: 'INR', gmv_minor: 30_000, payment_count: 3 }],
       success_rate: 1,
-      counts: { total: 3, succeeded: 3, failed: 0 },
+      counts: { payment_count: 3, successful_count: 3, failed_count: 0, pending_count: 0 },
       latest_failures: [],
     });
     expect(snapshot.transactions_per_minute).toHaveLength(15);
@@ -60,5 +60,27 @@ describe('GET /api/v1/live (SSE)', () => {
     expect(bad.status).toBe(422);
     const ingest = await t.createKey(['ingest']);
     expect((await fetch(`${t.url}/api/v1/live`, { headers: { authorization: `Bearer ${ingest}` } })).status).toBe(403);
+  });
+
+  it('names its fields as analytics does and rounds success_rate to 6 places (3 of 7 → 0.428571)', async () => {
+    for (let i = 0; i < 4; i++)
+      await sendWebhook(
+        t.url,
+        seedBody(`LIVE-F-${i}`, { amount: '100.00', status: 'failed', failure_reason: 'declined', payment_date: new Date().toISOString() }),
+        { secret: TEST_SECRETS.default },
+      );
+    let snapshot: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const { events } = await readEvents(await fetch(`${t.url}/api/v1/live?tz=UTC`, { headers: t.auth }), 1);
+      snapshot = JSON.parse(events[0]?.data ?? '{}') as Record<string, unknown>;
+      if ((snapshot.counts as { payment_count?: number } | undefined)?.payment_count === 7) break;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(snapshot).toMatchObject({
+      gmv: [{ currency: 'INR', gmv_minor: 30_000, payment_count: 3 }],
+      success_rate: 0.428571,
+      counts: { payment_count: 7, successful_count: 3, failed_count: 4, pending_count: 0 },
+    });
+    expect(Object.keys((snapshot.transactions_per_minute as object[])[0] ?? {}).sort()).toEqual(['minute', 'payment_count']);
   });
 });

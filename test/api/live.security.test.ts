@@ -49,7 +49,7 @@ describe('GET /api/v1/live (security)', () => {
       const res = await refused({ accept: 'text/event-stream' }, query);
       expect(res.status).toBe(401);
       expect(res.contentType).toMatch(/^application\/json/);
-      expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: 'docs/errors.md#api_key_missing' });
+      expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: '/docs/errors#api_key_missing' });
     }
   });
 

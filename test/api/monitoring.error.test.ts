@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS, type TestApp, startTestApp } from '../harness/app.js';
+import { expectMethodNotAllowed } from '../harness/dashboard.js';
 import { seedBody, sendWebhook } from '../harness/webhook-client.js';
 
 /**
@@ -37,7 +38,7 @@ describe('monitoring routes (errors)', () => {
     const res = await fetch(`${t.url}${path}`, { method });
     expect(res.status, `${method} ${path}`).toBe(404);
     expect((await res.json()) as ErrorBody).toEqual({
-      error: { code: 'NOT_FOUND', message: `no route ${method} ${path}`, request_id: expect.any(String), docs: 'docs/errors.md#not_found' },
+      error: { code: 'NOT_FOUND', message: `no route ${method} ${path}`, request_id: expect.any(String), docs: '/docs/errors#not_found' },
     });
   };
 
@@ -63,11 +64,13 @@ describe('monitoring routes (errors)', () => {
     await expectNotFound('/metrics');
   });
 
-  it('answers other methods and unknown paths with the JSON 404', async () => {
+  it('answers other methods with 405 and allow, unknown paths with the JSON 404', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
-      await expectNotFound('/health', method);
-      await expectNotFound('/api/v1/payments/stats', method);
+      await expectMethodNotAllowed(t.url, '/health', method, 'GET, HEAD');
+      await expectMethodNotAllowed(t.url, '/api/v1/payments/stats', method, 'GET, HEAD');
     }
+    await expectMethodNotAllowed(t.url, '/api/v1/events', 'GET', 'POST');
+    await expectMethodNotAllowed(t.url, '/api/v1/keys/7', 'GET', 'DELETE');
     for (const path of ['/health/', '/health/live', '/api/v1/payments/stats/today', '/api/v1/health']) await expectNotFound(path);
   });
 });

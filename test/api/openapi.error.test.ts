@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, startTestApp } from '../harness/app.js';
-import { expectJsonNotFound } from '../harness/dashboard.js';
+import { expectJsonNotFound, expectMethodNotAllowed } from '../harness/dashboard.js';
 
 /**
  * The docs routes have exactly two answers; everything else near them is the standard JSON 404
@@ -34,10 +34,10 @@ describe('OpenAPI document (errors)', () => {
     }
   });
 
-  it('answers other methods on the docs routes with the JSON 404', async () => {
+  it('answers other methods on the docs routes with 405 and the methods they take', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
-      await expectNotFound('/docs', method);
-      await expectNotFound('/docs/openapi.json', method);
+      await expectMethodNotAllowed(t.url, '/docs', method, 'GET, HEAD');
+      await expectMethodNotAllowed(t.url, '/docs/openapi.json', method, 'GET, HEAD');
     }
   });
 

@@ -178,4 +178,42 @@ describe('OpenAPI document', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(await res.text()).toContain('/docs/openapi.json');
   });
+
+  it('lists only API paths: not the dashboard SPA routes, assets or the docs pages', async () => {
+    const doc = (await (await fetch(`${t.url}/docs/openapi.json`)).json()) as Doc;
+    const paths = Object.keys(doc.paths);
+    expect(paths).not.toContain('/');
+    expect(paths.some((p) => p.includes('*') || p.startsWith('/assets') || p.startsWith('/docs'))).toBe(false);
+    expect(paths.every((p) => p.startsWith('/api/') || p === '/health' || p === '/metrics')).toBe(true);
+  });
+
+  it('documents the webhook body from the zod schema that validates it, and the 201 answers of webhooks and key creation', async () => {
+    const doc = (await (await fetch(`${t.url}/docs/openapi.json`)).json()) as Doc;
+    const webhook = doc.paths['/api/v1/payments/webhook']?.post;
+    const body = webhook?.requestBody?.content['application/json']?.schema as { properties?: Record<string, unknown> };
+    expect(Object.keys(body?.properties ?? {})).toEqual(
+      expect.arrayContaining(['reference_number', 'amount', 'amount_minor', 'payment_date']),
+    );
+    expect(Object.keys(webhook?.responses ?? {})).toEqual(expect.arrayContaining(['201', '200']));
+    expect(webhook?.responses['201']?.content?.['application/json']?.schema).toMatchObject({
+      properties: { status: expect.anything(), payment_id: expect.anything() },
+    });
+    expect(Object.keys(doc.paths['/api/v1/payments/webhook/{channel}']?.post?.responses ?? {})).toContain('201');
+    const keys = doc.paths['/api/v1/keys']?.post;
+    expect(Object.keys(keys?.responses ?? {})).toContain('201');
+    expect(Object.keys(keys?.responses ?? {})).not.toContain('200');
+  });
+
+  it('answers the docs link of an error body with the catalogue, at the anchor of that code', async () => {
+    const res = await fetch(`${t.url}/api/v1/keys`);
+    expect(res.status).toBe(401);
+    const { error } = (await res.json()) as { error: { code: string; docs: string } };
+    expect(error.docs).toBe('/docs/errors#api_key_missing');
+    const page = await fetch(new URL(error.docs, t.url));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('<a id="api_key_missing"></a>');
+    expect(html).toContain('<code>API_KEY_MISSING</code>');
+  });
 });

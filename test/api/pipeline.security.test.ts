@@ -58,7 +58,7 @@ describe('pipeline routes access (security)', () => {
     for (const c of [...READ, ...ADMIN]) {
       const res = await call(c);
       expect(res.status, name(c)).toBe(401);
-      expect(res.body.error, name(c)).toMatchObject({ code: 'API_KEY_MISSING', docs: 'docs/errors.md#api_key_missing' });
+      expect(res.body.error, name(c)).toMatchObject({ code: 'API_KEY_MISSING', docs: '/docs/errors#api_key_missing' });
     }
   });
 

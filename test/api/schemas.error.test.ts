@@ -33,7 +33,7 @@ describe('GET /api/v1/schemas (errors)', () => {
       code,
       message: expect.any(String),
       request_id: expect.any(String),
-      docs: `docs/errors.md#${code.toLowerCase()}`,
+      docs: `/docs/errors#${code.toLowerCase()}`,
     });
 
   it('answers a type that is not in the contract with 404 NOT_FOUND pointing at the list, also for object keys', async () => {
@@ -80,12 +80,12 @@ describe('GET /api/v1/schemas (errors)', () => {
     }
   });
 
-  it('answers other methods and a type name too long for a route with the JSON 404', async () => {
+  it('answers other methods with 405 METHOD_NOT_ALLOWED and a type name too long for a route with the JSON 404', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) {
       for (const path of ['/api/v1/schemas', '/api/v1/schemas/payment.recorded']) {
         const res = await get(path, { method });
-        expect(res.status, `${method} ${path}`).toBe(404);
-        expectStandard(res.body, 'NOT_FOUND');
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expectStandard(res.body, 'METHOD_NOT_ALLOWED');
       }
     }
     const long = await get(`/api/v1/schemas/${'x'.repeat(500)}`);

@@ -91,7 +91,7 @@ describe('GET /api/v1/schemas', () => {
         code: 'NOT_FOUND',
         message: "no event type 'payment.exploded' in the data contract; GET /api/v1/schemas lists the published types",
         request_id: expect.any(String),
-        docs: 'docs/errors.md#not_found',
+        docs: '/docs/errors#not_found',
       },
     });
   });

@@ -32,7 +32,7 @@ describe('browser session (errors)', () => {
   const expectError = (res: Awaited<ReturnType<typeof call>>, status: number, code: string) => {
     expect(res.status, res.text).toBe(status);
     expect(res.body).toEqual({
-      error: { code, message: expect.any(String), request_id: expect.any(String), docs: `docs/errors.md#${code.toLowerCase()}` },
+      error: { code, message: expect.any(String), request_id: expect.any(String), docs: `/docs/errors#${code.toLowerCase()}` },
     });
     expect(res.cookie).toBeNull();
   };
@@ -98,7 +98,8 @@ describe('browser session (errors)', () => {
     expectError(await call('GET', { cookie: 'other=1' }), 401, 'API_KEY_MISSING');
   });
 
-  it('answers a method the session does not have with 404 NOT_FOUND', async () => {
-    for (const method of ['PUT', 'PATCH']) expectError(await call(method, { authorization: `Bearer ${analyst}` }), 404, 'NOT_FOUND');
+  it('answers a method the session does not have with 405 METHOD_NOT_ALLOWED', async () => {
+    for (const method of ['PUT', 'PATCH'])
+      expectError(await call(method, { authorization: `Bearer ${analyst}` }), 405, 'METHOD_NOT_ALLOWED');
   });
 });

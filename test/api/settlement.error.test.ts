@@ -28,7 +28,7 @@ describe('settlement tiles (errors)', () => {
         message: expect.stringMatching(/^tz: .*(is not a time zone this server knows|is not an IANA zone name|1–64 characters)/),
         details: { issues: [{ field: 'tz' }] },
         request_id: expect.any(String),
-        docs: 'docs/errors.md#validation_failed',
+        docs: '/docs/errors#validation_failed',
       });
     }
   });

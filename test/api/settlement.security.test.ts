@@ -34,7 +34,7 @@ describe('settlement tiles access (security)', () => {
     for (const query of ['', '?tz=Nowhere/Else']) {
       const res = await call({}, query);
       expect(res.status).toBe(401);
-      expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: 'docs/errors.md#api_key_missing' });
+      expect(res.body.error).toMatchObject({ code: 'API_KEY_MISSING', docs: '/docs/errors#api_key_missing' });
     }
   });
 

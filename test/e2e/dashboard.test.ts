@@ -53,7 +53,7 @@ interface Quality {
   conservation: { ok: boolean; ledger: { count: number }; warehouse: { count: number }; in_flight: number | null };
 }
 interface LiveSnapshot {
-  gmv: { currency: string; amount_minor: number }[];
+  gmv: { currency: string; gmv_minor: number }[];
   counts?: { failed?: number; failed_count?: number };
 }
 interface SettlementTiles {
@@ -239,8 +239,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
   }
   /** The "GMV today" tile for a snapshot: the currency with the largest amount today. */
   const liveGmvTile = (s: LiveSnapshot) => {
-    const top = [...s.gmv].sort((a, b) => b.amount_minor - a.amount_minor)[0];
-    return top ? money(top.amount_minor, top.currency) : '—';
+    const top = [...s.gmv].sort((a, b) => b.gmv_minor - a.gmv_minor)[0];
+    return top ? money(top.gmv_minor, top.currency) : '—';
   };
 
   beforeAll(async () => {

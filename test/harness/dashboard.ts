@@ -87,6 +87,16 @@ export function rawGet(baseUrl: string, path: string, method = 'GET', headers: R
   });
 }
 
+/** Sends `path` with a method it does not take and expects 405 METHOD_NOT_ALLOWED with an `allow` header. */
+export async function expectMethodNotAllowed(baseUrl: string, path: string, method: string, allow: string): Promise<void> {
+  const res = await rawGet(baseUrl, path, method);
+  expect(res.status, `${method} ${path}`).toBe(405);
+  expect(res.headers.allow, `${method} ${path}`).toBe(allow);
+  expect(JSON.parse(res.body), path).toMatchObject({
+    error: { code: 'METHOD_NOT_ALLOWED', request_id: expect.any(String), docs: '/docs/errors#method_not_allowed' },
+  });
+}
+
 /** Sends `path` exactly as written and expects the standard JSON 404 naming the route. */
 export async function expectJsonNotFound(baseUrl: string, path: string, method = 'GET'): Promise<void> {
   const res = await rawGet(baseUrl, path, method);
@@ -97,7 +107,7 @@ export async function expectJsonNotFound(baseUrl: string, path: string, method =
       code: 'NOT_FOUND',
       message: `no route ${method} ${path.split('?')[0]}`,
       request_id: expect.any(String),
-      docs: 'docs/errors.md#not_found',
+      docs: '/docs/errors#not_found',
     },
   });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ratio } from '../../analytics/decimal.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 
 /**
@@ -12,13 +13,13 @@ export interface LiveSnapshot {
   tz: string;
   /** Local calendar day in `tz` and its start as a UTC instant. */
   today: { date: string; from: string };
-  /** Succeeded and captured amounts today, per currency, in minor units. */
-  gmv: { currency: string; amount_minor: number; payments: number }[];
+  /** Succeeded and captured amounts today, per currency, in minor units (field names as in analytics' KPIs). */
+  gmv: { currency: string; gmv_minor: number; payment_count: number }[];
   /** Payments per minute over the last 15 complete minutes (UTC minute starts), oldest first. */
-  transactions_per_minute: { minute: string; payments: number }[];
-  /** Succeeded or captured ÷ (those + failed) today; null before the first settled outcome. */
+  transactions_per_minute: { minute: string; payment_count: number }[];
+  /** Succeeded or captured ÷ (those + failed) today, rounded to 6 places as analytics does; null before the first settled outcome. */
   success_rate: number | null;
-  counts: { total: number; succeeded: number; failed: number; pending: number };
+  counts: { payment_count: number; successful_count: number; failed_count: number; pending_count: number };
   latest_failures: {
     reference_number: string;
     amount_minor: number | null;
@@ -196,15 +197,15 @@ async function computeSnapshot(warehouse: Warehouse, tz: string, at: Date): Prom
   const minutes = new Map(perMinute.map((r) => [new Date(r.minute).getTime(), Number(r.payments)]));
   const series: LiveSnapshot['transactions_per_minute'] = [];
   for (let t = seriesFrom.getTime(); t < minuteNow.getTime(); t += 60_000)
-    series.push({ minute: new Date(t).toISOString(), payments: minutes.get(t) ?? 0 });
+    series.push({ minute: new Date(t).toISOString(), payment_count: minutes.get(t) ?? 0 });
   return {
     at: at.toISOString(),
     tz,
     today: { date, from: from.toISOString() },
-    gmv: byCurrency.map((r) => ({ currency: r.currency, amount_minor: Number(r.amount_minor), payments: Number(r.payments) })),
+    gmv: byCurrency.map((r) => ({ currency: r.currency, gmv_minor: Number(r.amount_minor), payment_count: Number(r.payments) })),
     transactions_per_minute: series,
-    success_rate: succeeded + failed > 0 ? succeeded / (succeeded + failed) : null,
-    counts: { total, succeeded, failed, pending: total - succeeded - failed },
+    success_rate: ratio(succeeded, succeeded + failed),
+    counts: { payment_count: total, successful_count: succeeded, failed_count: failed, pending_count: total - succeeded - failed },
     latest_failures: failures.map((f) => ({ ...f, at: f.at ? new Date(f.at).toISOString() : null })),
   };
 }

@@ -26,6 +26,8 @@ export interface RouteDocs {
   response?: z.ZodType;
   /** Status of a success (default 200). */
   status?: number;
+  /** Other success statuses with the same body, e.g. 200 for a duplicate beside 201 created. */
+  alsoStatus?: { status: number; description: string }[];
   /** Content type of the success (default application/json), e.g. `text/event-stream`. */
   responseContentType?: string;
 }
@@ -63,7 +65,9 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
   app.addHook('onRoute', (route) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
     for (const method of methods) {
-      if (method === 'HEAD' || route.url.startsWith('/docs')) continue;
+      // The document is the API's: the dashboard's SPA routes (`/`, `/*`, `/assets/*`) and the
+      // docs pages themselves are not in it.
+      if (method === 'HEAD' || !isApiPath(route.url)) continue;
       routes.push({
         method: method.toLowerCase(),
         url: route.url,
@@ -133,12 +137,13 @@ function buildDocument(routes: readonly CollectedRoute[], info: { title: string;
       success.content = { [docs?.responseContentType ?? 'application/json']: { schema } };
     }
     const responses: Record<string, unknown> = { [status]: success };
+    for (const also of docs?.alsoStatus ?? []) responses[String(also.status)] = { ...success, description: also.description };
     if (bodySchema || querySchema || pathParams.length > 0) responses['422'] = errorResponse('invalid request (VALIDATION_FAILED …)');
     if (access !== 'public') {
       responses['401'] = errorResponse('API_KEY_MISSING or API_KEY_INVALID');
       if (access !== 'authenticated') responses['403'] = errorResponse('ROLE_FORBIDDEN');
     }
-    responses.default = errorResponse('any other error of docs/errors.md');
+    responses.default = errorResponse('any other error of the catalogue at /docs/errors');
     const operation: Record<string, unknown> = {
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/(^|[/_-])(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
       summary: docs?.summary ?? `${route.method.toUpperCase()} ${route.url}`,
@@ -177,6 +182,11 @@ function buildDocument(routes: readonly CollectedRoute[], info: { title: string;
 
 function errorResponse(description: string) {
   return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+}
+
+/** Paths the OpenAPI document lists: the API, health and metrics. */
+export function isApiPath(url: string): boolean {
+  return url.startsWith('/api/') || url === '/health' || url === '/metrics';
 }
 
 function tagOf(url: string): string {

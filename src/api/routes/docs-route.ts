@@ -1,12 +1,25 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
 /**
+ * `GET /docs/errors` — the error catalogue (docs/errors.md) as a page, so the `docs` link of every
+ * error body (`/docs/errors#payload_too_large`) resolves on the server that sent it.
  * `GET /docs/openapi.json` (the OpenAPI 3.1 document built from the routes' zod schemas) and
  * `GET /docs`, a self-contained page that renders it: no CDN (machines here reach no internet) and
  * no UI bundle to ship (ADR 0008). Both are public: they describe the API, not its data.
  */
 export async function registerDocsRoutes(app: FastifyInstance, deps: { document(): Record<string, unknown> }): Promise<void> {
   app.get('/docs/openapi.json', { config: { access: 'public' } }, async () => deps.document());
+  app.get('/docs/errors', { config: { access: 'public' } }, async (_request, reply) => {
+    const markdown = await readFile(errorsMarkdownPath(), 'utf8');
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(errorsPage(markdown));
+  });
   app.get('/docs', { config: { access: 'public' } }, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
@@ -52,3 +65,61 @@ fetch('/docs/openapi.json').then((r)=>r.json()).then((doc)=>{
   document.getElementById('root').innerHTML=html;
 }).catch((e)=>{document.getElementById('root').textContent='Could not load /docs/openapi.json: '+e;});
 </script></body></html>`;
+
+/** docs/errors.md of this package, found from this file in `src/` or `dist/`. */
+function errorsMarkdownPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'docs', 'errors.md');
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'docs', 'errors.md');
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+/** Inline markdown of the catalogue: its `<a id>` anchors, `code` and [links](…); everything else escaped. */
+function inline(text: string): string {
+  return escapeHtml(text)
+    .replace(/&lt;a id=&quot;([a-z0-9_]+)&quot;&gt;&lt;\/a&gt;/g, '<a id="$1"></a>')
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>')
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
+}
+
+/** The catalogue's markdown (headings, paragraphs, one table) as a self-contained page. */
+export function errorsPage(markdown: string): string {
+  const out: string[] = [];
+  let table: string[][] = [];
+  const flush = () => {
+    if (table.length === 0) return;
+    const [head, , ...rows] = table;
+    out.push(
+      `<table><tr>${(head ?? []).map((c) => `<th>${inline(c)}</th>`).join('')}</tr>${rows
+        .map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`)
+        .join('')}</table>`,
+    );
+    table = [];
+  };
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('|')) {
+      table.push(
+        line
+          .replace(/^\||\|$/g, '')
+          .split(/(?<!\\)\|/)
+          .map((c) => c.trim()),
+      );
+      continue;
+    }
+    flush();
+    const heading = /^(#{1,3}) (.*)$/.exec(line);
+    if (heading) out.push(`<h${heading[1]?.length}>${inline(heading[2] ?? '')}</h${heading[1]?.length}>`);
+    else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
+  }
+  flush();
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Payscope error codes</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px 24px;color:#1b1f24}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+td:first-child{white-space:nowrap}:target{background:#fff3bf}</style></head><body>
+<p><a href="/docs">API reference</a></p>${out.join('\n')}</body></html>`;
+}

@@ -51,6 +51,7 @@ export async function registerKeyRoutes(app: FastifyInstance, deps: { store: Ope
           summary: 'Create an API key; the secret is in this answer only',
           tags: ['access'],
           body: createBody,
+          status: 201,
           response: createdResponse,
         },
       },

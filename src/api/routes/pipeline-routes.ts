@@ -6,7 +6,7 @@ import { dataProductDescriptor, dataQualityReport } from '../../pipeline/data-qu
 import { type MerchantDirectory, merchantSchema, parseMerchantsCsv, validateMerchants } from '../../pipeline/merchant-dimension.js';
 import type { EventIntake } from '../../sources/events/event-intake.js';
 import { replayCaptureDeadLetters } from '../../sources/events/replay-capture.js';
-import { type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
+import { type DeadLetter, type DeadLetterStage, listDeadLetters } from '../../store/dead-letter-table.js';
 import type { SqlExecutor } from '../../store/store-port.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { sendFailure } from '../http-errors.js';
@@ -19,9 +19,13 @@ import { addStrictCsvParser } from '../body-parsers.js';
  */
 export interface PipelineRouteDeps {
   store: SqlExecutor;
+  /** The bare warehouse: data quality, dead letters, merchants, ad-hoc SQL. */
   warehouse: Warehouse;
+  /** The same warehouse timed for the query SLO: what the analytics API and the live feed read. */
+  servedWarehouse: Warehouse;
   analytics: AnalyticsConsumer;
   merchants: MerchantDirectory;
+  /** p95 of the served queries over the SLO window. */
   queryLatency: () => { p95_ms: number | null; samples: number };
   dataProductOwner: string;
   /** Replays capture-stage dead letters; null when this process runs no intake. */
@@ -58,15 +62,24 @@ const qualityResponse = z.object({
         ledger_amount_minor: z.number().int(),
         warehouse_count: z.number().int(),
         warehouse_amount_minor: z.number().int(),
+        in_flight_count: z.number().int().describe('Ledger payments of the cell not in the warehouse yet, recorded within grace_ms'),
         ok: z.boolean(),
       }),
     ),
     ledger: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
     warehouse: z.object({ count: z.number().int(), amount_minor_by_currency: z.record(z.string(), z.number().int()) }),
-    in_flight: z.number().int().nullable().describe('Recorded payments the consumer has not applied yet; null when unknown (Kafka)'),
+    in_flight: z.number().int().describe('Recorded payments not in the warehouse yet (ledger − warehouse over the balanced cells)'),
+    grace_ms: z.number().int().describe('How long a payment may be in flight before its absence is a mismatch (the SLO window)'),
     status_only: z.number().int().describe('Payments the warehouse knows only from a status event'),
   }),
-  freshness: z.object({ p50_ms: ms, p95_ms: ms, max_ms: ms, samples: z.number().int(), last_applied_at: z.string().nullable() }),
+  freshness: z.object({
+    p50_ms: ms,
+    p95_ms: ms,
+    max_ms: ms,
+    samples: z.number().int().describe('Events applied in the last 5 minutes'),
+    backfill_excluded: z.number().int().describe('Events applied in the last 5 minutes that happened > 1 h before they were recorded'),
+    last_applied_at: z.string().nullable(),
+  }),
   dead_letters: z.object({
     open: z.number().int(),
     replayed: z.number().int(),
@@ -103,18 +116,18 @@ const deadLettersResponse = z.object({
       id: z.number().int(),
       stage: z.enum(['capture', 'analytics']),
       origin: z.string(),
-      eventId: z.string().nullable(),
-      eventType: z.string().nullable(),
+      event_id: z.string().nullable(),
+      event_type: z.string().nullable(),
       partition: z.number().int().nullable(),
       offset: z.number().int().nullable(),
       payload: z.string().describe('The bytes as received (personal fields not pseudonymised)'),
-      errorCode: z.string(),
-      errorMessage: z.string(),
+      error_code: z.string(),
+      error_message: z.string(),
       details: z.unknown().optional(),
       attempts: z.number().int(),
-      createdAt: z.string(),
-      lastAttemptAt: z.string(),
-      replayedAt: z.string().nullable(),
+      created_at: z.string(),
+      last_attempt_at: z.string(),
+      replayed_at: z.string().nullable(),
     }),
   ),
   next_after_id: z.number().int().nullable().describe('Pass as after_id for the next page; null on the last page'),
@@ -148,6 +161,27 @@ const merchantsList = z.object({
     }),
   ),
 });
+
+/** A dead letter in the API's snake_case, like every other response. */
+function deadLetterView(l: DeadLetter) {
+  return {
+    id: l.id,
+    stage: l.stage,
+    origin: l.origin,
+    event_id: l.eventId,
+    event_type: l.eventType,
+    partition: l.partition,
+    offset: l.offset,
+    payload: l.payload,
+    error_code: l.errorCode,
+    error_message: l.errorMessage,
+    ...(l.details === undefined ? {} : { details: l.details }),
+    attempts: l.attempts,
+    created_at: l.createdAt.toISOString(),
+    last_attempt_at: l.lastAttemptAt.toISOString(),
+    replayed_at: l.replayedAt?.toISOString() ?? null,
+  };
+}
 
 function invalid(issues: z.core.$ZodIssue[], where: string) {
   const list = issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
@@ -219,7 +253,7 @@ export async function registerPipelineRoutes(app: FastifyInstance, deps: Pipelin
       });
       const last = items.at(-1);
       request.auditRows = items.length;
-      return { items, next_after_id: items.length === q.data.limit && last ? last.id : null };
+      return { items: items.map(deadLetterView), next_after_id: items.length === q.data.limit && last ? last.id : null };
     },
   );
 

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { WebhookSourceConfig } from '../../core/config.js';
 import { ErrorCode, PayscopeError } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
+import { paymentInputSchema } from '../../recorder/payment.js';
 import { DEFAULT_SOURCE, type WebhookIntake } from '../../sources/webhooks/webhook-intake.js';
 import { sendFailure } from '../http-errors.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
 import type { WebhookStats } from '../webhook-stats.js';
 
 export interface WebhookRouteDeps {
@@ -84,7 +87,6 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
       if (!result.ok) {
         finish('rejected');
         deps.metrics.webhookRejections.inc({ code: result.error.code });
-        request.log.warn({ code: result.error.code, source: sourceOf(channel) }, 'webhook rejected');
         return sendFailure(reply, result.error);
       }
       const { payment_id, replayed } = result.value;
@@ -102,6 +104,38 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
     }
   };
 
-  app.post('/api/v1/payments/webhook', { config: { rateLimit } }, handler);
-  app.post<{ Params: { channel: string } }>('/api/v1/payments/webhook/:channel', { config: { rateLimit } }, handler);
+  app.post('/api/v1/payments/webhook', { config: { rateLimit, docs: WEBHOOK_DOCS } }, handler);
+  app.post<{ Params: { channel: string } }>(
+    '/api/v1/payments/webhook/:channel',
+    { config: { rateLimit, docs: CHANNEL_WEBHOOK_DOCS } },
+    handler,
+  );
 }
+
+const webhookAnswer = z.object({
+  status: z.enum(['created', 'duplicate']),
+  payment_id: z.string().describe('The payment; for a duplicate, the id of the payment first recorded'),
+});
+const SIGNED = 'Signed with x-signature (hex HMAC-SHA256 of the raw body) or Standard Webhooks headers: src/sources/webhooks/README.md.';
+
+/** The seed's body, validated by `paymentInputSchema` (src/recorder/payment.ts). */
+const WEBHOOK_DOCS: RouteDocs = {
+  summary: 'Record a payment (the seed body); 201 created, 200 duplicate',
+  tags: ['webhooks'],
+  description: `${SIGNED} Amounts are major units (\`amount\`) or integer minor units (\`amount_minor\`), exactly one of them.`,
+  body: paymentInputSchema,
+  status: 201,
+  alsoStatus: [{ status: 200, description: 'duplicate: this reference_number (or webhook-id) was recorded before' }],
+  response: webhookAnswer,
+};
+
+const CHANNEL_WEBHOOK_DOCS: RouteDocs = {
+  summary: "Record a payment from a gateway's own webhook payload (razorpay, stripe); 201 created, 200 duplicate",
+  tags: ['webhooks'],
+  description: `${SIGNED} The body is the gateway's event as it sends it; the channel adapter maps it to a payment.`,
+  params: z.object({ channel: z.string().describe('A channel adapter: razorpay or stripe') }),
+  body: z.record(z.string(), z.unknown()).describe("The gateway's webhook event, unchanged"),
+  status: 201,
+  alsoStatus: [{ status: 200, description: 'duplicate: this payment (or webhook-id) was recorded before' }],
+  response: webhookAnswer,
+};

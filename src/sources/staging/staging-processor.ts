@@ -190,7 +190,9 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
       metrics.stagingRows.inc({ result: 'duplicate' }, summary.duplicates);
       metrics.stagingRows.inc({ result: 'error' }, summary.errors);
       metrics.stagingBatchDuration.observe(summary.ms / 1000);
-      log.info(summary, 'staging batch done');
+      // batch_id is on the child logger already; the rest in the logs' snake_case.
+      const { total, processed, duplicates, errors, startId, endId, ms } = summary;
+      log.info({ total, processed, duplicates, errors, start_id: startId, end_id: endId, ms }, 'staging batch done');
     }
     return summary;
   }

@@ -34,7 +34,7 @@ function todayGmv(live: Row): { minor: number; currency: string }[] {
     if (Array.isArray(v))
       return listOf(v)
         .flatMap((r) =>
-          typeof r.amount_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.amount_minor, currency: r.currency }] : [],
+          typeof r.gmv_minor === 'number' && typeof r.currency === 'string' ? [{ minor: r.gmv_minor, currency: r.currency }] : [],
         )
         .sort((a, b) => b.minor - a.minor);
   }
@@ -74,8 +74,7 @@ function LiveTiles() {
   const first = gmv[0];
   const failures = listOf(live.latest_failures ?? live.failures ?? []);
   const perMinute = Array.isArray(live.transactions_per_minute) ? listOf(live.transactions_per_minute) : [];
-  const tpm =
-    perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payments', 'count') : pick(live, 'transactions_per_minute', 'tpm');
+  const tpm = perMinute.length > 0 ? pick(perMinute[perMinute.length - 1], 'payment_count') : pick(live, 'transactions_per_minute', 'tpm');
   const success = rate(live, 'success_rate', 'success_rate_pct');
   // Today's failures (in the browser's zone) as the feed counts them — not the length of the short list below.
   const counts = live.counts && typeof live.counts === 'object' ? (live.counts as Row) : null;
@@ -109,7 +108,7 @@ function LiveTiles() {
           value={formatCount(tpm)}
           sub={
             perMinute.length > 1
-              ? `last minute · ${formatCount(perMinute.reduce((n, m) => n + (pick(m, 'payments') ?? 0), 0))} in ${perMinute.length} min`
+              ? `last minute · ${formatCount(perMinute.reduce((n, m) => n + (pick(m, 'payment_count') ?? 0), 0))} in ${perMinute.length} min`
               : 'last minute'
           }
         />
