@@ -26,7 +26,7 @@ describe('payments explorer errors', () => {
     for (const cursor of ['garbage!', 'eyJ2IjoxfQ', forged, 'AAAA', encodeCursor({ timeMicros: 1n, reference: 'R' }).slice(0, -3)]) {
       const res = await get(`/api/v1/payments?cursor=${encodeURIComponent(cursor)}`);
       expect(res.status, cursor).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'INVALID_CURSOR', docs: 'docs/errors.md#invalid_cursor' });
+      expect(res.body.error).toMatchObject({ code: 'INVALID_CURSOR', docs: '/docs/errors#invalid_cursor' });
     }
   });
 

@@ -58,7 +58,7 @@ const webhookHead = (contentLength: number) =>
 function expectRequestTimeout(result: SlowResult) {
   expect(result.response).toMatch(/^HTTP\/1\.1 408 /);
   const body = JSON.parse(result.response.slice(result.response.indexOf('\r\n\r\n') + 4)) as { error: Record<string, unknown> };
-  expect(body.error).toMatchObject({ code: 'REQUEST_TIMEOUT', docs: 'docs/errors.md#request_timeout', request_id: expect.any(String) });
+  expect(body.error).toMatchObject({ code: 'REQUEST_TIMEOUT', docs: '/docs/errors#request_timeout', request_id: expect.any(String) });
 }
 
 describe('slow clients (errors)', () => {
