@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { type WebhookSourceConfig, defaultSchemesOf } from '../../core/config.js';
+import { type WebhookSignatureScheme, type WebhookSourceConfig, defaultSchemesOf } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
 import { decodeUtf8 } from '../../core/text.js';
 import { type PaymentRules, normalisePayment } from '../../recorder/payment.js';
@@ -88,7 +88,7 @@ export function createWebhookIntake(deps: {
     });
     if (!signature.ok) return signature;
     const schemes = source.schemes ?? defaultSchemesOf(sourceName);
-    if (!schemes.includes(signature.value.scheme)) {
+    if (!schemeAllowed(schemes, signature.value.scheme)) {
       return err(
         failure(
           ErrorCode.SIGNATURE_INVALID,
@@ -133,6 +133,15 @@ export function createWebhookIntake(deps: {
   }
 
   return { receive, channels: () => [...channelAdapters.keys()] };
+}
+
+/**
+ * X-Razorpay-Signature is the X-Signature HMAC without its prefix, and was accepted as
+ * 'x-signature' before it became a scheme of its own: a source listing 'x-signature' (e.g. a
+ * DATA_DIR/webhook-secrets.json written then) still takes it.
+ */
+function schemeAllowed(schemes: readonly WebhookSignatureScheme[], scheme: WebhookSignatureScheme): boolean {
+  return schemes.includes(scheme) || (scheme === 'razorpay-signature' && schemes.includes('x-signature'));
 }
 
 function blockListOf(entries: readonly string[]): BlockList | null {
