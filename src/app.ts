@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { ensureBootstrapAdminKey } from './api/access/api-keys.js';
 import { createHttpServer } from './api/server.js';
-import type { Config, Role, WebhookSourceConfig } from './core/config.js';
+import { type Config, type Role, type WebhookSourceConfig, defaultSchemesOf } from './core/config.js';
 import { type Lifecycle, createLifecycle } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { type Metrics, createMetrics } from './core/metrics.js';
@@ -413,7 +413,7 @@ function webhookSourcesOf(config: Config): { sources: Record<string, WebhookSour
       {
         secret: `whsec_${randomBytes(24).toString('base64')}`,
         allow_ips: [] as string[],
-        schemes: ['standard-webhooks', 'x-signature'] as WebhookSourceConfig['schemes'],
+        schemes: defaultSchemesOf(name),
       },
     ]),
   );

@@ -32,6 +32,10 @@ export const durationSchema = z
   .regex(/^(0|\d{1,6}[smhd])$/, { message: 'expected a whole number and a unit s, m, h or d, such as 1d, 12h or 30m (or 0)' })
   .transform((s) => (s === '0' ? 0 : Number(s.slice(0, -1)) * DURATION_UNITS_MS[s.slice(-1) as keyof typeof DURATION_UNITS_MS]));
 
+/** How a webhook sender may sign (src/sources/webhooks/signature.ts verifies each). */
+export const WEBHOOK_SIGNATURE_SCHEMES = ['standard-webhooks', 'x-signature', 'stripe-signature', 'razorpay-signature'] as const;
+export type WebhookSignatureScheme = (typeof WEBHOOK_SIGNATURE_SCHEMES)[number];
+
 const webhookSourceSchema = z.object({
   /** Standard Webhooks secret (`whsec_…` base64) or any string used as the raw HMAC key. */
   secret: z.string().min(8, 'a webhook secret needs at least 8 characters'),
@@ -48,15 +52,26 @@ const webhookSourceSchema = z.object({
       ),
     )
     .default([]),
-  /** Signature schemes this source may use; list only 'standard-webhooks' to require replay protection. */
-  schemes: z
-    .array(z.enum(['standard-webhooks', 'x-signature']))
-    .min(1)
-    .default(['standard-webhooks', 'x-signature']),
+  /**
+   * Signature schemes this source may use; list only timestamped ones ('standard-webhooks',
+   * 'stripe-signature') to require replay protection. Unset: defaultSchemesOf(source name).
+   */
+  schemes: z.array(z.enum(WEBHOOK_SIGNATURE_SCHEMES)).min(1).optional(),
   /** Requests per minute from this source before 429. */
   rate_limit_per_minute: z.number().int().positive().optional(),
 });
 export type WebhookSourceConfig = z.infer<typeof webhookSourceSchema>;
+
+/**
+ * Every source accepts Standard Webhooks and X-Signature; the `stripe` and `razorpay` sources also
+ * accept their gateway's own header, so a gateway can be pointed at Payscope without a relay.
+ */
+export function defaultSchemesOf(source: string): WebhookSignatureScheme[] {
+  const common: WebhookSignatureScheme[] = ['standard-webhooks', 'x-signature'];
+  if (source === 'stripe') return [...common, 'stripe-signature'];
+  if (source === 'razorpay') return [...common, 'razorpay-signature'];
+  return common;
+}
 
 const webhookSourcesJson = z.string().transform((s, ctx) => {
   try {

@@ -84,6 +84,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['type', 'outcome'] as const,
       registers: r,
     }),
+    webhookIgnored: new Counter({
+      name: 'payscope_webhook_ignored_total',
+      help: 'Gateway webhook events answered 200 ignored (an event type the channel does not map), by channel and event type',
+      labelNames: ['channel', 'event_type'] as const,
+      registers: r,
+    }),
     webhookRejections: new Counter({
       name: 'payscope_webhook_rejections_total',
       help: 'Webhook requests rejected, by error code',

@@ -72,13 +72,13 @@ describe('webhooks (errors)', () => {
     expect(res.body.error?.message).toContain('razorpay');
   });
 
-  it('refuses a gateway event type it does not map with 422 UNSUPPORTED_EVENT_TYPE', async () => {
+  it('answers a gateway event type it does not map with 200 ignored, never a 4xx the gateway would retry', async () => {
     const res = await send(
       { id: 'evt_x', object: 'event', type: 'customer.created', created: 1, data: { object: {} } },
       { channel: 'stripe', secret: TEST_SECRETS.stripe },
     );
-    expect(res.status).toBe(422);
-    expect(res.body.error?.code).toBe('UNSUPPORTED_EVENT_TYPE');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ignored' });
   });
 
   it('answers any signed body with a created/duplicate or a stable 4xx code, and writes exactly the payments it acknowledged', async () => {

@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, TEST_SECRETS, startTestApp } from '../harness/app.js';
 import { seedBody, sendWebhook } from '../harness/webhook-client.js';
@@ -66,6 +67,20 @@ describe('webhooks (security)', () => {
 
   it('refuses the simple scheme for a source that requires Standard Webhooks (replay protection)', async () => {
     const res = await sendWebhook(t.url, {}, { channel: 'stripe', secret: TEST_SECRETS.stripe, scheme: 'x-signature' });
+    expect(res.status).toBe(401);
+    expect(res.body.error?.code).toBe('SIGNATURE_INVALID');
+    expect(res.body.error?.message).toContain('standard-webhooks');
+  });
+
+  it("keeps the gateway's own scheme configurable: a stripe source listing only standard-webhooks refuses Stripe-Signature", async () => {
+    const payload = JSON.stringify({ id: 'evt_SEC', object: 'event', type: 'customer.created', data: { object: {} } });
+    const header = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload, secret: TEST_SECRETS.stripe });
+    const res = await sendWebhook(t.url, payload, {
+      channel: 'stripe',
+      secret: '',
+      scheme: 'none',
+      headers: { 'stripe-signature': header },
+    });
     expect(res.status).toBe(401);
     expect(res.body.error?.code).toBe('SIGNATURE_INVALID');
     expect(res.body.error?.message).toContain('standard-webhooks');

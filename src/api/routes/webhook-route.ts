@@ -23,7 +23,9 @@ export interface WebhookRouteDeps {
  * `POST /api/v1/payments/webhook` (the seed's canonical body) and
  * `POST /api/v1/payments/webhook/:channel` (a gateway's own payload, mapped by its adapter).
  * 201 `{status:'created', payment_id}` for a new payment, 200 `{status:'duplicate', payment_id}`
- * (the original id) for one already recorded or a replayed delivery.
+ * (the original id) for one already recorded or a replayed delivery; on a channel, 200
+ * `{status:'ignored'}` for an event type its adapter does not map (counted in
+ * payscope_webhook_ignored_total), never a 4xx that would make the gateway retry and disable it.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): Promise<void> {
   // The signature covers the exact bytes sent, so this scope keeps the body raw and parses it
@@ -49,6 +51,18 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
       }),
   };
 
+  // Event types come from the gateway (signed, but open-ended): the first IGNORED_TYPES_PER_CHANNEL
+  // well-formed ones per channel get their own series, any later or odd one counts as 'other'.
+  const ignoredTypes = new Map<string, Set<string>>();
+  const ignoredLabel = (channel: string, eventType: string) => {
+    const seen = ignoredTypes.get(channel) ?? new Set<string>();
+    ignoredTypes.set(channel, seen);
+    if (seen.has(eventType)) return eventType;
+    if (!/^[a-z0-9_.]{1,64}$/.test(eventType) || seen.size >= IGNORED_TYPES_PER_CHANNEL) return 'other';
+    seen.add(eventType);
+    return eventType;
+  };
+
   const handler = async (
     request: import('fastify').FastifyRequest<{ Params: { channel?: string } }>,
     reply: import('fastify').FastifyReply,
@@ -56,10 +70,11 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
     const started = process.hrtime.bigint();
     const channel = request.params.channel;
     const label = labelOf(channel);
-    const finish = (outcome: 'created' | 'duplicate' | 'rejected') => {
+    const finish = (outcome: 'created' | 'duplicate' | 'rejected' | 'ignored') => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.webhookDuration.observe({ channel: label, outcome }, seconds);
-      deps.stats.observe(outcome, seconds * 1000);
+      // /stats counts payments received; an ignored gateway event is none.
+      if (outcome !== 'ignored') deps.stats.observe(outcome, seconds * 1000);
     };
     if (!Buffer.isBuffer(request.body)) {
       finish('rejected');
@@ -89,6 +104,11 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
         deps.metrics.webhookRejections.inc({ code: result.error.code });
         return sendFailure(reply, result.error);
       }
+      if (result.value.status === 'ignored') {
+        finish('ignored');
+        deps.metrics.webhookIgnored.inc({ channel: label, event_type: ignoredLabel(result.value.channel, result.value.event_type) });
+        return reply.code(200).send({ status: 'ignored' });
+      }
       const { payment_id, replayed } = result.value;
       // A replayed webhook-id is answered "duplicate", so it is counted as one: the latency
       // histogram and /stats describe the answers the senders got.
@@ -112,11 +132,14 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
   );
 }
 
+const IGNORED_TYPES_PER_CHANNEL = 50;
+
 const webhookAnswer = z.object({
-  status: z.enum(['created', 'duplicate']),
-  payment_id: z.string().describe('The payment; for a duplicate, the id of the payment first recorded'),
+  status: z.enum(['created', 'duplicate', 'ignored']),
+  payment_id: z.string().optional().describe('The payment; for a duplicate, the id of the payment first recorded; absent when ignored'),
 });
-const SIGNED = 'Signed with x-signature (hex HMAC-SHA256 of the raw body) or Standard Webhooks headers: src/sources/webhooks/README.md.';
+const SIGNED =
+  "Signed with x-signature (hex HMAC-SHA256 of the raw body), Standard Webhooks headers, or the gateway's own Stripe-Signature / X-Razorpay-Signature: src/sources/webhooks/README.md.";
 
 /** The seed's body, validated by `paymentInputSchema` (src/recorder/payment.ts). */
 const WEBHOOK_DOCS: RouteDocs = {
@@ -136,6 +159,12 @@ const CHANNEL_WEBHOOK_DOCS: RouteDocs = {
   params: z.object({ channel: z.string().describe('A channel adapter: razorpay or stripe') }),
   body: z.record(z.string(), z.unknown()).describe("The gateway's webhook event, unchanged"),
   status: 201,
-  alsoStatus: [{ status: 200, description: 'duplicate: this payment (or webhook-id) was recorded before' }],
+  alsoStatus: [
+    {
+      status: 200,
+      description:
+        "duplicate: this payment (or webhook-id) was recorded before; or ignored: an event type the channel does not map ({status:'ignored'})",
+    },
+  ],
   response: webhookAnswer,
 };

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
 /**
- * Remembers which Standard Webhooks ids were already answered, and with what, for twice the
+ * Remembers which Standard Webhooks ids (and Stripe-Signature t+v1 pairs) were already answered, and with what, for twice the
  * timestamp tolerance (older messages are refused on their timestamp anyway). A replayed id gets
  * the first answer back and is not processed again. With Redis the memory is shared by every
  * instance; without it, a restart forgets, and the reference dedup still answers 'duplicate'.

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../core/errors.js';
 import { type WebhookHeaders, signStandardWebhook, signXSignature, standardWebhookKey, verifyWebhookSignature } from './signature.js';
@@ -246,7 +247,7 @@ describe('X-Signature', () => {
     const hex = createHmac('sha256', PLAIN_SECRET).update(BODY).digest('hex');
     expect(verify(BODY, { 'x-razorpay-signature': hex }, PLAIN_SECRET)).toEqual({
       ok: true,
-      value: { scheme: 'x-signature', webhookId: null, timestamp: null },
+      value: { scheme: 'razorpay-signature', webhookId: null, timestamp: null },
     });
     expect(codeOf(verify(BODY, { 'x-razorpay-signature': `sha256=${hex}` }, PLAIN_SECRET))).toBe(ErrorCode.SIGNATURE_INVALID);
   });
@@ -291,6 +292,58 @@ describe('choosing the scheme', () => {
           expect(typeof result.ok).toBe('boolean');
         },
       ),
+    );
+  });
+});
+
+// The `stripe` package is the independent signer: its test-header helper signs as Stripe does.
+const stripeSdk = new Stripe('sk_test_unused');
+
+describe('Stripe-Signature', () => {
+  it('accepts any body and secret the stripe SDK signed, within the tolerance window', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 512 }),
+        fc.string({ minLength: 1, maxLength: 60 }).map((s) => `whsec_${s}`),
+        fc.integer({ min: -TOLERANCE, max: TOLERANCE }),
+        (payload, secret, skew) => {
+          const header = stripeSdk.webhooks.generateTestHeaderString({ payload, secret, timestamp: NOW_S + skew });
+          const result = verify(Buffer.from(payload, 'utf8'), { 'stripe-signature': header }, secret);
+          expect(result).toMatchObject({ ok: true, value: { scheme: 'stripe-signature', timestamp: NOW_S + skew } });
+        },
+      ),
+    );
+  });
+
+  it('refuses a timestamp outside the tolerance only after the signature matched', () => {
+    const payload = BODY.toString();
+    const stale = stripeSdk.webhooks.generateTestHeaderString({ payload, secret: WHSEC, timestamp: NOW_S - TOLERANCE - 1 });
+    expect(codeOf(verify(BODY, { 'stripe-signature': stale }))).toBe(ErrorCode.TIMESTAMP_OUT_OF_TOLERANCE);
+    const staleForeign = stripeSdk.webhooks.generateTestHeaderString({ payload, secret: 'whsec_x', timestamp: NOW_S - TOLERANCE - 1 });
+    expect(codeOf(verify(BODY, { 'stripe-signature': staleForeign }))).toBe(ErrorCode.SIGNATURE_INVALID);
+  });
+
+  it('accepts any of several v1 values (rotation) and ignores v0 and unknown elements', () => {
+    const payload = BODY.toString();
+    const v1Of = (secret: string) =>
+      stripeSdk.webhooks.generateTestHeaderString({ payload, secret, timestamp: NOW_S }).split(',')[1] as string;
+    const header = `t=${NOW_S},${v1Of('whsec_old')},v0=abc,foo=bar,${v1Of(WHSEC)}`;
+    expect(codeOf(verify(BODY, { 'stripe-signature': header }))).toBe('ok');
+  });
+
+  it('refuses a header without t or without any v1 as SIGNATURE_INVALID', () => {
+    const hex = createHmac('sha256', WHSEC).update(`${NOW_S}.`).update(BODY).digest('hex');
+    expect(codeOf(verify(BODY, { 'stripe-signature': `v1=${hex}` }))).toBe(ErrorCode.SIGNATURE_INVALID);
+    expect(codeOf(verify(BODY, { 'stripe-signature': `t=${NOW_S},v0=${hex}` }))).toBe(ErrorCode.SIGNATURE_INVALID);
+    expect(codeOf(verify(BODY, { 'stripe-signature': `t=${NOW_S},v1=${hex}` }))).toBe('ok');
+  });
+
+  it('never throws on arbitrary header text', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (header) => {
+        const result = verify(BODY, { 'stripe-signature': header });
+        expect(result.ok).toBe(false);
+      }),
     );
   });
 });

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { WebhookSignatureScheme } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
 
 /**
@@ -14,7 +15,14 @@ import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../co
  *   exactly as configured (a `whsec_` prefix, if any, is part of that key). No timestamp is signed,
  *   so this scheme has no replay window; replays are absorbed by dedup on reference_number.
  *
- * If any Standard Webhooks header is present that scheme is used, whatever else is sent.
+ * - Stripe (https://docs.stripe.com/webhooks#verify-manually): `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]`,
+ *   each v1 the hex HMAC-SHA256 of `${t}.${rawBody}` keyed with the endpoint secret's UTF-8 bytes
+ *   (`whsec_…` as-is, not decoded), as the `stripe` package's `generateTestHeaderString` signs.
+ *   Several v1 values come during secret rotation: any match accepts; other schemes (v0) are
+ *   ignored. `t` must lie within the tolerance, checked after the signature.
+ *
+ * If any Standard Webhooks header is present that scheme is used, whatever else is sent; then
+ * Stripe-Signature, X-Signature, X-Razorpay-Signature in that order.
  *
  * Why node:crypto and not the `standardwebhooks` package (1.1.1, read from its source):
  * - its tolerance is fixed at 300 s against Date.now(); we need WEBHOOK_TOLERANCE_SECONDS and an
@@ -28,7 +36,7 @@ import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../co
  * The tests use the package as an independent reference signer for interoperability.
  */
 
-export type SignatureScheme = 'standard-webhooks' | 'x-signature';
+export type SignatureScheme = WebhookSignatureScheme;
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
 export interface VerifyWebhookInput {
@@ -45,9 +53,13 @@ export interface VerifyWebhookInput {
 
 export interface VerifiedWebhook {
   scheme: SignatureScheme;
-  /** `webhook-id` (Standard Webhooks only): the sender's message id, stable across retries. */
+  /**
+   * `webhook-id` (Standard Webhooks): the sender's message id, stable across retries; for
+   * Stripe-Signature the signed `t` and matching v1, so the exact same delivery replayed within
+   * the tolerance gets the first answer back. null for the schemes without a timestamp.
+   */
   webhookId: string | null;
-  /** `webhook-timestamp` in unix seconds (Standard Webhooks only). */
+  /** `webhook-timestamp` or Stripe's `t`, in unix seconds; null for the schemes without one. */
   timestamp: number | null;
 }
 
@@ -56,7 +68,7 @@ const WHSEC_PREFIX = 'whsec_';
 const BASE64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const SIGNATURE_HELP =
   'sign with Standard Webhooks (headers webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">) ' +
-  'or send X-Signature: sha256=<hex HMAC-SHA256 of the raw body>';
+  "or send X-Signature: sha256=<hex HMAC-SHA256 of the raw body>, or the gateway's own Stripe-Signature / X-Razorpay-Signature";
 
 /**
  * Checks a webhook's signature against the source's secret and, for Standard Webhooks, that its
@@ -66,6 +78,8 @@ const SIGNATURE_HELP =
 export function verifyWebhookSignature(input: VerifyWebhookInput): Result<VerifiedWebhook, Failure> {
   const { headers } = input;
   if (STANDARD_HEADERS.some((name) => firstValue(headers[name]) !== undefined)) return verifyStandardWebhook(input);
+  const stripeSignature = allValues(headers['stripe-signature']);
+  if (stripeSignature !== undefined) return verifyStripeSignature(input, stripeSignature);
   const xSignature = firstValue(headers['x-signature']);
   if (xSignature !== undefined) return verifyBodyHmac(input, xSignature, X_SIGNATURE);
   const razorpaySignature = firstValue(headers['x-razorpay-signature']);
@@ -127,6 +141,13 @@ function verifyStandardWebhook(input: VerifyWebhookInput): Result<VerifiedWebhoo
   }
 
   // Checked only after the signature, so this advice is given only to holders of the key.
+  const fresh = checkTolerance(input, 'webhook-timestamp', timestampText);
+  if (!fresh.ok) return fresh;
+  const timestamp = fresh.value;
+  return ok({ scheme: 'standard-webhooks', webhookId: id, timestamp });
+}
+
+function checkTolerance(input: VerifyWebhookInput, headerName: string, timestampText: string): Result<number, Failure> {
   const timestamp = Number(timestampText);
   const nowSeconds = Math.floor((input.now ?? new Date()).getTime() / 1000);
   const skew = nowSeconds - timestamp;
@@ -136,13 +157,62 @@ function verifyStandardWebhook(input: VerifyWebhookInput): Result<VerifiedWebhoo
     return err(
       failure(
         ErrorCode.TIMESTAMP_OUT_OF_TOLERANCE,
-        `webhook-timestamp ${timestamp} is ${direction}${millisHint}; it must be within ±${input.toleranceSeconds} s of the receiver's clock. ` +
+        `${headerName} ${timestamp} is ${direction}${millisHint}; it must be within ±${input.toleranceSeconds} s of the receiver's clock. ` +
           "Check the sender's clock (NTP) and sign each delivery, including retries, with the current time",
         { timestamp, now: nowSeconds, tolerance_seconds: input.toleranceSeconds },
       ),
     );
   }
-  return ok({ scheme: 'standard-webhooks', webhookId: id, timestamp });
+  return ok(timestamp);
+}
+
+/** Stripe's scheme, as the `stripe` package (23.x) signs and checks it in its Webhooks module. */
+function verifyStripeSignature(input: VerifyWebhookInput, headerValue: string): Result<VerifiedWebhook, Failure> {
+  let timestampText: string | undefined;
+  const candidates: string[] = [];
+  // A repeated header arrives joined by ", "; every element is `key=value`.
+  for (const element of headerValue.split(',')) {
+    const eq = element.indexOf('=');
+    if (eq < 0) continue;
+    const key = element.slice(0, eq).trim();
+    const value = element.slice(eq + 1).trim();
+    if (key === 't' && timestampText === undefined) timestampText = value;
+    else if (key === 'v1' && /^[0-9a-f]{64}$/.test(value)) candidates.push(value);
+  }
+  if (timestampText === undefined || !/^\d{1,15}$/.test(timestampText)) {
+    return err(
+      failure(
+        ErrorCode.SIGNATURE_INVALID,
+        'Stripe-Signature holds no t=<unix seconds>; send t=<timestamp>,v1=<hex HMAC-SHA256 of "t.body"> as Stripe does',
+      ),
+    );
+  }
+  if (candidates.length === 0) {
+    return err(
+      failure(
+        ErrorCode.SIGNATURE_INVALID,
+        'Stripe-Signature holds no v1=<64 hex digits> signature; sign "t.raw body" with HMAC-SHA256 and the endpoint secret',
+      ),
+    );
+  }
+  const expected = createHmac('sha256', Buffer.from(input.secret, 'utf8')).update(`${timestampText}.`).update(input.rawBody).digest();
+  // Every candidate is compared, without stopping early, so timing does not tell which one matched.
+  let matchedHex: string | undefined;
+  for (const hex of candidates) {
+    if (timingSafeEqual(Buffer.from(hex, 'hex'), expected)) matchedHex = hex;
+  }
+  if (matchedHex === undefined) {
+    return err(
+      failure(
+        ErrorCode.SIGNATURE_INVALID,
+        "no v1 signature in Stripe-Signature matches; check that this source's secret is the endpoint's signing secret (whsec_…, used as-is) " +
+          'and that no proxy re-encodes the body',
+      ),
+    );
+  }
+  const fresh = checkTolerance(input, 'Stripe-Signature t', timestampText);
+  if (!fresh.ok) return fresh;
+  return ok({ scheme: 'stripe-signature', webhookId: `stripe:${timestampText}:${matchedHex}`, timestamp: fresh.value });
 }
 
 interface BodyHmacHeader {
@@ -151,13 +221,20 @@ interface BodyHmacHeader {
   format: RegExp;
   /** What a well-formed value looks like, for the error message. */
   shape: string;
+  scheme: SignatureScheme;
 }
 const X_SIGNATURE: BodyHmacHeader = {
   name: 'X-Signature',
   format: /^sha256=([0-9a-fA-F]{64})$/,
   shape: "'sha256=' followed by 64 hex digits",
+  scheme: 'x-signature',
 };
-const RAZORPAY_SIGNATURE: BodyHmacHeader = { name: 'X-Razorpay-Signature', format: /^([0-9a-fA-F]{64})$/, shape: '64 hex digits' };
+const RAZORPAY_SIGNATURE: BodyHmacHeader = {
+  name: 'X-Razorpay-Signature',
+  format: /^([0-9a-fA-F]{64})$/,
+  shape: '64 hex digits',
+  scheme: 'razorpay-signature',
+};
 
 function verifyBodyHmac(input: VerifyWebhookInput, headerValue: string, header: BodyHmacHeader): Result<VerifiedWebhook, Failure> {
   const headerName = header.name;
@@ -180,7 +257,7 @@ function verifyBodyHmac(input: VerifyWebhookInput, headerValue: string, header: 
       ),
     );
   }
-  return ok({ scheme: 'x-signature', webhookId: null, timestamp: null });
+  return ok({ scheme: header.scheme, webhookId: null, timestamp: null });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import type { WebhookSourceConfig } from '../../core/config.js';
+import { type WebhookSignatureScheme, type WebhookSourceConfig, defaultSchemesOf } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
 import { decodeUtf8 } from '../../core/text.js';
 import { type PaymentRules, normalisePayment } from '../../recorder/payment.js';
@@ -27,7 +27,13 @@ export interface WebhookDelivery {
   ip: string;
 }
 
-export type WebhookAnswer = RecordOutcome & { replayed: boolean };
+/**
+ * What the sender is answered: a recorded payment, or `ignored` for a gateway event type the
+ * channel does not map (answered 200: a 4xx makes gateways retry and then disable the endpoint).
+ */
+export type WebhookAnswer =
+  | (RecordOutcome & { replayed: boolean })
+  | { status: 'ignored'; channel: string; event_type: string; replayed: false };
 
 export interface WebhookIntake {
   receive(delivery: WebhookDelivery): Promise<Result<WebhookAnswer, Failure>>;
@@ -81,11 +87,12 @@ export function createWebhookIntake(deps: {
       toleranceSeconds: deps.toleranceSeconds,
     });
     if (!signature.ok) return signature;
-    if (source.schemes && !source.schemes.includes(signature.value.scheme)) {
+    const schemes = source.schemes ?? defaultSchemesOf(sourceName);
+    if (!schemeAllowed(schemes, signature.value.scheme)) {
       return err(
         failure(
           ErrorCode.SIGNATURE_INVALID,
-          `source '${sourceName}' accepts only ${source.schemes.join(', ')} signatures; sign with that scheme`,
+          `source '${sourceName}' accepts only ${schemes.join(', ')} signatures; sign with one of them (WEBHOOK_SOURCES schemes)`,
         ),
       );
     }
@@ -107,6 +114,10 @@ export function createWebhookIntake(deps: {
     }
     // The generic body's failure codes are mapped here; a channel adapter maps its own gateway's.
     const input = adapter ? adapter.toPaymentInput(body) : ok(withFailureCategory(body));
+    if (!input.ok && adapter && input.error.code === ErrorCode.UNSUPPORTED_EVENT_TYPE) {
+      const eventType = (input.error.details as { event?: unknown } | undefined)?.event;
+      return ok({ status: 'ignored', channel: adapter.channel, event_type: String(eventType ?? ''), replayed: false });
+    }
     if (!input.ok) return input;
     const payment = normalisePayment(input.value, {
       source: 'webhook',
@@ -122,6 +133,15 @@ export function createWebhookIntake(deps: {
   }
 
   return { receive, channels: () => [...channelAdapters.keys()] };
+}
+
+/**
+ * X-Razorpay-Signature is the X-Signature HMAC without its prefix, and was accepted as
+ * 'x-signature' before it became a scheme of its own: a source listing 'x-signature' (e.g. a
+ * DATA_DIR/webhook-secrets.json written then) still takes it.
+ */
+function schemeAllowed(schemes: readonly WebhookSignatureScheme[], scheme: WebhookSignatureScheme): boolean {
+  return schemes.includes(scheme) || (scheme === 'razorpay-signature' && schemes.includes('x-signature'));
 }
 
 function blockListOf(entries: readonly string[]): BlockList | null {
