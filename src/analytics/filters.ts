@@ -1,28 +1,13 @@
+import { FILTER_NAMES, type FilterName, PAYMENT_FILTER_COLUMNS, type PaymentFilters } from '../contracts/payment-filters.js';
 import type { RollupName } from '../warehouse/tables.js';
 
-/** Filters of every analytics query: each a list of accepted values (OR), combined with AND. */
-export interface AnalyticsFilters {
-  merchant?: readonly string[];
-  gateway?: readonly string[];
-  method?: readonly string[];
-  region?: readonly string[];
-  currency?: readonly string[];
-  status?: readonly string[];
-}
-
-export type FilterName = keyof AnalyticsFilters;
-export const FILTER_NAMES: readonly FilterName[] = ['merchant', 'gateway', 'method', 'region', 'currency', 'status'];
+/** Filters of every analytics query: the payment filter vocabulary of the data contract. */
+export type AnalyticsFilters = PaymentFilters;
+export { FILTER_NAMES, type FilterName };
 
 /** The column each filter reads, per rollup; a filter a rollup does not have cannot apply to it. */
 const COLUMNS: Record<RollupName, Partial<Record<FilterName, string>>> = {
-  payments: {
-    merchant: 'merchant_id',
-    gateway: 'gateway',
-    method: 'payment_method',
-    region: 'region',
-    currency: 'currency',
-    status: 'status',
-  },
+  payments: PAYMENT_FILTER_COLUMNS,
   refunds: { merchant: 'merchant_id', gateway: 'gateway', currency: 'currency' },
   disputes: { merchant: 'merchant_id', gateway: 'gateway', currency: 'currency' },
 };

@@ -1,3 +1,4 @@
+import { PAYMENT_FILTER_COLUMNS } from '../contracts/payment-filters.js';
 import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
 import { COLLECTED_STATUSES } from '../pipeline/facts.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
@@ -36,18 +37,9 @@ function offsetMsSql(tz: string, from: number, to: number, column: string): stri
   return `CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END`;
 }
 
-const PAYMENT_COLUMNS = {
-  merchant: 'merchant_id',
-  gateway: 'gateway',
-  method: 'payment_method',
-  region: 'region',
-  currency: 'currency',
-  status: 'status',
-} as const;
-
 /** Dimension filters on raw payment rows: NULL stands for '(unknown)', as in the rollups. */
 function paymentFilterSql(filters: AnalyticsFilters, params: unknown[]): string {
-  return filterSql('payments', filters, params, 'p', PAYMENT_COLUMNS).replace(/p\.(\w+) IN/g, "coalesce(p.$1, '(unknown)') IN");
+  return filterSql('payments', filters, params, 'p', PAYMENT_FILTER_COLUMNS).replace(/p\.(\w+) IN/g, "coalesce(p.$1, '(unknown)') IN");
 }
 
 type Stage = 'UNBATCHED' | 'PENDING' | 'RECONCILED' | 'SETTLED';

@@ -1,3 +1,4 @@
+import { PAYMENT_FILTER_COLUMNS, type PaymentFilters } from '../contracts/payment-filters.js';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { RowOf } from './tables.js';
 
@@ -10,16 +11,6 @@ import type { RowOf } from './tables.js';
  * (the reference is the table's key), so a keyset position `(time, reference)` splits the rows
  * into "before" and "after" with none on both sides or neither: every row appears on exactly one page.
  */
-
-/** Filters of the explorer: each a list of accepted values (OR), combined with AND; names as the analytics filters. */
-export interface PaymentFilters {
-  merchant?: readonly string[];
-  gateway?: readonly string[];
-  method?: readonly string[];
-  region?: readonly string[];
-  currency?: readonly string[];
-  status?: readonly string[];
-}
 
 export interface PaymentSelection {
   /** UTC instants on `payment_time`, `from` inclusive, `to` exclusive; absent = unbounded. */
@@ -61,15 +52,6 @@ export interface PaymentReads {
   findPayment(idOrReference: string): Promise<PaymentDetail | null>;
 }
 
-const FILTER_COLUMNS: Record<keyof PaymentFilters, string> = {
-  merchant: 'merchant_id',
-  gateway: 'gateway',
-  method: 'payment_method',
-  region: 'region',
-  currency: 'currency',
-  status: 'status',
-};
-
 function whereOf(selection: PaymentSelection, params: unknown[]): string {
   const bind = (v: unknown) => {
     params.push(v);
@@ -80,7 +62,7 @@ function whereOf(selection: PaymentSelection, params: unknown[]): string {
   const at = (d: Date) => `make_timestamp(${bind(String(BigInt(d.getTime()) * 1000n))}::BIGINT)`;
   if (selection.from) parts.push(`p.payment_time >= ${at(selection.from)}`);
   if (selection.to) parts.push(`p.payment_time < ${at(selection.to)}`);
-  for (const [name, column] of Object.entries(FILTER_COLUMNS) as [keyof PaymentFilters, string][]) {
+  for (const [name, column] of Object.entries(PAYMENT_FILTER_COLUMNS) as [keyof PaymentFilters, string][]) {
     const values = selection.filters[name];
     if (!values || values.length === 0) continue;
     parts.push(`p.${column} IN (${values.map(bind).join(', ')})`);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, TEST_SECRETS, startTestApp } from '../harness/app.js';
 import { captureEvent, outboxRows, postEvents } from '../harness/event-capture.js';
-import { seedBody, sendWebhook } from '../harness/webhook-client.js';
+import { seedBody, sendWebhook, stripeChargeEvent } from '../harness/webhook-client.js';
 
 /**
  * Input no store can hold (lone UTF-16 surrogates, NUL), JSON nested past any sane depth, bodies
@@ -53,27 +53,7 @@ function razorpayCaptured(entity: Record<string, unknown> = {}, notes: Record<st
   };
 }
 
-function stripeCharge(object: Record<string, unknown> = {}) {
-  const id = randomUUID().slice(0, 12);
-  return {
-    id: `evt_${id}`,
-    object: 'event',
-    type: 'charge.succeeded',
-    created: 1_763_700_000,
-    data: {
-      object: {
-        id: `ch_${id}`,
-        object: 'charge',
-        amount: 2000,
-        currency: 'usd',
-        payment_intent: `pi_${id}`,
-        metadata: {},
-        created: 1_763_700_000,
-        ...object,
-      },
-    },
-  };
-}
+const stripeCharge = (object: Record<string, unknown> = {}) => stripeChargeEvent(randomUUID().slice(0, 12), object);
 
 /** `{"a":{"a":…{"leaf":1}…}}` nested `depth` objects deep (as an object: only for depths JSON.stringify can write). */
 function nested(depth: number): Record<string, unknown> {

@@ -9,33 +9,13 @@ import Razorpay from 'razorpay';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, TEST_SECRETS, startTestApp } from '../harness/app.js';
-import { sendWebhook } from '../harness/webhook-client.js';
+import { sendWebhook, stripeChargeEvent } from '../harness/webhook-client.js';
 
 const stripe = new Stripe('sk_test_unused');
 const TOLERANCE_SECONDS = 300;
 const now = () => Math.floor(Date.now() / 1000);
 
-function stripeCharge(id: string): string {
-  return JSON.stringify({
-    id: `evt_${id}`,
-    object: 'event',
-    type: 'charge.succeeded',
-    created: 1_763_700_000,
-    data: {
-      object: {
-        id: `ch_${id}`,
-        object: 'charge',
-        amount: 2000,
-        currency: 'usd',
-        status: 'succeeded',
-        payment_intent: `pi_${id}`,
-        payment_method_details: { type: 'card' },
-        metadata: {},
-        created: 1_763_700_000,
-      },
-    },
-  });
-}
+const stripeCharge = (id: string): string => JSON.stringify(stripeChargeEvent(id));
 
 function razorpayCaptured(id: string): string {
   return JSON.stringify({

@@ -83,3 +83,27 @@ export function seedBody(reference: string, overrides: Record<string, unknown> =
     ...overrides,
   };
 }
+
+/** A Stripe `charge.succeeded` event for the `stripe` channel; `object` overrides fields of its charge. */
+export function stripeChargeEvent(id: string, object: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `evt_${id}`,
+    object: 'event',
+    type: 'charge.succeeded',
+    created: 1_763_700_000,
+    data: {
+      object: {
+        id: `ch_${id}`,
+        object: 'charge',
+        amount: 2000,
+        currency: 'usd',
+        status: 'succeeded',
+        payment_intent: `pi_${id}`,
+        payment_method_details: { type: 'card' },
+        metadata: {},
+        created: 1_763_700_000,
+        ...object,
+      },
+    },
+  };
+}
