@@ -1,4 +1,4 @@
-import { COLLECTED_STATUSES } from '../pipeline/facts.js';
+import { COLLECTED_STATUSES } from '../contracts/index.js';
 import { type RollupName, rollupTable } from '../warehouse/tables.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { type AnalyticsFilters, filterSql } from './filters.js';

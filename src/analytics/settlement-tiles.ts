@@ -1,6 +1,6 @@
 import { PAYMENT_FILTER_COLUMNS } from '../contracts/payment-filters.js';
 import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
-import { COLLECTED_STATUSES } from '../pipeline/facts.js';
+import { COLLECTED_STATUSES } from '../contracts/index.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { ratio } from './decimal.js';
 import { type UsedRate, convertMinor, ratesFor, ratesView } from './fx-rates.js';

@@ -97,7 +97,7 @@ describe('findBreakingChanges', () => {
     expect(findBreakingChanges(published, jsonSchemaOf(broken)).map((c) => `${c.path}: ${c.change}`)).toEqual([
       'payment.amount_minor: no longer accepts integer (narrowed)',
       'payment.amount_minor: now also accepts number; consumers do not expect it (retyped)',
-      'payment.status: no longer accepts ["pending","authorized","captured"] (narrowed)',
+      'payment.status: no longer accepts ["pending","authorized","captured","cancelled","partially_refunded","refunded","disputed","dispute_won","dispute_lost"] (narrowed)',
       'payment.fee_minor: was required, now removed',
     ]);
   });

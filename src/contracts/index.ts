@@ -26,6 +26,7 @@ export * from './events/behaviour-events.js';
 export * from './events/finance-events.js';
 export * from './events/order-events.js';
 export * from './events/payment-events.js';
+export * from './payment-lifecycle.js';
 export { mapFields, omitFields } from './pii.js';
 export {
   type AnyEventContract,

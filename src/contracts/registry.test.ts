@@ -10,9 +10,11 @@ const contracts = EVENT_CONTRACTS as readonly EventContract[];
 // ajv is CommonJS: under NodeNext its class is the default export's `default`.
 const Ajv2020 = ajv2020.default;
 
-// The catalogue in docs/DESIGN.md ("Event catalogue (first version)").
+// The catalogue in docs/DESIGN.md ("Event catalogue (first version)"), plus the ledger's
+// payment.status_changed (issue 10, docs/payment-lifecycle.md).
 const DESIGN_CATALOGUE = [
   'payment.recorded',
+  'payment.status_changed',
   'payment.succeeded',
   'payment.failed',
   'payment.captured',

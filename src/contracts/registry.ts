@@ -20,6 +20,7 @@ import {
   paymentFailedV1,
   paymentRecordedV1,
   paymentRefundedV1,
+  paymentStatusChangedV1,
   paymentSucceededV1,
 } from './events/payment-events.js';
 
@@ -29,6 +30,7 @@ import {
  */
 export const EVENT_CONTRACTS = [
   paymentRecordedV1,
+  paymentStatusChangedV1,
   paymentSucceededV1,
   paymentFailedV1,
   paymentCapturedV1,

@@ -55,8 +55,6 @@ const DISPUTE_STATUS_RANK: Readonly<Record<string, number>> = {
 const SETTLEMENT_STATUS_RANK: Readonly<Record<string, number>> = { PENDING: 0, RECONCILED: 1, SETTLED: 2 };
 const ORDER_STATUS_RANK: Readonly<Record<string, number>> = { placed: 0, completed: 1, cancelled: 1 };
 
-/** Statuses that count as money taken (GMV). */
-export const COLLECTED_STATUSES = ['captured', 'succeeded'] as const;
 
 const time = (iso: string) => new Date(iso);
 const dateOnly = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : null);
@@ -146,6 +144,8 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
       };
       return [{ table: 'payments', key: d.reference_number, patch: { authoritative: false, row }, history: historyOf(event, row) }];
     }
+    case 'payment.status_changed':
+      return []; // applied by the warehouse work of issue 10 (w-wh branch)
     case 'payment.refunded': {
       const d = event.data;
       return [

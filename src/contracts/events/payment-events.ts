@@ -3,14 +3,13 @@ import { formatMinorUnits, isKnownCurrency } from '../../core/money.js';
 import { defineEventContract } from '../event-contract.js';
 import { failureCategoryField } from '../failure-categories.js';
 import { anyText, countryCode, currencyCode, money, oneCurrency, text, timestamp } from '../fields.js';
+import { PAYMENT_STATUSES } from '../payment-lifecycle.js';
 
 /** Where a recorded payment came from. The recorder takes this list from here. */
 export const PAYMENT_SOURCES = ['webhook', 'staging', 'cdc', 'import'] as const;
 export type PaymentSource = (typeof PAYMENT_SOURCES)[number];
 
-/** A payment's status as recorded. The recorder takes this list from here. */
-export const PAYMENT_STATUSES = ['pending', 'authorized', 'captured', 'succeeded', 'failed'] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+// A payment's status as recorded: the lifecycle's states (../payment-lifecycle.ts).
 
 // ── payment.recorded v1 ─────────────────────────────────────────────────────────────────────────
 // Exactly what src/recorder/payment-event.ts emits: the seed's PaymentRecordedEvent (event_id,
@@ -118,6 +117,78 @@ export const paymentRecordedV1 = defineEventContract({
   },
 });
 export type PaymentRecordedV1 = z.output<typeof paymentRecordedV1.data>;
+
+// ── payment.status_changed v1 ─────────────────────────────────────────────────────────────────
+// Emitted by the ledger, in the same transaction, for every delivery after a payment's first that
+// is not an exact redelivery: a later status, a refund, a dispute step. `from_status`/`to_status`
+// are the ledger's state before and after (equal when the event did not move it: a step backwards
+// in event time, or a move the state machine refuses); `amounts` is the ledger's state after it.
+// `version` counts the payment's ledger changes (1 = payment.recorded): the newest version is the
+// ledger's current state, whatever order the log delivers the events in.
+
+const minorOrNull = () => z.int({ error: 'must be an integer number of minor units' }).min(0).nullable();
+
+export const paymentStatusChangedV1 = defineEventContract({
+  type: 'payment.status_changed',
+  version: 1,
+  description:
+    'A later delivery changed (or tried to change) a recorded payment: a new status, a refund or a dispute step; emitted by the ledger in the same transaction as the change, with the state and amounts after it.',
+  subject: 'the payment id',
+  data: z.strictObject({
+    payment_id: z.uuid().describe('Payscope id of the payment.'),
+    reference_number: text(255),
+    version: z.int().min(2).describe("The payment's ledger version after this change (payment.recorded is version 1)."),
+    change: z.enum(['status', 'refund', 'dispute']).describe('What the delivery reported.'),
+    reported_status: z.enum(PAYMENT_STATUSES).describe('The status the delivery asked for (for a refund: partially_refunded or refunded).'),
+    from_status: z.enum(PAYMENT_STATUSES),
+    to_status: z.enum(PAYMENT_STATUSES).describe('The state after this change; equals from_status when not applied.'),
+    applied: z
+      .boolean()
+      .describe('False when the event was kept in history but did not move the state (older in event time, or not an allowed move).'),
+    amount: money().describe("The delivery's own amount (authorised, captured, refunded or disputed)."),
+    amounts: z
+      .strictObject({
+        authorized_minor: minorOrNull(),
+        captured_minor: minorOrNull(),
+        refunded_minor: z.int().min(0),
+        disputed_minor: z.int().min(0),
+        fee_minor: minorOrNull(),
+        tax_minor: minorOrNull(),
+      })
+      .describe("The payment's amounts after the change, in minor units of amount.currency."),
+    status_time: timestamp().describe('Event time of the event that set to_status.'),
+    event_time: timestamp().describe("The gateway's time of this event (the payment date when the sender sent none)."),
+    gateway_event_id: text(255).nullish().describe("The gateway's event id (Stripe evt_…, Razorpay x-razorpay-event-id), when known."),
+    refund_id: text(255).nullish(),
+    dispute_id: text(255).nullish(),
+    source: z.enum(PAYMENT_SOURCES),
+    gateway: anyText(100).nullish(),
+    failure_code: anyText(100).nullish(),
+    failure_reason: anyText(500).nullish(),
+    failure_category: failureCategoryField().nullish(),
+  }),
+  piiFields: [],
+  freeFormFields: [],
+  keyFields: ['payment_id', 'reference_number', 'version', 'from_status', 'to_status', 'applied', 'amount'],
+  example: {
+    payment_id: '5f1c2d3e-8a9b-4c7d-9e0f-1a2b3c4d5e6f',
+    reference_number: 'pay_HAPPY123',
+    version: 2,
+    change: 'status',
+    reported_status: 'captured',
+    from_status: 'authorized',
+    to_status: 'captured',
+    applied: true,
+    amount: { amount_minor: 800000, currency: 'INR' },
+    amounts: { authorized_minor: 1000000, captured_minor: 800000, refunded_minor: 0, disputed_minor: 0, fee_minor: 18880, tax_minor: 2880 },
+    status_time: '2026-11-21T04:02:10Z',
+    event_time: '2026-11-21T04:02:10Z',
+    gateway_event_id: null,
+    source: 'webhook',
+    gateway: 'razorpay',
+  },
+});
+export type PaymentStatusChangedV1 = z.output<typeof paymentStatusChangedV1.data>;
 
 // ── payment lifecycle ──────────────────────────────────────────────────────────────────────────
 // Status changes after recording, sent by gateways' adapters or other services. A payment is
