@@ -55,7 +55,6 @@ const DISPUTE_STATUS_RANK: Readonly<Record<string, number>> = {
 const SETTLEMENT_STATUS_RANK: Readonly<Record<string, number>> = { PENDING: 0, RECONCILED: 1, SETTLED: 2 };
 const ORDER_STATUS_RANK: Readonly<Record<string, number>> = { placed: 0, completed: 1, cancelled: 1 };
 
-
 const time = (iso: string) => new Date(iso);
 const dateOnly = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : null);
 const orNull = <T>(v: T | null | undefined): T | null => (v === undefined ? null : v);
