@@ -3,7 +3,7 @@
  * UTC midnight and on restart); Prometheus has the durable, per-instance series.
  */
 export interface WebhookStats {
-  observe(outcome: 'created' | 'duplicate' | 'rejected', ms: number): void;
+  observe(outcome: 'created' | 'duplicate' | 'transitioned' | 'rejected', ms: number): void;
   snapshot(): { received_today: number; duplicate_rate: number; average_response_time_ms: number };
 }
 

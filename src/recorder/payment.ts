@@ -12,7 +12,14 @@ import { findJsonProblem, jsonProblemFailure } from '../core/text.js';
 
 // One list of sources and statuses, owned by the data contract, so the recorder cannot emit an
 // event the contract would refuse.
-import { FAILURE_CATEGORIES, type FailureCategory, PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
+import {
+  FAILURE_CATEGORIES,
+  type FailureCategory,
+  PAYMENT_STATUSES,
+  type PaymentSource,
+  type PaymentStatus,
+  parsePaymentStatus,
+} from '../contracts/index.js';
 
 export { PAYMENT_SOURCES, PAYMENT_STATUSES, type PaymentSource, type PaymentStatus } from '../contracts/index.js';
 
@@ -43,6 +50,13 @@ export interface CanonicalPayment {
   /** The code's category in Payscope's vocabulary (src/contracts/failure-categories.ts). */
   failure_category: FailureCategory | null;
   metadata: Record<string, unknown> | null;
+  /**
+   * When the sender says this status happened: the gateway's event time. The ledger orders a
+   * payment's deliveries by it (src/contracts/payment-lifecycle.ts); `payment_date` when not sent.
+   */
+  status_time: Date;
+  /** The gateway's id of this event (Stripe evt_…, Razorpay x-razorpay-event-id), when known. */
+  gateway_event_id: string | null;
 }
 
 /** A payment as recorded: the canonical payment plus its id. */
@@ -78,7 +92,23 @@ export const paymentInputSchema = z
       .optional(),
     payment_date: z.union([z.string(), z.date()], { message: 'must be an ISO 8601 date-time' }),
     payment_channel: optionalText(100),
-    status: z.enum(PAYMENT_STATUSES).optional(),
+    // The seed's SUCCESS / FAILED / PENDING and gateways' words too, case-insensitively.
+    status: z
+      .string({ message: `must be one of ${PAYMENT_STATUSES.join(', ')} (or SUCCESS, FAILED, PENDING…)` })
+      .transform((s, ctx) => {
+        const status = parsePaymentStatus(s);
+        if (status === null) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${s.slice(0, 40)}' is not a payment status; use one of ${PAYMENT_STATUSES.join(', ')} (or SUCCESS, FAILED, PENDING…)`,
+          });
+          return z.NEVER;
+        }
+        return status;
+      })
+      .optional(),
+    event_time: z.union([z.string(), z.date()], { message: 'must be an ISO 8601 date-time' }).nullish(),
+    gateway_event_id: optionalText(255),
     gateway: optionalText(100),
     payment_method: optionalText(100),
     merchant_id: optionalText(100),
@@ -171,8 +201,10 @@ export function normalisePayment(input: unknown, options: NormaliseOptions): Res
   const tax = minorOf('tax_amount', p.tax_amount, p.tax_minor, currency);
   if (!tax.ok) return tax;
 
-  const date = parseDate(p.payment_date);
+  const date = parseEventTime('payment_date', p.payment_date);
   if (!date.ok) return date;
+  const statusTime = p.event_time == null ? date : parseEventTime('event_time', p.event_time);
+  if (!statusTime.ok) return statusTime;
   const latest = (options.now ?? new Date()).getTime() + rules.maxFutureSkewMs;
   if (date.value.getTime() > latest) {
     return err(
@@ -215,6 +247,8 @@ export function normalisePayment(input: unknown, options: NormaliseOptions): Res
     failure_code: p.failure_code ?? null,
     failure_category: p.failure_category ?? null,
     metadata: p.metadata ?? null,
+    status_time: statusTime.value,
+    gateway_event_id: p.gateway_event_id ?? null,
   });
 }
 
@@ -233,14 +267,15 @@ function minorOf(
   return ok(Number(converted.value));
 }
 
-function parseDate(value: string | Date): Result<Date, Failure> {
+/** An ISO 8601 date or date-time (UTC when it has no offset) between 1970 and 2099, named `field` in errors. */
+export function parseEventTime(field: string, value: string | Date): Result<Date, Failure> {
   let date: Date;
   if (value instanceof Date) {
     date = value;
   } else {
     const trimmed = value.trim();
     if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(trimmed)) {
-      return err(failure(ErrorCode.VALIDATION_FAILED, `payment_date: '${value}' is not ISO 8601; send e.g. 2026-11-22T10:15:00Z`));
+      return err(failure(ErrorCode.VALIDATION_FAILED, `${field}: '${value}' is not ISO 8601; send e.g. 2026-11-22T10:15:00Z`));
     }
     // A date-time without an offset is taken as UTC, as the seed's TIMESTAMP columns are.
     const withZone = trimmed.length > 10 && !OFFSET_RE.test(trimmed) ? `${trimmed.replace(' ', 'T')}Z` : trimmed.replace(' ', 'T');
@@ -248,13 +283,13 @@ function parseDate(value: string | Date): Result<Date, Failure> {
     // The parser rolls 2026-02-30 over to 2026-03-02 instead of refusing it; refuse it here.
     const day = Number(trimmed.slice(8, 10));
     if (new Date(Date.UTC(Number(trimmed.slice(0, 4)), Number(trimmed.slice(5, 7)) - 1, day)).getUTCDate() !== day) {
-      return err(failure(ErrorCode.VALIDATION_FAILED, `payment_date: '${value}' is not a calendar date; check the day of the month`));
+      return err(failure(ErrorCode.VALIDATION_FAILED, `${field}: '${value}' is not a calendar date; check the day of the month`));
     }
   }
   const t = date.getTime();
-  if (Number.isNaN(t)) return err(failure(ErrorCode.VALIDATION_FAILED, `payment_date: '${String(value)}' is not a valid date`));
+  if (Number.isNaN(t)) return err(failure(ErrorCode.VALIDATION_FAILED, `${field}: '${String(value)}' is not a valid date`));
   if (t < MIN_DATE || t >= MAX_DATE) {
-    return err(failure(ErrorCode.VALIDATION_FAILED, 'payment_date: must be between 1970-01-01 and 2099-12-31'));
+    return err(failure(ErrorCode.VALIDATION_FAILED, `${field}: must be between 1970-01-01 and 2099-12-31`));
   }
   return ok(date);
 }

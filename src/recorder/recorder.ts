@@ -4,10 +4,11 @@ import type { Metrics } from '../core/metrics.js';
 import { withRetry } from '../core/retry.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../store/store-port.js';
 import type { DedupCache } from './dedup-cache.js';
+import type { LedgerDelivery } from './ledger-delivery.js';
 import type { CanonicalPayment } from './payment.js';
-import { type RecordOutcome, recordPaymentsInTx } from './record-batch.js';
+import { type RecordOutcome, deliveryKey, recordDeliveriesInTx, referenceOf } from './record-batch.js';
 
-export type { RecordOutcome } from './record-batch.js';
+export type { AcceptedOutcome, RecordOutcome } from './record-batch.js';
 
 export interface Recorder {
   /**
@@ -15,13 +16,15 @@ export interface Recorder {
    * commit); each caller still gets its own outcome, or its own error.
    */
   record(payment: CanonicalPayment): Promise<RecordOutcome>;
+  /** Records a payment, a later status of one, a refund or a dispute step; grouped like `record`. */
+  recordDelivery(delivery: LedgerDelivery): Promise<RecordOutcome>;
   /**
    * For callers that own the transaction (the staging processor): dedups through the caches and
    * records inside `tx`. Call `afterCommit` once the transaction has committed.
    */
   recordInTransaction(
     tx: SqlExecutor,
-    payments: readonly CanonicalPayment[],
+    deliveries: readonly LedgerDelivery[],
   ): Promise<{ outcomes: RecordOutcome[]; afterCommit: () => Promise<void> }>;
   /** Stops taking new payments and waits for every queued one to be answered. */
   close(): Promise<void>;
@@ -39,7 +42,7 @@ export interface RecorderDeps {
 }
 
 interface Pending {
-  payment: CanonicalPayment;
+  delivery: LedgerDelivery;
   resolve: (o: RecordOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -53,36 +56,45 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const maxInflight = Math.max(1, Math.min(deps.maxInflight ?? store.maxConcurrency, store.maxConcurrency));
   let drained: (() => void) | null = null;
 
-  const count = (payments: readonly CanonicalPayment[], outcomes: readonly RecordOutcome[]) => {
+  const sourceOf = (d: LedgerDelivery) =>
+    d.kind === 'payment' ? d.payment.source : d.kind === 'refund' ? d.refund.source : d.dispute.source;
+  const count = (deliveries: readonly LedgerDelivery[], outcomes: readonly RecordOutcome[]) => {
     for (const [i, o] of outcomes.entries()) {
-      metrics.recordOutcomes.inc({ source: payments[i]?.source ?? 'unknown', outcome: o.status });
+      const d = deliveries[i];
+      metrics.recordOutcomes.inc({ source: d ? sourceOf(d) : 'unknown', outcome: o.status });
     }
   };
+  // A cache entry is one delivery of one payment (reference + its dedup key), so a later status of
+  // a known reference is never mistaken for a redelivery.
+  const cacheKeyOf = (d: LedgerDelivery) => `${referenceOf(d)}\u0000${deliveryKey(d)}`;
 
-  async function recordInTransaction(tx: SqlExecutor, payments: readonly CanonicalPayment[]) {
-    const known = cache ? await cache.getMany([...new Set(payments.map((p) => p.reference_number))]) : new Map<string, string>();
-    const fresh = payments.filter((p) => !known.has(p.reference_number));
-    const freshOutcomes = fresh.length > 0 ? await recordPaymentsInTx(tx, fresh) : [];
+  async function recordInTransaction(tx: SqlExecutor, deliveries: readonly LedgerDelivery[]) {
+    const known = cache ? await cache.getMany([...new Set(deliveries.map(cacheKeyOf))]) : new Map<string, string>();
+    const fresh = deliveries.filter((d) => !known.has(cacheKeyOf(d)));
+    const freshOutcomes = fresh.length > 0 ? await recordDeliveriesInTx(tx, fresh) : [];
     let next = 0;
-    const outcomes = payments.map((p): RecordOutcome => {
-      const cachedId = known.get(p.reference_number);
+    const outcomes = deliveries.map((d): RecordOutcome => {
+      const cachedId = known.get(cacheKeyOf(d));
       if (cachedId !== undefined) return { status: 'duplicate', payment_id: cachedId };
       const o = freshOutcomes[next++];
       if (!o) throw new Error('recorder lost an outcome');
       return o;
     });
     const afterCommit = async () => {
-      count(payments, outcomes);
+      count(deliveries, outcomes);
       if (cache) {
-        const entries = fresh.map((p, i) => [p.reference_number, freshOutcomes[i]?.payment_id ?? ''] as const);
-        await cache.setMany(entries.filter(([, id]) => id !== ''));
+        const entries = fresh.flatMap((d, i) => {
+          const o = freshOutcomes[i];
+          return o && o.status !== 'refused' ? [[cacheKeyOf(d), o.payment_id] as const] : [];
+        });
+        await cache.setMany(entries);
       }
     };
     return { outcomes, afterCommit };
   }
 
   async function commit(batch: readonly Pending[]): Promise<RecordOutcome[]> {
-    const payments = batch.map((b) => b.payment);
+    const payments = batch.map((b) => b.delivery);
     const { outcomes, afterCommit } = await withRetry(() => store.transaction((tx) => recordInTransaction(tx, payments)), {
       retries: deps.retries ?? 3,
       isRetryable: isRetryableStoreError,
@@ -136,22 +148,25 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     setImmediate(pump);
   }
 
+  function recordDelivery(delivery: LedgerDelivery): Promise<RecordOutcome> {
+    if (closing) {
+      return Promise.reject(
+        new PayscopeError({
+          code: ErrorCode.SERVICE_UNAVAILABLE,
+          message: 'Payscope is shutting down; retry on another instance',
+          retryable: true,
+        }),
+      );
+    }
+    return new Promise<RecordOutcome>((resolve, reject) => {
+      queue.push({ delivery, resolve, reject });
+      schedule();
+    });
+  }
+
   return {
-    record(payment) {
-      if (closing) {
-        return Promise.reject(
-          new PayscopeError({
-            code: ErrorCode.SERVICE_UNAVAILABLE,
-            message: 'Payscope is shutting down; retry on another instance',
-            retryable: true,
-          }),
-        );
-      }
-      return new Promise<RecordOutcome>((resolve, reject) => {
-        queue.push({ payment, resolve, reject });
-        schedule();
-      });
-    },
+    record: (payment) => recordDelivery({ kind: 'payment', payment }),
+    recordDelivery,
     recordInTransaction,
     async close() {
       closing = true;

@@ -14,7 +14,8 @@ import type { SqlExecutor } from './store-port.js';
  * of adding a row, and reopens it if it had been replayed.
  */
 
-export type DeadLetterStage = 'capture' | 'analytics';
+/** capture: refused by event capture; analytics: not applicable by a consumer; ledger: a delivery the ledger kept for review (AMOUNT_CONFLICT…). */
+export type DeadLetterStage = 'capture' | 'analytics' | 'ledger';
 
 export interface NewDeadLetter {
   stage: DeadLetterStage;

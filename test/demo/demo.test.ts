@@ -172,14 +172,11 @@ describe('the demo generator', () => {
       expect(r.ok ? null : `${event.type}: ${r.error.message}`).toBeNull();
     }
     for (const w of plan.webhooks) {
-      const input =
-        w.channel === 'razorpay'
-          ? razorpayAdapter.toPaymentInput(w.body)
-          : w.channel === 'stripe'
-            ? stripeAdapter.toPaymentInput(w.body)
-            : null;
-      if (input && !input.ok) expect.fail(`${w.channel}: ${input.error.message}`);
-      const n = normalisePayment(input ? input.value : w.body, { source: 'webhook', defaultCurrency: 'INR' });
+      const adapter = w.channel === 'razorpay' ? razorpayAdapter : w.channel === 'stripe' ? stripeAdapter : null;
+      const delivery = adapter ? adapter.toDelivery(w.body, { headers: {} }) : null;
+      if (delivery && !delivery.ok) expect.fail(`${w.channel}: ${delivery.error.message}`);
+      if (delivery && delivery.value.kind !== 'payment') continue;
+      const n = normalisePayment(delivery ? delivery.value.input : w.body, { source: 'webhook', defaultCurrency: 'INR' });
       expect(n.ok ? null : n.error.message).toBeNull();
     }
     for (const row of plan.staging) {

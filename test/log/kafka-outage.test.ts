@@ -48,7 +48,7 @@ describeWithMock(`the outbox relay when the Kafka broker stops answering${canRun
         await db.store.transaction((tx) =>
           appendEvents(
             tx,
-            outcomes.map((o) => ({ key: o.payment_id, seq: 1, type: 'payment.captured' })),
+            outcomes.map((o) => ({ key: o.status === 'refused' ? '' : o.payment_id, seq: 1, type: 'payment.captured' })),
           ),
         );
         written += outcomes.length * 2;

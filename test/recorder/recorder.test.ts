@@ -105,9 +105,25 @@ describeEachStore('recorder', (kind) => {
   it('answers a duplicate with the original payment id after the cache is gone', async () => {
     const first = await recorder.record(payment('REF-DUP'));
     const fresh = createRecorder({ store: db.store, cache: null, metrics: createMetrics(), logger, maxBatch: 10 });
-    const again = await fresh.record(payment('REF-DUP', { amount_minor: 1 }));
+    const again = await fresh.record(payment('REF-DUP'));
     expect(again).toEqual({ status: 'duplicate', payment_id: first.payment_id });
     await fresh.close();
+  });
+
+  it('refuses a same-reference delivery with another amount (AMOUNT_CONFLICT) and keeps it as a ledger dead letter', async () => {
+    const first = await recorder.record(payment('REF-CONFLICT'));
+    const again = await recorder.record(payment('REF-CONFLICT', { amount_minor: 1 }));
+    expect(again).toMatchObject({ status: 'refused', payment_id: first.payment_id, failure: { code: 'AMOUNT_CONFLICT' } });
+    const letters = await db.store.query<{ stage: string; error_code: string; payload: string }>(
+      "SELECT stage, error_code, payload FROM payment_service.dead_letters WHERE event_id LIKE 'REF-CONFLICT|%'",
+    );
+    expect(letters.rows).toHaveLength(1);
+    expect(letters.rows[0]).toMatchObject({ stage: 'ledger', error_code: 'AMOUNT_CONFLICT' });
+    expect(JSON.parse(letters.rows[0]?.payload ?? '{}')).toMatchObject({ reference_number: 'REF-CONFLICT', amount_minor: 1 });
+    const row = await db.store.query<{ amount_minor: string; version: number }>(
+      "SELECT amount_minor::text, version FROM payment_service.payments WHERE reference_number = 'REF-CONFLICT'",
+    );
+    expect(row.rows).toEqual([{ amount_minor: '12345', version: 1 }]);
   });
 
   it('answers every caller in a group when one row in it is refused by the database', async () => {

@@ -41,7 +41,8 @@ describeWithRedis('dedup on a real Redis', (url) => {
     expect(again).toEqual({ status: 'duplicate', payment_id: first.payment_id });
     const hits = (await b.metrics.cacheLookups.get()).values.find((v) => v.labels.layer === 'redis' && v.labels.result === 'hit');
     expect(hits?.value).toBe(1);
-    expect(await redis.ttl(`payscope:${storeId}:ref:RD-1`)).toBeGreaterThan(0);
+    // One key per delivery: the reference and its dedup key (status, amount, currency).
+    expect(await redis.ttl(`payscope:${storeId}:ref:RD-1\u0000status:succeeded:12345:INR`)).toBeGreaterThan(0);
   });
 
   it('never turns a new payment into a duplicate: keys of another database are not consulted', async () => {

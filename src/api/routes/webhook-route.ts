@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { WebhookSourceConfig } from '../../core/config.js';
 import { ErrorCode, PayscopeError } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
-import { paymentInputSchema } from '../../recorder/payment.js';
+import { PAYMENT_STATUSES, paymentInputSchema } from '../../recorder/payment.js';
 import { DEFAULT_SOURCE, type WebhookIntake } from '../../sources/webhooks/webhook-intake.js';
 import { sendFailure } from '../http-errors.js';
 import type { RouteDocs } from '../openapi/route-docs.js';
@@ -70,7 +70,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
     const started = process.hrtime.bigint();
     const channel = request.params.channel;
     const label = labelOf(channel);
-    const finish = (outcome: 'created' | 'duplicate' | 'rejected' | 'ignored') => {
+    const finish = (outcome: 'created' | 'duplicate' | 'transitioned' | 'rejected' | 'ignored') => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.webhookDuration.observe({ channel: label, outcome }, seconds);
       // /stats counts payments received; an ignored gateway event is none.
@@ -109,13 +109,17 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
         deps.metrics.webhookIgnored.inc({ channel: label, event_type: ignoredLabel(result.value.channel, result.value.event_type) });
         return reply.code(200).send({ status: 'ignored' });
       }
-      const { payment_id, replayed } = result.value;
+      const answer = result.value;
       // A replayed webhook-id is answered "duplicate", so it is counted as one: the latency
       // histogram and /stats describe the answers the senders got.
-      const status = replayed ? 'duplicate' : result.value.status;
+      const status = answer.replayed ? 'duplicate' : answer.status;
       finish(status);
-      if (replayed) reply.header('webhook-replayed', 'true');
-      return reply.code(status === 'created' ? 201 : 200).send({ status, payment_id });
+      if (answer.replayed) reply.header('webhook-replayed', 'true');
+      if (status === 'transitioned' && answer.status === 'transitioned') {
+        const { payment_id, from_status, to_status, applied, version } = answer;
+        return reply.code(200).send({ status, payment_id, from_status, to_status, applied, version });
+      }
+      return reply.code(status === 'created' ? 201 : 200).send({ status, payment_id: answer.payment_id });
     } catch (error) {
       finish('rejected');
       throw error;
@@ -135,25 +139,52 @@ export async function registerWebhookRoutes(app: FastifyInstance, deps: WebhookR
 const IGNORED_TYPES_PER_CHANNEL = 50;
 
 const webhookAnswer = z.object({
-  status: z.enum(['created', 'duplicate', 'ignored']),
+  status: z.enum(['created', 'duplicate', 'transitioned', 'ignored']),
   payment_id: z.string().optional().describe('The payment; for a duplicate, the id of the payment first recorded; absent when ignored'),
+  from_status: z.enum(PAYMENT_STATUSES).optional().describe('transitioned: the ledger state before this delivery'),
+  to_status: z
+    .enum(PAYMENT_STATUSES)
+    .optional()
+    .describe('transitioned: the ledger state after it (equal to from_status when not applied)'),
+  applied: z
+    .boolean()
+    .optional()
+    .describe(
+      'transitioned: false when the delivery was kept in history but did not move the state (older in event time, or not an allowed move)',
+    ),
+  version: z.number().int().optional().describe("transitioned: the payment's ledger version after this delivery"),
 });
+const LATER_DELIVERY =
+  'transitioned: a later delivery for a recorded reference — a new status, a refund or a dispute step — applied to the ledger (docs/payment-lifecycle.md)';
+const CONFLICTS = [
+  {
+    status: 409,
+    description:
+      'AMOUNT_CONFLICT, REFUND_CURRENCY_MISMATCH, REFUND_EXCEEDS_CAPTURED (kept for review as dead letters, stage ledger) or PAYMENT_NOT_RECORDED (retry later)',
+  },
+];
 const SIGNED =
   "Signed with x-signature (hex HMAC-SHA256 of the raw body), Standard Webhooks headers, or the gateway's own Stripe-Signature / X-Razorpay-Signature: src/sources/webhooks/README.md.";
 
 /** The seed's body, validated by `paymentInputSchema` (src/recorder/payment.ts). */
 const WEBHOOK_DOCS: RouteDocs = {
-  summary: 'Record a payment (the seed body); 201 created, 200 duplicate',
+  summary: 'Record a payment or a later status of it (the seed body); 201 created, 200 duplicate or transitioned',
   tags: ['webhooks'],
   description: `${SIGNED} Amounts are major units (\`amount\`) or integer minor units (\`amount_minor\`), exactly one of them.`,
   body: paymentInputSchema,
   status: 201,
-  alsoStatus: [{ status: 200, description: 'duplicate: this reference_number (or webhook-id) was recorded before' }],
+  alsoStatus: [
+    {
+      status: 200,
+      description: `duplicate: this reference_number with this status and amount (or webhook-id) was recorded before; ${LATER_DELIVERY}`,
+    },
+    ...CONFLICTS,
+  ],
   response: webhookAnswer,
 };
 
 const CHANNEL_WEBHOOK_DOCS: RouteDocs = {
-  summary: "Record a payment from a gateway's own webhook payload (razorpay, stripe); 201 created, 200 duplicate",
+  summary: "Record a payment, a status change, a refund or a dispute from a gateway's own webhook payload (razorpay, stripe)",
   tags: ['webhooks'],
   description: `${SIGNED} The body is the gateway's event as it sends it; the channel adapter maps it to a payment.`,
   params: z.object({ channel: z.string().describe('A channel adapter: razorpay or stripe') }),
@@ -162,9 +193,9 @@ const CHANNEL_WEBHOOK_DOCS: RouteDocs = {
   alsoStatus: [
     {
       status: 200,
-      description:
-        "duplicate: this payment (or webhook-id) was recorded before; or ignored: an event type the channel does not map ({status:'ignored'})",
+      description: `duplicate: this event (or webhook-id) was recorded before; ${LATER_DELIVERY}; or ignored: an event type the channel does not map ({status:'ignored'})`,
     },
+    ...CONFLICTS,
   ],
   response: webhookAnswer,
 };

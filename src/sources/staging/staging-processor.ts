@@ -98,15 +98,27 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
         rejected.push(rowError(row.id, result.error));
       }
     }
-    const { outcomes, afterCommit } = await recorder.recordInTransaction(tx, valid);
+    // A row for a known reference with a new status is a transition of that payment (issue 10);
+    // one the ledger refuses (AMOUNT_CONFLICT) gets the error on its row, like an invalid one.
+    const { outcomes, afterCommit } = await recorder.recordInTransaction(
+      tx,
+      valid.map((payment) => ({ kind: 'payment', payment })),
+    );
     const duplicates = outcomes.filter((o) => o.status === 'duplicate').length;
+    const refusedIds = new Set<number>();
+    for (const [i, o] of outcomes.entries()) {
+      if (o.status !== 'refused') continue;
+      const id = validIds[i] as number;
+      refusedIds.add(id);
+      rejected.push(rowError(id, o.failure));
+    }
 
     await tx.query(
       `UPDATE payment_staging AS s SET processed = TRUE, processed_at = NOW(), error_code = x.c, error_message = x.m
        FROM json_to_recordset($1::json) AS x(id bigint, c text, m text) WHERE s.id = x.id`,
       [
         JSON.stringify([
-          ...validIds.map((id) => ({ id, c: null, m: null })),
+          ...validIds.filter((id) => !refusedIds.has(id)).map((id) => ({ id, c: null, m: null })),
           ...rejected.map((r) => ({ id: r.id, c: r.code, m: r.message })),
         ]),
       ],
@@ -118,7 +130,7 @@ export function createStagingProcessor(deps: StagingProcessorDeps): StagingProce
     const summary: BatchSummary = {
       batchId,
       total: rows.length,
-      processed: outcomes.length - duplicates,
+      processed: outcomes.length - duplicates - refusedIds.size,
       duplicates,
       errors: rejected.length,
       startId: Math.min(...ids),

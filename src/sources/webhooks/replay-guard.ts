@@ -13,7 +13,7 @@ export interface ReplayGuard {
 }
 
 export interface ReplayAnswer {
-  status: 'created' | 'duplicate';
+  status: 'created' | 'duplicate' | 'transitioned';
   payment_id: string;
 }
 

@@ -2,8 +2,9 @@ import { BlockList, isIP } from 'node:net';
 import { type WebhookSignatureScheme, type WebhookSourceConfig, defaultSchemesOf } from '../../core/config.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../core/errors.js';
 import { decodeUtf8 } from '../../core/text.js';
-import { type PaymentRules, normalisePayment } from '../../recorder/payment.js';
-import type { RecordOutcome, Recorder } from '../../recorder/recorder.js';
+import { type DeliveryInput, type LedgerDelivery, normaliseDispute, normaliseRefund } from '../../recorder/ledger-delivery.js';
+import { type PaymentInput, type PaymentRules, normalisePayment } from '../../recorder/payment.js';
+import type { AcceptedOutcome, Recorder } from '../../recorder/recorder.js';
 import { withFailureCategory } from './channels/generic-failure-codes.js';
 import type { ChannelAdapter } from './channels/channel-port.js';
 import type { ReplayGuard } from './replay-guard.js';
@@ -32,7 +33,7 @@ export interface WebhookDelivery {
  * channel does not map (answered 200: a 4xx makes gateways retry and then disable the endpoint).
  */
 export type WebhookAnswer =
-  | (RecordOutcome & { replayed: boolean })
+  | (AcceptedOutcome & { replayed: boolean })
   | { status: 'ignored'; channel: string; event_type: string; replayed: false };
 
 export interface WebhookIntake {
@@ -99,7 +100,7 @@ export function createWebhookIntake(deps: {
     const webhookId = signature.value.webhookId;
     if (webhookId) {
       const previous = await deps.replayGuard.answered(sourceName, webhookId);
-      if (previous) return ok({ ...previous, replayed: true });
+      if (previous) return ok({ status: 'duplicate', payment_id: previous.payment_id, replayed: true });
     }
 
     // Only now, after the signature over the raw bytes checked out. Invalid bytes are refused, never
@@ -113,22 +114,22 @@ export function createWebhookIntake(deps: {
       return err(failure(ErrorCode.MALFORMED_JSON, `the body is not valid JSON: ${(e as Error).message}`));
     }
     // The generic body's failure codes are mapped here; a channel adapter maps its own gateway's.
-    const input = adapter ? adapter.toPaymentInput(body) : ok(withFailureCategory(body));
+    const input: Result<DeliveryInput, Failure> = adapter
+      ? adapter.toDelivery(body, { headers: delivery.headers })
+      : ok({ kind: 'payment', input: withFailureCategory(body) as PaymentInput });
     if (!input.ok && adapter && input.error.code === ErrorCode.UNSUPPORTED_EVENT_TYPE) {
       const eventType = (input.error.details as { event?: unknown } | undefined)?.event;
       return ok({ status: 'ignored', channel: adapter.channel, event_type: String(eventType ?? ''), replayed: false });
     }
     if (!input.ok) return input;
-    const payment = normalisePayment(input.value, {
-      source: 'webhook',
-      defaultCurrency: deps.defaultCurrency,
-      ...(deps.paymentRules ? { rules: deps.paymentRules } : {}),
-    });
-    if (!payment.ok) return payment;
-    if (payment.value.payment_channel === null) payment.value.payment_channel = delivery.channel ?? null;
+    const ledgerDelivery = normaliseDelivery(input.value, deps.defaultCurrency, deps.paymentRules);
+    if (!ledgerDelivery.ok) return ledgerDelivery;
+    const d = ledgerDelivery.value;
+    if (d.kind === 'payment' && d.payment.payment_channel === null) d.payment.payment_channel = delivery.channel ?? null;
 
-    const outcome = await deps.recorder.record(payment.value);
-    if (webhookId) await deps.replayGuard.remember(sourceName, webhookId, outcome);
+    const outcome = await deps.recorder.recordDelivery(d);
+    if (outcome.status === 'refused') return err(outcome.failure);
+    if (webhookId) await deps.replayGuard.remember(sourceName, webhookId, { status: outcome.status, payment_id: outcome.payment_id });
     return ok({ ...outcome, replayed: false });
   }
 
@@ -159,4 +160,26 @@ function blockListOf(entries: readonly string[]): BlockList | null {
 function ipAllowed(list: BlockList, ip: string): boolean {
   const mapped = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   return list.check(mapped, isIP(mapped) === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Validates what a source asked to record into the ledger's canonical delivery. */
+export function normaliseDelivery(
+  input: DeliveryInput,
+  defaultCurrency: string,
+  rules: PaymentRules | undefined,
+): Result<LedgerDelivery, Failure> {
+  switch (input.kind) {
+    case 'payment': {
+      const payment = normalisePayment(input.input, { source: 'webhook', defaultCurrency, ...(rules ? { rules } : {}) });
+      return payment.ok ? ok({ kind: 'payment', payment: payment.value }) : payment;
+    }
+    case 'refund': {
+      const refund = normaliseRefund(input.input, 'webhook');
+      return refund.ok ? ok({ kind: 'refund', refund: refund.value }) : refund;
+    }
+    case 'dispute': {
+      const dispute = normaliseDispute(input.input, 'webhook');
+      return dispute.ok ? ok({ kind: 'dispute', dispute: dispute.value }) : dispute;
+    }
+  }
 }

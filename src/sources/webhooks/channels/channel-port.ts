@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import { isStorableText } from '../../../core/text.js';
-import type { PaymentInput } from '../../../recorder/payment.js';
+import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
 
 /**
  * The port every payment channel implements: it turns that gateway's webhook body into the
@@ -13,8 +13,17 @@ export interface ChannelAdapter {
   readonly channel: string;
   /** The gateway event types this adapter maps; anything else is UNSUPPORTED_EVENT_TYPE. */
   readonly supportedEvents: readonly string[];
-  /** Maps an already-parsed JSON body; a Failure says which field is wrong and how. */
-  toPaymentInput(body: unknown): Result<PaymentInput, Failure>;
+  /**
+   * Maps an already-parsed JSON body to what the ledger records — a payment status, a refund or a
+   * dispute step — with the gateway's event time and id; a Failure says which field is wrong and
+   * how. `headers` carries what some gateways send only there (Razorpay's x-razorpay-event-id).
+   */
+  toDelivery(body: unknown, context: DeliveryContext): Result<DeliveryInput, Failure>;
+}
+
+/** The request's parts besides the body an adapter may read. */
+export interface DeliveryContext {
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Builds the channel → adapter lookup; a repeated channel name is a programming error. */

@@ -5,6 +5,14 @@ import { normalisePayment } from '../../../recorder/payment.js';
 import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
 import { RAZORPAY_FAILURE_REASONS, razorpayAdapter } from './razorpay-adapter.js';
 
+/** The adapter's payment delivery, or its failure (a refund or dispute delivery fails the test). */
+function toPaymentInput(body: unknown) {
+  const delivery = razorpayAdapter.toDelivery(body, { headers: {} });
+  if (!delivery.ok) return delivery;
+  if (delivery.value.kind !== 'payment') throw new Error(`expected a payment delivery, got ${delivery.value.kind}`);
+  return { ok: true as const, value: delivery.value.input };
+}
+
 // Shaped after Razorpay's documented payment.captured webhook, with the personal fields it carries.
 function capturedWebhook(entity: Record<string, unknown> = {}, event = 'payment.captured') {
   return {
@@ -86,7 +94,7 @@ describe('razorpay adapter', () => {
   });
 
   it('maps a payment.captured webhook to the canonical payment', () => {
-    const input = razorpayAdapter.toPaymentInput(capturedWebhook());
+    const input = toPaymentInput(capturedWebhook());
     expect(input).toEqual({
       ok: true,
       value: {
@@ -119,13 +127,13 @@ describe('razorpay adapter', () => {
   });
 
   it('keeps the customer’s email, phone and UPI address out of the mapped payment', () => {
-    const text = JSON.stringify(razorpayAdapter.toPaymentInput(capturedWebhook()));
+    const text = JSON.stringify(toPaymentInput(capturedWebhook()));
     expect(text).not.toContain('gaurav.kumar');
     expect(text).not.toContain('+919876543210');
   });
 
   it('maps a payment.failed webhook with its reason and Razorpay’s empty notes array', () => {
-    const input = razorpayAdapter.toPaymentInput(failedWebhook);
+    const input = toPaymentInput(failedWebhook);
     expect(input).toMatchObject({
       ok: true,
       value: {
@@ -159,7 +167,7 @@ describe('razorpay adapter', () => {
     ['payment_risk_check_failed', 'risk_declined'],
     ['some_reason_razorpay_adds_later', 'other'],
   ])('maps error_reason %s to failure_code %s and category %s', (reason, category) => {
-    const input = razorpayAdapter.toPaymentInput(
+    const input = toPaymentInput(
       capturedWebhook({ status: 'failed', error_code: 'BAD_REQUEST_ERROR', error_reason: reason }, 'payment.failed'),
     );
     expect(input).toMatchObject({ ok: true, value: { failure_code: reason, failure_category: category } });
@@ -170,9 +178,9 @@ describe('razorpay adapter', () => {
   });
 
   it('falls back to error_code when a failure has no error_reason, and sets no category on a success', () => {
-    const failed = razorpayAdapter.toPaymentInput(capturedWebhook({ status: 'failed', error_code: 'GATEWAY_ERROR' }, 'payment.failed'));
+    const failed = toPaymentInput(capturedWebhook({ status: 'failed', error_code: 'GATEWAY_ERROR' }, 'payment.failed'));
     expect(failed).toMatchObject({ ok: true, value: { failure_code: 'GATEWAY_ERROR', failure_category: 'issuer_unavailable' } });
-    const captured = razorpayAdapter.toPaymentInput(capturedWebhook({ error_reason: 'insufficient_funds' }));
+    const captured = toPaymentInput(capturedWebhook({ error_reason: 'insufficient_funds' }));
     expect(captured).toMatchObject({ ok: true, value: { failure_code: null, failure_category: null } });
   });
 
@@ -184,21 +192,19 @@ describe('razorpay adapter', () => {
   });
 
   it('maps payment.authorized to authorized', () => {
-    const input = razorpayAdapter.toPaymentInput(
-      capturedWebhook({ status: 'authorized', captured: false, fee: null }, 'payment.authorized'),
-    );
+    const input = toPaymentInput(capturedWebhook({ status: 'authorized', captured: false, fee: null }, 'payment.authorized'));
     expect(input).toMatchObject({ ok: true, value: { status: 'authorized', fee_minor: null } });
   });
 
   it('takes three-decimal and zero-decimal amounts as ISO minor units', () => {
-    const kwd = razorpayAdapter.toPaymentInput(capturedWebhook({ currency: 'KWD', amount: 295990 }));
+    const kwd = toPaymentInput(capturedWebhook({ currency: 'KWD', amount: 295990 }));
     expect(normalise(kwd.ok ? kwd.value : null)).toMatchObject({ ok: true, value: { amount_minor: 295990, currency: 'KWD' } });
-    const jpy = razorpayAdapter.toPaymentInput(capturedWebhook({ currency: 'jpy', amount: 295 }));
+    const jpy = toPaymentInput(capturedWebhook({ currency: 'jpy', amount: 295 }));
     expect(jpy).toMatchObject({ ok: true, value: { amount_minor: 295, currency: 'JPY' } });
   });
 
   it('leaves out notes that do not fit their field and names them without their values', () => {
-    const input = razorpayAdapter.toPaymentInput(
+    const input = toPaymentInput(
       capturedWebhook({ notes: { loan_account_number: 'L'.repeat(21), country: 'India', cif: 12345678, region: { nested: true } } }),
     );
     expect(input).toMatchObject({
@@ -215,29 +221,29 @@ describe('razorpay adapter', () => {
   });
 
   it('rejects an unsupported event type and lists the supported ones', () => {
-    const result = razorpayAdapter.toPaymentInput({ ...capturedWebhook(), event: 'refund.processed' });
+    const result = toPaymentInput({ ...capturedWebhook(), event: 'refund.processed' });
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
     const message = result.ok ? '' : result.error.message;
     for (const event of ['payment.authorized', 'payment.captured', 'payment.failed']) expect(message).toContain(event);
   });
 
   it('rejects an amount that is not an integer and names the field path', () => {
-    const result = razorpayAdapter.toPaymentInput(capturedWebhook({ amount: 1500.5 }));
+    const result = toPaymentInput(capturedWebhook({ amount: 1500.5 }));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
     expect(result.ok ? '' : result.error.message).toContain('payload.payment.entity.amount');
   });
 
   it('rejects a body without an event name or without the payment entity', () => {
-    expect(razorpayAdapter.toPaymentInput({ payload: {} })).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
-    const result = razorpayAdapter.toPaymentInput({ event: 'payment.captured', payload: {} });
+    expect(toPaymentInput({ payload: {} })).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    const result = toPaymentInput({ event: 'payment.captured', payload: {} });
     expect(result.ok ? '' : result.error.message).toContain('payload.payment');
-    expect(razorpayAdapter.toPaymentInput([])).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(toPaymentInput([])).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
   });
 
   it('never throws on arbitrary JSON and answers ok or a Failure', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (body) => {
-        const result = razorpayAdapter.toPaymentInput(body);
+        const result = toPaymentInput(body);
         if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
       }),
     );
@@ -250,7 +256,7 @@ describe('razorpay adapter', () => {
       fc.property(fc.constantFrom(...paths, ...entityKeys), fc.jsonValue(), (path, value) => {
         const body = structuredClone(capturedWebhook()) as Record<string, unknown>;
         setPath(body, path, value);
-        const result = razorpayAdapter.toPaymentInput(body);
+        const result = toPaymentInput(body);
         expect(typeof result.ok).toBe('boolean');
       }),
     );
@@ -280,7 +286,7 @@ describe('razorpay adapter', () => {
         }),
         fc.constantFrom('payment.captured', 'payment.failed', 'payment.authorized'),
         (entity, event) => {
-          const input = razorpayAdapter.toPaymentInput(capturedWebhook(entity, event));
+          const input = toPaymentInput(capturedWebhook(entity, event));
           expect(input.ok).toBe(true);
           expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true });
         },

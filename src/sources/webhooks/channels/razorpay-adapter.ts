@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type FailureCodeTable, categoriseFailure } from '../../../contracts/index.js';
 import { type Failure, type Result, ok } from '../../../core/errors.js';
+import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
 import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
 
@@ -100,7 +101,14 @@ const webhookSchema = z.object({
 export const razorpayAdapter: ChannelAdapter = {
   channel: 'razorpay',
   supportedEvents: RAZORPAY_EVENTS,
-  toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+  toDelivery(body: unknown): Result<DeliveryInput, Failure> {
+    const input = toPaymentInput(body);
+    return input.ok ? ok({ kind: 'payment', input: input.value }) : input;
+  },
+};
+
+function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+  {
     const parsed = parseChannelEvent('razorpay', body, {
       typeField: 'event',
       example: 'payment.captured',
@@ -147,5 +155,5 @@ export const razorpayAdapter: ChannelAdapter = {
         ...(ignored.length > 0 ? { ignored_notes: ignored } : {}),
       },
     });
-  },
-};
+  }
+}

@@ -5,6 +5,14 @@ import { normalisePayment } from '../../../recorder/payment.js';
 import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
 import { STRIPE_FAILURE_CODES, stripeAdapter } from './stripe-adapter.js';
 
+/** The adapter's payment delivery, or its failure (a refund or dispute delivery fails the test). */
+function toPaymentInput(body: unknown) {
+  const delivery = stripeAdapter.toDelivery(body, { headers: {} });
+  if (!delivery.ok) return delivery;
+  if (delivery.value.kind !== 'payment') throw new Error(`expected a payment delivery, got ${delivery.value.kind}`);
+  return { ok: true as const, value: delivery.value.input };
+}
+
 const PI = 'pi_3MtwBwLkdIwHu7ix28a3tqPa';
 const CH = 'ch_3MtwBwLkdIwHu7ix28a3tqPa';
 
@@ -95,7 +103,7 @@ describe('stripe adapter', () => {
   });
 
   it('maps charge.succeeded to the canonical payment keyed by its payment intent', () => {
-    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge()));
+    const input = toPaymentInput(event('charge.succeeded', charge()));
     expect(input).toEqual({
       ok: true,
       value: {
@@ -127,8 +135,8 @@ describe('stripe adapter', () => {
   });
 
   it('maps charge.succeeded and payment_intent.succeeded of one payment to the same reference and transaction', () => {
-    const fromCharge = stripeAdapter.toPaymentInput(event('charge.succeeded', charge()));
-    const fromIntent = stripeAdapter.toPaymentInput(event('payment_intent.succeeded', paymentIntent()));
+    const fromCharge = toPaymentInput(event('charge.succeeded', charge()));
+    const fromIntent = toPaymentInput(event('payment_intent.succeeded', paymentIntent()));
     expect(fromIntent).toMatchObject({
       ok: true,
       value: { reference_number: PI, gateway_txn_id: CH, amount_minor: 1099, status: 'succeeded', payment_method: 'card', currency: 'USD' },
@@ -138,7 +146,7 @@ describe('stripe adapter', () => {
   });
 
   it('keeps the cardholder’s name, email and address out of the mapped payment', () => {
-    const text = JSON.stringify(stripeAdapter.toPaymentInput(event('charge.succeeded', charge())));
+    const text = JSON.stringify(toPaymentInput(event('charge.succeeded', charge())));
     expect(text).not.toContain('jenny');
     expect(text).not.toContain('Townsend');
   });
@@ -151,7 +159,7 @@ describe('stripe adapter', () => {
       failure_code: 'card_declined',
       failure_message: 'Your card was declined.',
     });
-    expect(stripeAdapter.toPaymentInput(event('charge.failed', failed))).toMatchObject({
+    expect(toPaymentInput(event('charge.failed', failed))).toMatchObject({
       ok: true,
       value: { status: 'failed', failure_reason: 'Your card was declined.', failure_code: 'card_declined', failure_category: 'other' },
     });
@@ -164,7 +172,7 @@ describe('stripe adapter', () => {
       failure_code: 'card_declined',
       outcome: { type: 'issuer_declined', reason: 'insufficient_funds' },
     });
-    expect(stripeAdapter.toPaymentInput(event('charge.failed', declined))).toMatchObject({
+    expect(toPaymentInput(event('charge.failed', declined))).toMatchObject({
       ok: true,
       value: { failure_code: 'insufficient_funds', failure_category: 'insufficient_funds' },
     });
@@ -174,7 +182,7 @@ describe('stripe adapter', () => {
       failure_code: 'card_declined',
       outcome: { type: 'blocked', reason: 'rule' },
     });
-    expect(stripeAdapter.toPaymentInput(event('charge.failed', blocked))).toMatchObject({
+    expect(toPaymentInput(event('charge.failed', blocked))).toMatchObject({
       ok: true,
       value: { failure_code: 'card_declined', failure_category: 'risk_declined' },
     });
@@ -192,7 +200,7 @@ describe('stripe adapter', () => {
     [{ code: 'card_declined', decline_code: 'a_code_stripe_adds_later' }, 'a_code_stripe_adds_later', 'other'],
   ])('maps last_payment_error %j to failure_code %s and category %s', (error, code, category) => {
     const failed = paymentIntent({ status: 'requires_payment_method', amount_received: 0, last_payment_error: { ...error, message: 'x' } });
-    const input = stripeAdapter.toPaymentInput(event('payment_intent.payment_failed', failed));
+    const input = toPaymentInput(event('payment_intent.payment_failed', failed));
     expect(input).toMatchObject({ ok: true, value: { failure_code: code, failure_category: category } });
     expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true, value: { failure_code: code, failure_category: category } });
   });
@@ -215,31 +223,29 @@ describe('stripe adapter', () => {
         type: 'card_error',
       },
     });
-    expect(stripeAdapter.toPaymentInput(event('payment_intent.payment_failed', failed))).toMatchObject({
+    expect(toPaymentInput(event('payment_intent.payment_failed', failed))).toMatchObject({
       ok: true,
       value: { status: 'failed', amount_minor: 1099, failure_reason: 'Your card has insufficient funds.', reference_number: PI },
     });
   });
 
   it('maps a charge that was only authorised (manual capture) to authorized', () => {
-    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ captured: false, amount_captured: 0 })));
+    const input = toPaymentInput(event('charge.succeeded', charge({ captured: false, amount_captured: 0 })));
     expect(input).toMatchObject({ ok: true, value: { status: 'authorized' } });
   });
 
   it('keys a charge made without a payment intent by its own id', () => {
-    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ payment_intent: null })));
+    const input = toPaymentInput(event('charge.succeeded', charge({ payment_intent: null })));
     expect(input).toMatchObject({ ok: true, value: { reference_number: CH, gateway_txn_id: CH } });
   });
 
   it('records the amount received when a payment intent was partly captured', () => {
-    const input = stripeAdapter.toPaymentInput(event('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: 3000 })));
+    const input = toPaymentInput(event('payment_intent.succeeded', paymentIntent({ amount: 5000, amount_received: 3000 })));
     expect(input).toMatchObject({ ok: true, value: { amount_minor: 3000 } });
   });
 
   it('leaves payment_method empty when the intent allowed several methods', () => {
-    const input = stripeAdapter.toPaymentInput(
-      event('payment_intent.succeeded', paymentIntent({ payment_method_types: ['card', 'link'] })),
-    );
+    const input = toPaymentInput(event('payment_intent.succeeded', paymentIntent({ payment_method_types: ['card', 'link'] })));
     expect(input).toMatchObject({ ok: true, value: { payment_method: null } });
   });
 
@@ -250,18 +256,18 @@ describe('stripe adapter', () => {
     ['mga', 1000, 100000],
     ['huf', 123456, 123456],
   ])('converts a Stripe %s amount of %i to %i ISO minor units', (currency, stripeAmount, isoMinor) => {
-    const input = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ currency, amount: stripeAmount })));
+    const input = toPaymentInput(event('charge.succeeded', charge({ currency, amount: stripeAmount })));
     expect(input).toMatchObject({ ok: true, value: { amount_minor: isoMinor, currency: currency.toUpperCase() } });
     expect(normalise(input.ok ? input.value : null).ok).toBe(true);
   });
 
   it('rejects an ISK amount with fractional krónur rather than rounding it', () => {
-    const result = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ currency: 'isk', amount: 50050 })));
+    const result = toPaymentInput(event('charge.succeeded', charge({ currency: 'isk', amount: 50050 })));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.AMOUNT_PRECISION } });
   });
 
   it('rejects an unsupported event type and lists the supported ones', () => {
-    const result = stripeAdapter.toPaymentInput(event('customer.created', { id: 'cus_1', object: 'customer' }));
+    const result = toPaymentInput(event('customer.created', { id: 'cus_1', object: 'customer' }));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
     const message = result.ok ? '' : result.error.message;
     for (const type of ['charge.succeeded', 'charge.failed', 'payment_intent.succeeded', 'payment_intent.payment_failed']) {
@@ -270,22 +276,20 @@ describe('stripe adapter', () => {
   });
 
   it('rejects a malformed amount and names the field path', () => {
-    const result = stripeAdapter.toPaymentInput(event('charge.succeeded', charge({ amount: '10.99' })));
+    const result = toPaymentInput(event('charge.succeeded', charge({ amount: '10.99' })));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
     expect(result.ok ? '' : result.error.message).toContain('data.object.amount');
   });
 
   it('rejects a payment intent event that carries a charge object', () => {
-    const result = stripeAdapter.toPaymentInput(
-      event('payment_intent.succeeded', { id: CH, object: 'charge', amount: 1, currency: 'usd' }),
-    );
+    const result = toPaymentInput(event('payment_intent.succeeded', { id: CH, object: 'charge', amount: 1, currency: 'usd' }));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
   });
 
   it('never throws on arbitrary JSON and answers ok or a Failure', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (body) => {
-        const result = stripeAdapter.toPaymentInput(body);
+        const result = toPaymentInput(body);
         if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
       }),
     );
@@ -300,7 +304,7 @@ describe('stripe adapter', () => {
         (path, value) => {
           const body = structuredClone(event('charge.succeeded', charge())) as Record<string, unknown>;
           setPath(body, path, value);
-          expect(typeof stripeAdapter.toPaymentInput(body).ok).toBe('boolean');
+          expect(typeof toPaymentInput(body).ok).toBe('boolean');
         },
       ),
     );
@@ -322,7 +326,7 @@ describe('stripe adapter', () => {
         }),
         fc.constantFrom('charge.succeeded', 'charge.failed'),
         (fields, type) => {
-          const input = stripeAdapter.toPaymentInput(event(type, charge(fields)));
+          const input = toPaymentInput(event(type, charge(fields)));
           expect(input.ok).toBe(true);
           expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true });
         },

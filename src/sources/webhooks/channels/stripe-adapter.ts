@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type FailureCategory, type FailureCodeTable, categoriseFailure } from '../../../contracts/index.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import { currencyExponent } from '../../../core/money.js';
+import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
 import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
 
@@ -134,7 +135,14 @@ type PaymentIntentEvent = z.infer<typeof paymentIntentEventSchema>;
 export const stripeAdapter: ChannelAdapter = {
   channel: 'stripe',
   supportedEvents: STRIPE_EVENTS,
-  toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+  toDelivery(body: unknown): Result<DeliveryInput, Failure> {
+    const input = toPaymentInput(body);
+    return input.ok ? ok({ kind: 'payment', input: input.value }) : input;
+  },
+};
+
+function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
+  {
     const parsed = parseChannelEvent('stripe', body, {
       typeField: 'type',
       example: 'charge.succeeded',
@@ -144,8 +152,8 @@ export const stripeAdapter: ChannelAdapter = {
     if (!parsed.ok) return parsed;
     const event = parsed.value;
     return isChargeEvent(event) ? chargeInput(event) : paymentIntentInput(event);
-  },
-};
+  }
+}
 
 const isChargeEvent = (event: ChargeEvent | PaymentIntentEvent): event is ChargeEvent => event.type.startsWith('charge.');
 
