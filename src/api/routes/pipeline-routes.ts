@@ -34,7 +34,10 @@ export interface PipelineRouteDeps {
 
 const qualityQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(7) });
 const deadLetterQuery = z.object({
-  stage: z.enum(['capture', 'analytics']).optional(),
+  stage: z
+    .enum(['capture', 'analytics', 'ledger'])
+    .optional()
+    .describe('ledger: deliveries the ledger kept for review (AMOUNT_CONFLICT, REFUND_CURRENCY_MISMATCH, REFUND_EXCEEDS_CAPTURED)'),
   include_replayed: z.enum(['true', 'false']).default('false'),
   after_id: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -114,7 +117,7 @@ const deadLettersResponse = z.object({
   items: z.array(
     z.object({
       id: z.number().int(),
-      stage: z.enum(['capture', 'analytics']),
+      stage: z.enum(['capture', 'analytics', 'ledger']),
       origin: z.string(),
       event_id: z.string().nullable(),
       event_type: z.string().nullable(),

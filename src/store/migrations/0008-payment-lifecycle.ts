@@ -48,7 +48,7 @@ CREATE TABLE payment_service.payment_status_history (
   failure_code VARCHAR(100),
   failure_reason VARCHAR(500),
   recorded_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-  UNIQUE (reference_number, dedup_key),
+  UNIQUE (payment_id, dedup_key),
   UNIQUE (payment_id, version)
 );
 CREATE INDEX idx_status_history_recorded ON payment_service.payment_status_history (recorded_at);
