@@ -230,7 +230,8 @@ interface Follower {
 async function applyFollowers(tx: SqlExecutor, followers: readonly Follower[], outcomes: (RecordOutcome | undefined)[], now: Date) {
   const references = [...new Set(followers.map((f) => referenceOf(f.delivery)))].sort(compareText);
   const { rows } = await tx.query<LedgerRow>(
-    `SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status, p.status_time,
+    `SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status,
+            COALESCE(p.status_time, p.payment_date) AS status_time,
             p.authorized_minor::float8 AS authorized_minor, p.captured_minor::float8 AS captured_minor,
             p.refunded_minor::float8 AS refunded_minor, p.disputed_minor::float8 AS disputed_minor,
             p.fee_minor::float8 AS fee_minor, p.tax_minor::float8 AS tax_minor, p.failure_reason, p.failure_code, p.failure_category,

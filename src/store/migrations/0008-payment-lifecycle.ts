@@ -12,7 +12,7 @@ ALTER TABLE payment_service.payments
   ADD COLUMN captured_minor BIGINT,
   ADD COLUMN refunded_minor BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN disputed_minor BIGINT NOT NULL DEFAULT 0,
-  ADD COLUMN status_time TIMESTAMP,
+  ADD COLUMN status_time TIMESTAMP, -- the recorder always sets it; NULL (rows written by hand) reads as payment_date
   ADD COLUMN version INTEGER NOT NULL DEFAULT 1,
   ADD COLUMN updated_at TIMESTAMPTZ;
 UPDATE payment_service.payments SET
@@ -20,7 +20,6 @@ UPDATE payment_service.payments SET
   authorized_minor = CASE WHEN status IN ('pending', 'failed', 'cancelled') THEN NULL ELSE amount_minor END,
   captured_minor = CASE WHEN status IN ('pending', 'failed', 'cancelled', 'authorized') THEN NULL ELSE amount_minor END,
   refunded_minor = CASE WHEN status = 'refunded' THEN amount_minor ELSE 0 END;
-ALTER TABLE payment_service.payments ALTER COLUMN status_time SET NOT NULL;
 
 -- One row per delivery that reached a recorded payment (version 1: the recording itself), in
 -- arrival order. The state is the fold of these rows in event time (src/contracts/payment-lifecycle.ts);
