@@ -99,6 +99,26 @@ describeEachStore('staging processor', (kind) => {
     expect(totals).toMatchObject({ processed: 1, duplicates: 1, errors: 0 });
   });
 
+  it('takes a row for a known reference with a new status as a transition, and one with another amount as AMOUNT_CONFLICT on its row', async () => {
+    const p = processor(db.store);
+    await insertStagingRows(db.store, [row('LIFE-S', { status: 'PENDING' })]);
+    await p.drain();
+    await insertStagingRows(db.store, [
+      row('LIFE-S', { status: 'SUCCESS', payment_date: '2026-11-01T10:05:00.000Z' }),
+      row('LIFE-S', { status: 'FAILED', amount: '99.00' }),
+    ]);
+    expect(await p.drain()).toMatchObject({ processed: 1, duplicates: 0, errors: 1 });
+    const ledger = await db.store.query<{ status: string; captured_minor: number; version: number }>(
+      "SELECT status, captured_minor, version FROM payment_service.payments WHERE reference_number = 'LIFE-S'",
+    );
+    expect(ledger.rows).toEqual([{ status: 'succeeded', captured_minor: 10_025, version: 2 }]);
+    const errors = await db.store.query<{ error_code: string | null }>(
+      "SELECT error_code FROM payment_staging WHERE reference_number = 'LIFE-S' ORDER BY id",
+    );
+    expect(errors.rows.map((r) => r.error_code)).toEqual([null, null, 'AMOUNT_CONFLICT']);
+    expect(await scalar(db, "SELECT count(*)::int AS n FROM payment_service.outbox WHERE event_type = 'payment.status_changed'")).toBe(1);
+  });
+
   it('lets two workers share one backlog without recording anything twice', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => row(`W-${i % 2700}`));
     await insertStagingRows(db.store, rows);
