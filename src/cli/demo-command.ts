@@ -198,12 +198,12 @@ const PHASE_LABELS: Record<DemoProgress['phase'], string> = {
 
 /** The end-of-run table: sent / created / duplicates / rejected per path. */
 export function formatSummary(s: DemoSummary): string {
-  const row = (name: string, t: { sent: number; created: number; duplicates: number; rejected: number }) =>
-    `  ${name.padEnd(22)}${String(t.sent).padStart(8)}${String(t.created).padStart(9)}${String(t.duplicates).padStart(11)}${String(t.rejected).padStart(10)}`;
+  const row = (name: string, t: { sent: number; created: number; duplicates: number; transitions: number; rejected: number }) =>
+    `  ${name.padEnd(22)}${String(t.sent).padStart(8)}${String(t.created).padStart(9)}${String(t.duplicates).padStart(11)}${String(t.transitions).padStart(12)}${String(t.rejected).padStart(10)}`;
   const lines = [
     '',
     `demo data (seed ${s.seed}, ${s.window.days} days to ${s.window.to}) in ${(s.durationMs / 1000).toFixed(1)} s`,
-    `  ${'path'.padEnd(22)}${'sent'.padStart(8)}${'created'.padStart(9)}${'duplicates'.padStart(11)}${'rejected'.padStart(10)}`,
+    `  ${'path'.padEnd(22)}${'sent'.padStart(8)}${'created'.padStart(9)}${'duplicates'.padStart(11)}${'transitions'.padStart(12)}${'rejected'.padStart(10)}`,
     row('webhook (generic)', s.webhooks.default),
     row('webhook razorpay', s.webhooks.razorpay),
     row('webhook stripe', s.webhooks.stripe),

@@ -69,6 +69,8 @@ export interface DemoPlan {
   before: PlannedEvent[];
   webhooks: WebhookDelivery[];
   staging: StagingRecord[];
+  /** Later webhooks of recorded payments (authorized → captured, pending → succeeded): ledger transitions, sent after the recordings. */
+  followUps: WebhookDelivery[];
   /** Status changes, refunds, disputes, order outcomes and settlement batches (sent after the payments are recorded). */
   after: PlannedEvent[];
   counts: { payments: number; byPath: Record<PaymentPath, number>; intendedDuplicates: number };
@@ -455,9 +457,29 @@ export class DemoGenerator {
     };
   }
 
-  /** The payment.* event that moves `p` from its recorded status to its final one, if any. */
+  /**
+   * The second webhook that moves `p` from its recorded status to its final one, as its gateway
+   * sends it (Razorpay payment.captured after payment.authorized; the generic body's later status
+   * with its event_time): the ledger records it as a transition. Null when the status does not
+   * change, or the path has no second webhook (see statusChange).
+   */
+  statusWebhook(p: DemoPayment): { delivery: WebhookDelivery; at: Date } | null {
+    if (p.recordedStatus === p.finalStatus || (p.path !== 'razorpay' && p.path !== 'default')) return null;
+    const at = new Date(p.time.getTime() + this.rng.int(4, 90) * 1000);
+    const [delivery] = this.recording({ ...p, recordedStatus: p.finalStatus }).webhooks;
+    if (!delivery) return null;
+    const body = delivery.body as Record<string, unknown>;
+    if (p.path === 'razorpay') body.created_at = Math.floor(at.getTime() / 1000);
+    else body.event_time = at.toISOString();
+    return { delivery, at };
+  }
+
+  /**
+   * The payment.* event that moves `p` from its recorded status to its final one, if any, for the
+   * paths without a second webhook: another service reports it through the events API.
+   */
   statusChange(p: DemoPayment): PlannedEvent | null {
-    if (p.recordedStatus === p.finalStatus) return null;
+    if (p.recordedStatus === p.finalStatus || p.path === 'razorpay' || p.path === 'default') return null;
     const at = new Date(p.time.getTime() + this.rng.int(4, 90) * 1000);
     const facts = {
       reference_number: p.reference,
@@ -886,6 +908,7 @@ export function generateDemo(options: GenerateOptions): DemoPlan {
   const webhooks: WebhookDelivery[] = [];
   const duplicates: WebhookDelivery[] = [];
   const staging: StagingRecord[] = [];
+  const followUps: WebhookDelivery[] = [];
   const refunds: { p: DemoPayment; time: Date; amountMinor: number }[] = [];
   const byPath: Record<PaymentPath, number> = { default: 0, razorpay: 0, stripe: 0, staging: 0 };
   for (const p of payments) {
@@ -895,6 +918,8 @@ export function generateDemo(options: GenerateOptions): DemoPlan {
     const recording = gen.recording(p);
     for (const w of recording.webhooks) (w.intendedDuplicate ? duplicates : webhooks).push(w);
     if (recording.staging) staging.push(recording.staging);
+    const followUp = gen.statusWebhook(p);
+    if (followUp) followUps.push(followUp.delivery);
     const change = gen.statusChange(p);
     if (change) after.push(change);
     after.push(...funnel.after);
@@ -928,6 +953,7 @@ export function generateDemo(options: GenerateOptions): DemoPlan {
     before,
     webhooks: [...webhooks, ...duplicates],
     staging,
+    followUps,
     after,
     counts: { payments: payments.length, byPath, intendedDuplicates: duplicates.length },
   };

@@ -75,6 +75,8 @@ export interface PathTotals {
   sent: number;
   created: number;
   duplicates: number;
+  /** Later deliveries of recorded payments the ledger applied as status transitions. */
+  transitions: number;
   rejected: number;
 }
 
@@ -99,7 +101,7 @@ export interface DemoSummary {
 
 const EVENTS_PER_BATCH = 500;
 
-const zero = (): PathTotals => ({ sent: 0, created: 0, duplicates: 0, rejected: 0 });
+const zero = (): PathTotals => ({ sent: 0, created: 0, duplicates: 0, transitions: 0, rejected: 0 });
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
@@ -202,7 +204,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     summary.paymentsCreated = Object.values(summary.webhooks).reduce((n, t) => n + t.created, 0) + summary.staging.created;
 
-    // 4. Status changes (time set now, after the recording), refunds, disputes, order outcomes, settlements.
+    // 4. The gateways' later webhooks (authorized → captured, pending → succeeded): ledger transitions.
+    await mapLimit(plan.followUps, concurrency, (w) => sendWebhook(client, w, options.secrets, summary.webhooks[w.channel], reject));
+
+    // 5. Status changes (time set now, after the recording), refunds, disputes, order outcomes, settlements.
     await sendEvents(client, plan.after, summary, reject, (done) =>
       options.onProgress?.({ phase: 'status', done, total: plan.after.length }),
     );
@@ -230,6 +235,7 @@ async function runLive(
   );
   const rng = createRng(`${history.seed}/live-rate/${startedAt}`);
   const pending: { due: number; event: PlannedEvent }[] = [];
+  const pendingWebhooks: { due: number; delivery: WebhookDelivery }[] = [];
   const live = { payments: 0, events: 0, rejected: 0 };
   let tick = 0;
   let cursor = startedAt;
@@ -252,6 +258,8 @@ async function runLive(
       events.push(...funnel.before);
       const rec = gen.recording(p);
       webhooks.push(...rec.webhooks.filter((w) => !w.intendedDuplicate));
+      const followUp = gen.statusWebhook(p);
+      if (followUp) pendingWebhooks.push({ due: followUp.at.getTime(), delivery: followUp.delivery });
       const change = gen.statusChange(p);
       if (change) pending.push({ due: Date.parse(change.event.time), event: change });
       for (const e of funnel.after) pending.push({ due: Date.parse(e.event.time), event: e });
@@ -261,11 +269,14 @@ async function runLive(
     }
     const due = pending.filter((x) => x.due <= Date.now());
     for (const x of due) pending.splice(pending.indexOf(x), 1);
+    const dueWebhooks = pendingWebhooks.filter((x) => x.due <= Date.now());
+    for (const x of dueWebhooks) pendingWebhooks.splice(pendingWebhooks.indexOf(x), 1);
     try {
       const before = summary.events.rejected;
       await sendEvents(client, events, summary, reject);
       const beforeWebhooks = Object.values(summary.webhooks).reduce((n, t) => n + t.rejected, 0);
       await mapLimit(webhooks, 8, (w) => sendWebhook(client, w, options.secrets, summary.webhooks[w.channel], reject));
+      await mapLimit(dueWebhooks, 8, (x) => sendWebhook(client, x.delivery, options.secrets, summary.webhooks[x.delivery.channel], reject));
       // Later status changes and refunds are stamped when sent, so they are newer than the recording.
       await sendEvents(
         client,
@@ -361,6 +372,7 @@ async function sendWebhook(
   const reply = await client.post(path, raw, { 'content-type': 'application/json', ...signature });
   if (reply.status === 201) totals.created += 1;
   else if (reply.status === 200 && reply.body.status === 'duplicate') totals.duplicates += 1;
+  else if (reply.status === 200 && reply.body.status === 'transitioned') totals.transitions += 1;
   else if (reply.status === 200 && reply.body.status === 'created') totals.created += 1;
   else {
     totals.rejected += 1;
