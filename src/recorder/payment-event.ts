@@ -14,7 +14,7 @@ import {
   paymentStatusChangedV1,
 } from '../contracts/index.js';
 import type { LedgerDelivery } from './ledger-delivery.js';
-import type { HistoryRow, LedgerRow } from './record-batch.js';
+import type { HistoryRow, LedgerRow } from './ledger-rows.js';
 import type { RecordedPayment } from './payment.js';
 
 /**

@@ -13,6 +13,7 @@ import { formatMinorUnits } from '../core/money.js';
 import { type NewDeadLetter, writeDeadLetters } from '../store/dead-letter-table.js';
 import type { SqlExecutor } from '../store/store-port.js';
 import { type CanonicalDispute, type CanonicalRefund, type LedgerDelivery, disputeLifecycleStatus } from './ledger-delivery.js';
+import type { HistoryRow, LedgerRow } from './ledger-rows.js';
 import type { CanonicalPayment, RecordedPayment } from './payment.js';
 import { type LedgerEvent, paymentRecordedEvent, paymentStatusChangedEvent, refundOrDisputeEvent } from './payment-event.js';
 
@@ -135,53 +136,6 @@ export function recordPaymentsInTx(tx: SqlExecutor, payments: readonly Canonical
 }
 
 // ── later deliveries ────────────────────────────────────────────────────────────────────────────
-
-/** A ledger row as this module reads and writes it. */
-interface LedgerRow {
-  id: string;
-  reference_number: string;
-  payment_date: Date;
-  amount_minor: number;
-  currency: string;
-  status: PaymentStatus;
-  status_time: Date;
-  authorized_minor: number | null;
-  captured_minor: number | null;
-  refunded_minor: number;
-  disputed_minor: number;
-  fee_minor: number | null;
-  tax_minor: number | null;
-  failure_reason: string | null;
-  failure_code: string | null;
-  failure_category: string | null;
-  gateway: string | null;
-  merchant_id: string | null;
-  order_id: string | null;
-  customer_id: string | null;
-  version: number;
-}
-
-interface HistoryRow {
-  payment_id: string;
-  reference_number: string;
-  version: number;
-  change: 'recorded' | 'status' | 'refund' | 'dispute';
-  dedup_key: string;
-  reported_status: PaymentStatus;
-  from_status: PaymentStatus | null;
-  to_status: PaymentStatus;
-  applied: boolean;
-  amount_minor: number;
-  currency: string;
-  event_time: Date;
-  gateway_event_id: string | null;
-  refund_id: string | null;
-  dispute_id: string | null;
-  dispute_status: string | null;
-  source: string;
-  failure_code: string | null;
-  failure_reason: string | null;
-}
 
 function firstHistoryRow(p: RecordedPayment): HistoryRow {
   return {
@@ -399,7 +353,7 @@ function applyState(row: LedgerRow, state: LifecycleState, d: LedgerDelivery, ap
   row.refunded_minor = state.refunded_minor;
   row.disputed_minor = state.disputed_minor;
   row.version += 1;
-  (row as LedgerRow & { updated_at?: Date }).updated_at = now;
+  row.updated_at = now;
   if (d.kind !== 'payment') return;
   const p = d.payment;
   // Fee and tax arrive with the capture; the newest sent value counts.
@@ -604,5 +558,3 @@ async function insertOutbox(tx: SqlExecutor, events: readonly LedgerEvent[]): Pr
     [JSON.stringify(events.map((e) => ({ event_id: e.id, event_type: e.type, aggregate_id: e.subject, payload: e })))],
   );
 }
-
-export type { HistoryRow, LedgerRow };

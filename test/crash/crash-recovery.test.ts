@@ -118,7 +118,7 @@ describeEachStore('crash recovery', (kind) => {
       reference_number: `ST-${i % 18_000}`,
       loan_account_number: 'LN1',
       cif: 'CIF1',
-      amount: `${(i % 5000) + 1}.25`,
+      amount: `${((i % 18_000) % 5000) + 1}.25`, // a repeated reference repeats its amount: an exact redelivery
       payment_date: '2026-10-15T12:00:00.000Z',
     }));
     await withStore(async (store) => {

@@ -14,9 +14,9 @@ import type { CaptureResponse } from '../../src/api/routes/events-route.js';
 import { adminKeyFor } from './app.js';
 import { EVENT_CONTRACTS, type EventType } from '../../src/contracts/index.js';
 
-/** Every type another service may send (all but `payment.recorded`, which only Payscope emits). */
+/** Every type another service may send (all but `payment.recorded` and `payment.status_changed`, which only Payscope emits). */
 export const CAPTURABLE_TYPES: readonly EventType[] = [...new Set(EVENT_CONTRACTS.map((c) => c.type))].filter(
-  (t) => t !== 'payment.recorded',
+  (t) => t !== 'payment.recorded' && t !== 'payment.status_changed',
 );
 
 export type TestCloudEvent = Record<string, unknown> & { id: string; type: string; data: Record<string, unknown> };
