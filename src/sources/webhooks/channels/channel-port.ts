@@ -88,6 +88,18 @@ export function invalidBodyFailure(channel: string, error: z.ZodError): Failure 
   );
 }
 
+/** VALIDATION_FAILED for one field a schema cannot check alone (e.g. one of two ids must be present). */
+export function fieldFailure(channel: string, field: string, message: string): Failure {
+  return failure(ErrorCode.VALIDATION_FAILED, `not a valid ${channel} webhook: ${field}: ${message}`, { issues: [{ field, message }] });
+}
+
+/** `value` as a member of `list` (trimmed, any case), or null: a gateway's reason word in Payscope's vocabulary. */
+export function memberOf<T extends string>(list: readonly T[], value: unknown): T | null {
+  if (typeof value !== 'string') return null;
+  const word = value.trim().toLowerCase();
+  return (list as readonly string[]).includes(word) ? (word as T) : null;
+}
+
 /**
  * Reads a gateway event in two steps — first only its type field, so an event the channel does
  * not map gets UNSUPPORTED_EVENT_TYPE rather than a list of schema errors, then the whole body.

@@ -9,6 +9,7 @@ import {
   clipText,
   dateOfUnixSeconds,
   eventIdFromHeader,
+  memberOf,
   parseChannelEvent,
   referenceFieldsFromNotes,
 } from './channel-port.js';
@@ -268,7 +269,7 @@ function refundInput(refund: z.infer<typeof refundEntitySchema>, stamp: EventSta
     currency: refund.currency.toUpperCase(),
     ...stamp,
     // Razorpay refunds have no reason field; merchants put one in notes.reason.
-    reason: oneOf(REFUND_REASONS, reason) ?? 'other',
+    reason: memberOf(REFUND_REASONS, reason) ?? 'other',
     gateway: 'razorpay',
   };
 }
@@ -286,15 +287,8 @@ function disputeInput(
     currency: dispute.currency.toUpperCase(),
     ...stamp,
     dispute_status: status,
-    reason: code === 'fraud' ? 'fraudulent' : (oneOf(DISPUTE_REASONS, code) ?? 'other'),
+    reason: code === 'fraud' ? 'fraudulent' : (memberOf(DISPUTE_REASONS, code) ?? 'other'),
     evidence_due_by: dispute.respond_by == null ? null : dateOfUnixSeconds(dispute.respond_by),
     gateway: 'razorpay',
   };
-}
-
-/** `value` as a member of `list` (trimmed, any case), or null. */
-function oneOf<T extends string>(list: readonly T[], value: unknown): T | null {
-  if (typeof value !== 'string') return null;
-  const word = value.trim().toLowerCase();
-  return (list as readonly string[]).includes(word) ? (word as T) : null;
 }
