@@ -223,6 +223,16 @@ describe('payment lifecycle through gateway webhooks', () => {
       expect(await ledger('pay_REFCREATED1')).toMatchObject({ status: 'captured', refunded_minor: 0, version: 1 });
     });
 
+    it('an auto-refund of an authorisation never captured cancels the payment (no captured money to refund)', async () => {
+      expect((await sendRazorpay(t.url, razorpayPayment('AUTOREF1', 'payment.authorized', T0 + 1))).status).toBe(201);
+      const body = razorpayRefund('AUTOREF1', 'AUTO1', T0 + 86_400, { amount: 50_000 });
+      body.payload.payment.entity.captured = false;
+      const res = await sendRazorpay(t.url, body);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'transitioned', from_status: 'authorized', to_status: 'cancelled', applied: true });
+      expect(await ledger('pay_AUTOREF1')).toMatchObject({ status: 'cancelled', captured_minor: null, refunded_minor: 0 });
+    });
+
     it('a refund in another currency: 409 REFUND_CURRENCY_MISMATCH and a ledger dead letter', async () => {
       expect((await sendRazorpay(t.url, razorpayPayment('REFCUR1', 'payment.captured', T0 + 1))).status).toBe(201);
       const res = await sendRazorpay(t.url, razorpayRefund('REFCUR1', 'CUR1', T0 + 100, { currency: 'USD', amount: 200 }));
