@@ -191,7 +191,7 @@ export const razorpayAdapter: ChannelAdapter = {
     });
     if (!parsed.ok) return parsed;
     const webhook = parsed.value;
-    const event: EventStamp = {
+    const stamp: EventStamp = {
       event_time: dateOfUnixSeconds(webhook.created_at),
       gateway_event_id: eventIdFromHeader(context.headers, 'x-razorpay-event-id'),
     };
@@ -201,16 +201,16 @@ export const razorpayAdapter: ChannelAdapter = {
         const payment = webhook.payload.payment?.entity;
         // An auto-refund releases an authorisation that was never captured: no captured money to return.
         if (payment?.captured === false && payment.id === refund.entity.payment_id) {
-          return ok({ kind: 'payment', input: paymentInput(payment, 'cancelled', webhook, event) });
+          return ok({ kind: 'payment', input: paymentInput(payment, 'cancelled', webhook, stamp) });
         }
-        return ok({ kind: 'refund', input: refundInput(refund.entity, event) });
+        return ok({ kind: 'refund', input: refundInput(refund.entity, stamp) });
       }
       case 'payment.authorized':
       case 'payment.captured':
       case 'payment.failed':
-        return ok({ kind: 'payment', input: paymentInput(webhook.payload.payment.entity, STATUS_OF_EVENT[webhook.event], webhook, event) });
+        return ok({ kind: 'payment', input: paymentInput(webhook.payload.payment.entity, STATUS_OF_EVENT[webhook.event], webhook, stamp) });
       default:
-        return ok({ kind: 'dispute', input: disputeInput(webhook.payload.dispute.entity, DISPUTE_STATUS_OF_EVENT[webhook.event], event) });
+        return ok({ kind: 'dispute', input: disputeInput(webhook.payload.dispute.entity, DISPUTE_STATUS_OF_EVENT[webhook.event], stamp) });
     }
   },
 };

@@ -207,7 +207,7 @@ const paymentIntentSchema = z.object({
 });
 
 const disputeSchema = z.object({
-  id: z.string().min(1, { message: 'must be the dispute id (dp_…)' }),
+  id: z.string().min(1, { message: 'must be the dispute id (du_… or dp_…)' }),
   amount: minorUnits,
   currency,
   charge: objectId,
