@@ -4,8 +4,9 @@ import { isStorableText } from '../../../core/text.js';
 import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
 
 /**
- * The port every payment channel implements: it turns that gateway's webhook body into the
- * canonical PaymentInput, so the route, the recorder and the analytics never see a gateway's shape.
+ * The port every payment channel implements: it turns that gateway's webhook body into what the
+ * ledger records (a payment status, a refund, a dispute step — a DeliveryInput), so the route, the
+ * recorder and the analytics never see a gateway's shape.
  * Adapters are pure (no I/O, no clock) and never throw on any input.
  */
 export interface ChannelAdapter {
@@ -58,6 +59,25 @@ export function unsupportedEventFailure(channel: string, eventType: string, supp
   );
 }
 
+/**
+ * An event of a type the channel maps that still records nothing (a refund not yet succeeded, a
+ * charge.refunded without its refund list). The same UNSUPPORTED_EVENT_TYPE, so the sender is
+ * answered 200 `ignored` — a 4xx would only make the gateway retry a delivery that will never record.
+ */
+export function notRecordedFailure(channel: string, eventType: string, why: string): Failure {
+  return failure(ErrorCode.UNSUPPORTED_EVENT_TYPE, `${channel} event '${clip(eventType)}' records nothing: ${why}`, { event: eventType });
+}
+
+/**
+ * A gateway's event id from a request header, or null: it only labels the ledger's history row, so
+ * an absent, repeated-empty or unstorable value is dropped rather than refusing the delivery.
+ */
+export function eventIdFromHeader(headers: DeliveryContext['headers'], name: string): string | null {
+  const raw = headers[name];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  return value && value.length <= 255 && isStorableText(value) ? value : null;
+}
+
 /** VALIDATION_FAILED naming each bad field by its path in the gateway's body. */
 export function invalidBodyFailure(channel: string, error: z.ZodError): Failure {
   const issues = error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
@@ -66,6 +86,18 @@ export function invalidBodyFailure(channel: string, error: z.ZodError): Failure 
     `not a valid ${channel} webhook: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
     { issues },
   );
+}
+
+/** VALIDATION_FAILED for one field a schema cannot check alone (e.g. one of two ids must be present). */
+export function fieldFailure(channel: string, field: string, message: string): Failure {
+  return failure(ErrorCode.VALIDATION_FAILED, `not a valid ${channel} webhook: ${field}: ${message}`, { issues: [{ field, message }] });
+}
+
+/** `value` as a member of `list` (trimmed, any case), or null: a gateway's reason word in Payscope's vocabulary. */
+export function memberOf<T extends string>(list: readonly T[], value: unknown): T | null {
+  if (typeof value !== 'string') return null;
+  const word = value.trim().toLowerCase();
+  return (list as readonly string[]).includes(word) ? (word as T) : null;
 }
 
 /**

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../core/errors.js';
+import { DISPUTE_STATUSES, FAILURE_CATEGORIES } from '../../../contracts/index.js';
+import { normaliseDispute, normaliseRefund } from '../../../recorder/ledger-delivery.js';
 import { normalisePayment } from '../../../recorder/payment.js';
-import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
 import { RAZORPAY_FAILURE_REASONS, razorpayAdapter } from './razorpay-adapter.js';
 
 /** The adapter's payment delivery, or its failure (a refund or dispute delivery fails the test). */
@@ -103,6 +104,9 @@ describe('razorpay adapter', () => {
         currency: 'INR',
         status: 'captured',
         payment_date: new Date('2025-11-22T09:50:00Z'),
+        // The envelope's created_at (12 s later), not the payment entity's: when this event happened.
+        event_time: new Date('2025-11-22T09:50:12Z'),
+        gateway_event_id: null,
         payment_channel: 'razorpay',
         gateway: 'razorpay',
         payment_method: 'upi',
@@ -220,11 +224,30 @@ describe('razorpay adapter', () => {
     expect(JSON.stringify(input)).not.toContain('India');
   });
 
-  it('rejects an unsupported event type and lists the supported ones', () => {
-    const result = toPaymentInput({ ...capturedWebhook(), event: 'refund.processed' });
-    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
+  it.each(['order.paid', 'refund.created', 'refund.failed'])('rejects the unmapped event %s and lists the supported ones', (event) => {
+    const result = toPaymentInput({ ...capturedWebhook(), event });
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE, details: { event } } });
     const message = result.ok ? '' : result.error.message;
-    for (const event of ['payment.authorized', 'payment.captured', 'payment.failed']) expect(message).toContain(event);
+    for (const supported of ['payment.authorized', 'payment.captured', 'payment.failed', 'refund.processed', 'payment.dispute.won']) {
+      expect(message).toContain(supported);
+    }
+  });
+
+  it('reads the event id from the x-razorpay-event-id header', () => {
+    const delivery = razorpayAdapter.toDelivery(capturedWebhook(), { headers: { 'x-razorpay-event-id': 'KxPq8QcN0ztVPl' } });
+    expect(delivery).toMatchObject({ ok: true, value: { kind: 'payment', input: { gateway_event_id: 'KxPq8QcN0ztVPl' } } });
+    const repeated = razorpayAdapter.toDelivery(capturedWebhook(), { headers: { 'x-razorpay-event-id': ['Kx1', 'Kx2'] } });
+    expect(repeated).toMatchObject({ ok: true, value: { input: { gateway_event_id: 'Kx1' } } });
+    // An id that cannot be stored only loses the label; the payment is still recorded.
+    const unstorable = razorpayAdapter.toDelivery(capturedWebhook(), { headers: { 'x-razorpay-event-id': 'a\u0000b' } });
+    expect(unstorable).toMatchObject({ ok: true, value: { input: { gateway_event_id: null } } });
+  });
+
+  it('refuses a webhook without the envelope created_at (the event time) naming the field', () => {
+    const { created_at: _omitted, ...body } = capturedWebhook();
+    const result = toPaymentInput(body);
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(result.ok ? '' : result.error.message).toMatch(/(^|: |; )created_at: /);
   });
 
   it('rejects an amount that is not an integer and names the field path', () => {
@@ -243,7 +266,7 @@ describe('razorpay adapter', () => {
   it('never throws on arbitrary JSON and answers ok or a Failure', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (body) => {
-        const result = toPaymentInput(body);
+        const result = razorpayAdapter.toDelivery(body, { headers: {} });
         if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
       }),
     );
@@ -260,6 +283,22 @@ describe('razorpay adapter', () => {
         expect(typeof result.ok).toBe('boolean');
       }),
     );
+    for (const fixture of [refundProcessedWebhook(), disputeWebhook()]) {
+      const kind = Object.keys(fixture.payload).find((k) => k !== 'payment') as string;
+      const keys = Object.keys((fixture.payload as Record<string, { entity: object }>)[kind]?.entity ?? {});
+      fc.assert(
+        fc.property(
+          fc.constantFrom(['created_at'], ['payload', kind], ...keys.map((k) => ['payload', kind, 'entity', k])),
+          fc.jsonValue(),
+          (path, value) => {
+            const body = structuredClone(fixture) as Record<string, unknown>;
+            setPath(body, path, value);
+            const result = razorpayAdapter.toDelivery(body, { headers: {} });
+            if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
+          },
+        ),
+      );
+    }
   });
 
   it('maps every well-formed payment, whatever its notes hold, to an input the recorder accepts', () => {
@@ -292,6 +331,195 @@ describe('razorpay adapter', () => {
         },
       ),
     );
+  });
+});
+
+// Razorpay's documented refund.processed sample: the refund entity and the refunded payment.
+function refundProcessedWebhook(refund: Record<string, unknown> = {}, payment: Record<string, unknown> = {}) {
+  return {
+    entity: 'event',
+    account_id: 'acc_BFQ7uQEaa7j2z7',
+    event: 'refund.processed',
+    contains: ['refund', 'payment'],
+    payload: {
+      refund: {
+        entity: {
+          id: 'rfnd_FS8TWyPrCsa0OB',
+          entity: 'refund',
+          amount: 50000,
+          currency: 'INR',
+          payment_id: 'pay_DESlfW9H8K9uqM',
+          notes: { comment: 'Customer Notes for Webhooks.' },
+          receipt: null,
+          acquirer_data: { arn: '10000000000000' },
+          created_at: 1763900000,
+          batch_id: null,
+          status: 'processed',
+          speed_processed: 'normal',
+          speed_requested: 'optimum',
+          ...refund,
+        },
+      },
+      payment: { entity: { ...capturedWebhook().payload.payment.entity, amount_refunded: 50000, refund_status: 'partial', ...payment } },
+    },
+    created_at: 1763900042,
+  };
+}
+
+// Razorpay's dispute entity (api/disputes/entity) inside its webhook envelope.
+function disputeWebhook(event = 'payment.dispute.created', dispute: Record<string, unknown> = {}) {
+  return {
+    entity: 'event',
+    account_id: 'acc_BFQ7uQEaa7j2z7',
+    event,
+    contains: ['payment', 'dispute'],
+    payload: {
+      payment: { entity: capturedWebhook().payload.payment.entity },
+      dispute: {
+        entity: {
+          id: 'disp_AHfqOvkldwsbqt',
+          entity: 'dispute',
+          payment_id: 'pay_DESlfW9H8K9uqM',
+          amount: 150050,
+          currency: 'INR',
+          amount_deducted: 0,
+          reason_code: 'chargeback',
+          respond_by: 1764604200,
+          status: 'open',
+          phase: 'chargeback',
+          created_at: 1764059211,
+          evidence: { amount: 150050, summary: null, shipping_proof: null },
+          ...dispute,
+        },
+      },
+    },
+    created_at: 1764059300,
+  };
+}
+
+describe('razorpay refunds', () => {
+  it('maps refund.processed to a refund of the pay_ reference with the envelope time and the header event id', () => {
+    const delivery = razorpayAdapter.toDelivery(refundProcessedWebhook(), { headers: { 'x-razorpay-event-id': 'Kx9RfNd' } });
+    expect(delivery).toEqual({
+      ok: true,
+      value: {
+        kind: 'refund',
+        input: {
+          reference_number: 'pay_DESlfW9H8K9uqM',
+          refund_id: 'rfnd_FS8TWyPrCsa0OB',
+          amount_minor: 50000,
+          currency: 'INR',
+          event_time: new Date(1763900042 * 1000),
+          gateway_event_id: 'Kx9RfNd',
+          reason: 'other',
+          gateway: 'razorpay',
+        },
+      },
+    });
+    expect(normaliseRefund(delivery.ok ? delivery.value.input : null, 'webhook')).toMatchObject({ ok: true });
+  });
+
+  it('takes the reason from notes.reason when it is a refund reason, any case', () => {
+    const known = razorpayAdapter.toDelivery(refundProcessedWebhook({ notes: { reason: ' Duplicate ' } }), { headers: {} });
+    expect(known).toMatchObject({ ok: true, value: { input: { reason: 'duplicate' } } });
+    const unknown = razorpayAdapter.toDelivery(refundProcessedWebhook({ notes: { reason: 'changed mind' } }), { headers: {} });
+    expect(unknown).toMatchObject({ ok: true, value: { input: { reason: 'other' } } });
+    const empty = razorpayAdapter.toDelivery(refundProcessedWebhook({ notes: [] }), { headers: {} });
+    expect(empty).toMatchObject({ ok: true, value: { input: { reason: 'other' } } });
+  });
+
+  it('maps a refund without the payment entity, and lower-case currencies upper-cased', () => {
+    const body = refundProcessedWebhook({ currency: 'usd' }) as { payload: Record<string, unknown> };
+    delete body.payload.payment;
+    expect(razorpayAdapter.toDelivery(body, { headers: {} })).toMatchObject({
+      ok: true,
+      value: { kind: 'refund', input: { currency: 'USD', reference_number: 'pay_DESlfW9H8K9uqM' } },
+    });
+  });
+
+  it('maps an auto-refund of a never-captured payment to the payment being cancelled', () => {
+    const delivery = razorpayAdapter.toDelivery(refundProcessedWebhook({ amount: 150050 }, { captured: false, status: 'refunded' }), {
+      headers: {},
+    });
+    expect(delivery).toMatchObject({
+      ok: true,
+      value: {
+        kind: 'payment',
+        input: {
+          reference_number: 'pay_DESlfW9H8K9uqM',
+          status: 'cancelled',
+          amount_minor: 150050,
+          payment_date: new Date('2025-11-22T09:50:00Z'),
+          event_time: new Date(1763900042 * 1000),
+        },
+      },
+    });
+  });
+
+  it('refuses a refund without its payment id or with a fractional amount, naming the field', () => {
+    const noPayment = razorpayAdapter.toDelivery(refundProcessedWebhook({ payment_id: '' }), { headers: {} });
+    expect(noPayment).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(noPayment.ok ? '' : noPayment.error.message).toContain('payload.refund.entity.payment_id');
+    const fraction = razorpayAdapter.toDelivery(refundProcessedWebhook({ amount: 12.5 }), { headers: {} });
+    expect(fraction.ok ? '' : fraction.error.message).toContain('payload.refund.entity.amount');
+    const missing = razorpayAdapter.toDelivery({ event: 'refund.processed', created_at: 1, payload: {} }, { headers: {} });
+    expect(missing.ok ? '' : missing.error.message).toContain('payload.refund');
+  });
+});
+
+describe('razorpay disputes', () => {
+  it('maps payment.dispute.created to needs_response with the evidence deadline', () => {
+    const delivery = razorpayAdapter.toDelivery(disputeWebhook(), { headers: { 'x-razorpay-event-id': 'KxDsp1' } });
+    expect(delivery).toEqual({
+      ok: true,
+      value: {
+        kind: 'dispute',
+        input: {
+          reference_number: 'pay_DESlfW9H8K9uqM',
+          dispute_id: 'disp_AHfqOvkldwsbqt',
+          amount_minor: 150050,
+          currency: 'INR',
+          event_time: new Date(1764059300 * 1000),
+          gateway_event_id: 'KxDsp1',
+          dispute_status: 'needs_response',
+          reason: 'other',
+          evidence_due_by: new Date(1764604200 * 1000),
+          gateway: 'razorpay',
+        },
+      },
+    });
+    expect(normaliseDispute(delivery.ok ? delivery.value.input : null, 'webhook')).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['payment.dispute.action_required', 'needs_response'],
+    ['payment.dispute.under_review', 'under_review'],
+    ['payment.dispute.won', 'won'],
+    ['payment.dispute.lost', 'lost'],
+    ['payment.dispute.closed', 'withdrawn'],
+  ])('maps %s to dispute_status %s (from the event, whatever the entity status says)', (event, status) => {
+    const delivery = razorpayAdapter.toDelivery(disputeWebhook(event, { status: 'open' }), { headers: {} });
+    expect(delivery).toMatchObject({ ok: true, value: { kind: 'dispute', input: { dispute_status: status } } });
+    expect(DISPUTE_STATUSES).toContain(status);
+  });
+
+  it.each([
+    ['fraud', 'fraudulent'],
+    ['FRAUDULENT', 'fraudulent'],
+    ['product_not_received', 'product_not_received'],
+    ['chargeback', 'other'],
+    [null, 'other'],
+  ])('maps reason_code %s to reason %s', (code, reason) => {
+    const delivery = razorpayAdapter.toDelivery(disputeWebhook('payment.dispute.created', { reason_code: code }), { headers: {} });
+    expect(delivery).toMatchObject({ ok: true, value: { input: { reason } } });
+  });
+
+  it('keeps a dispute without respond_by, and refuses one without its id naming the field', () => {
+    const noDeadline = razorpayAdapter.toDelivery(disputeWebhook('payment.dispute.won', { respond_by: null }), { headers: {} });
+    expect(noDeadline).toMatchObject({ ok: true, value: { input: { evidence_due_by: null } } });
+    const noId = razorpayAdapter.toDelivery(disputeWebhook('payment.dispute.won', { id: 7 }), { headers: {} });
+    expect(noId).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(noId.ok ? '' : noId.error.message).toContain('payload.dispute.entity.id');
   });
 });
 

@@ -1,14 +1,28 @@
 import { z } from 'zod';
-import { type FailureCodeTable, categoriseFailure } from '../../../contracts/index.js';
+import { DISPUTE_REASONS, type FailureCodeTable, REFUND_REASONS, categoriseFailure } from '../../../contracts/index.js';
 import { type Failure, type Result, ok } from '../../../core/errors.js';
-import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
+import type { DeliveryInput, DisputeInput, RefundInput } from '../../../recorder/ledger-delivery.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
-import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
+import {
+  type ChannelAdapter,
+  type DeliveryContext,
+  clipText,
+  dateOfUnixSeconds,
+  eventIdFromHeader,
+  memberOf,
+  parseChannelEvent,
+  referenceFieldsFromNotes,
+} from './channel-port.js';
 
 /**
- * Razorpay payment webhooks (`payment.authorized`, `payment.captured`, `payment.failed`).
+ * Razorpay webhooks: a payment's status, its refunds and its disputes.
  * Amounts are integers in the currency's smallest unit, which for Razorpay is the ISO 4217 minor
  * unit (paise for INR, 3 decimals for KWD, none for JPY), so they pass through unchanged.
+ *
+ * Every delivery carries the gateway's event time — the envelope's top-level `created_at`, not
+ * the entity's `created_at` (the payment's creation, the same for all its events) — which orders a
+ * payment's deliveries in the ledger, and the event id Razorpay sends only as the
+ * `x-razorpay-event-id` header. `payment_date` stays the payment's own creation time.
  *
  * Status comes from the event, not from `entity.status`: the event says what happened, while
  * the entity is a snapshot that a late delivery may show in a later state.
@@ -16,17 +30,51 @@ import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, re
  *   payment.captured   → captured     (money taken; Razorpay's terminal success)
  *   payment.failed     → failed
  *
+ * Refunds: only `refund.processed` records one (kind refund, reference = the refund's `payment_id`,
+ * the pay_… id the payment is recorded under). `refund.created` only says a refund was initiated —
+ * it may still end in `refund.failed` — and recording it would count money as returned that never
+ * was, so it is not mapped (answered `ignored`). An auto-refund — Razorpay returning a payment it
+ * authorised but that was never captured (`payload.payment.entity.captured` false) — returns no
+ * captured money: it is mapped as the payment's `cancelled` status, which is what happened to it.
+ *
+ * Disputes (kind dispute, reference = `payment_id`), status from the event:
+ *   payment.dispute.created, payment.dispute.action_required → needs_response
+ *   payment.dispute.under_review → under_review
+ *   payment.dispute.won → won, payment.dispute.lost → lost
+ *   payment.dispute.closed → withdrawn (closed without a chargeback, e.g. a fraud alert answered)
+ * `reason_code` becomes the reason when it is one of Payscope's (`fraud` is `fraudulent`), else `other`;
+ * `respond_by` is the evidence deadline.
+ *
  * Only the fields read below are declared; zod drops the rest, so the customer's email and phone
  * (`email`, `contact`) never leave this function.
  */
 
-const RAZORPAY_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed'] as const;
-type RazorpayEvent = (typeof RAZORPAY_EVENTS)[number];
+const PAYMENT_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed'] as const;
+const DISPUTE_EVENTS = [
+  'payment.dispute.created',
+  'payment.dispute.action_required',
+  'payment.dispute.under_review',
+  'payment.dispute.won',
+  'payment.dispute.lost',
+  'payment.dispute.closed',
+] as const;
+const RAZORPAY_EVENTS = [...PAYMENT_EVENTS, 'refund.processed', ...DISPUTE_EVENTS] as const;
+type PaymentEvent = (typeof PAYMENT_EVENTS)[number];
+type DisputeEvent = (typeof DISPUTE_EVENTS)[number];
 
-const STATUS_OF_EVENT: Readonly<Record<RazorpayEvent, PaymentStatus>> = {
+const STATUS_OF_EVENT: Readonly<Record<PaymentEvent, PaymentStatus>> = {
   'payment.authorized': 'authorized',
   'payment.captured': 'captured',
   'payment.failed': 'failed',
+};
+
+const DISPUTE_STATUS_OF_EVENT: Readonly<Record<DisputeEvent, DisputeInput['dispute_status']>> = {
+  'payment.dispute.created': 'needs_response',
+  'payment.dispute.action_required': 'needs_response',
+  'payment.dispute.under_review': 'under_review',
+  'payment.dispute.won': 'won',
+  'payment.dispute.lost': 'lost',
+  'payment.dispute.closed': 'withdrawn',
 };
 
 /**
@@ -71,11 +119,14 @@ export const RAZORPAY_FAILURE_REASONS: FailureCodeTable = {
 
 const unixSeconds = z.number().int().nonnegative({ message: 'must be unix seconds' });
 const minorUnits = z.number({ message: 'must be an integer in the smallest currency unit' }).int().nonnegative();
+const currency = z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-letter ISO 4217 code' });
+// Razorpay (a PHP service) sends an empty notes object as [].
+const notes = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).length(0)]).nullish();
 
 const paymentEntitySchema = z.object({
   id: z.string().min(1, { message: 'must be the payment id (pay_…)' }),
   amount: minorUnits,
-  currency: z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-letter ISO 4217 code' }),
+  currency,
   order_id: z.string().nullish(),
   method: z.string().nullish(),
   fee: minorUnits.nullish(),
@@ -86,29 +137,52 @@ const paymentEntitySchema = z.object({
   error_reason: z.string().nullish(),
   error_source: z.string().nullish(),
   error_step: z.string().nullish(),
-  // Razorpay (a PHP service) sends an empty notes object as [].
-  notes: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).length(0)]).nullish(),
+  notes,
+  captured: z.boolean().nullish(),
+  created_at: unixSeconds,
+});
+type PaymentEntity = z.infer<typeof paymentEntitySchema>;
+
+const refundEntitySchema = z.object({
+  id: z.string().min(1, { message: 'must be the refund id (rfnd_…)' }),
+  payment_id: z.string().min(1, { message: 'must be the refunded payment id (pay_…)' }),
+  amount: minorUnits,
+  currency,
+  notes,
   created_at: unixSeconds,
 });
 
-const webhookSchema = z.object({
-  event: z.enum(RAZORPAY_EVENTS),
-  account_id: z.string().nullish(),
-  payload: z.object({ payment: z.object({ entity: paymentEntitySchema }) }),
+const disputeEntitySchema = z.object({
+  id: z.string().min(1, { message: 'must be the dispute id (disp_…)' }),
+  payment_id: z.string().min(1, { message: 'must be the disputed payment id (pay_…)' }),
+  amount: minorUnits,
+  currency,
+  reason_code: z.string().nullish(),
+  respond_by: unixSeconds.nullish(),
+  created_at: unixSeconds,
 });
 
-/** Maps a Razorpay payment webhook to the canonical PaymentInput. */
+// The envelope's created_at is when Razorpay raised this event: the ledger's event time.
+const envelope = { account_id: z.string().nullish(), created_at: unixSeconds };
+const webhookSchema = z.discriminatedUnion('event', [
+  z.object({ ...envelope, event: z.enum(PAYMENT_EVENTS), payload: z.object({ payment: z.object({ entity: paymentEntitySchema }) }) }),
+  z.object({
+    ...envelope,
+    event: z.literal('refund.processed'),
+    payload: z.object({
+      refund: z.object({ entity: refundEntitySchema }),
+      payment: z.object({ entity: paymentEntitySchema }).nullish(),
+    }),
+  }),
+  z.object({ ...envelope, event: z.enum(DISPUTE_EVENTS), payload: z.object({ dispute: z.object({ entity: disputeEntitySchema }) }) }),
+]);
+type RazorpayWebhook = z.infer<typeof webhookSchema>;
+
+/** Maps a Razorpay webhook to a payment status, a refund or a dispute step. */
 export const razorpayAdapter: ChannelAdapter = {
   channel: 'razorpay',
   supportedEvents: RAZORPAY_EVENTS,
-  toDelivery(body: unknown): Result<DeliveryInput, Failure> {
-    const input = toPaymentInput(body);
-    return input.ok ? ok({ kind: 'payment', input: input.value }) : input;
-  },
-};
-
-function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
-  {
+  toDelivery(body: unknown, context: DeliveryContext): Result<DeliveryInput, Failure> {
     const parsed = parseChannelEvent('razorpay', body, {
       typeField: 'event',
       example: 'payment.captured',
@@ -116,44 +190,105 @@ function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
       schema: webhookSchema,
     });
     if (!parsed.ok) return parsed;
+    const webhook = parsed.value;
+    const stamp: EventStamp = {
+      event_time: dateOfUnixSeconds(webhook.created_at),
+      gateway_event_id: eventIdFromHeader(context.headers, 'x-razorpay-event-id'),
+    };
+    switch (webhook.event) {
+      case 'refund.processed': {
+        const { refund } = webhook.payload;
+        const payment = webhook.payload.payment?.entity;
+        // An auto-refund releases an authorisation that was never captured: no captured money to return.
+        if (payment?.captured === false && payment.id === refund.entity.payment_id) {
+          return ok({ kind: 'payment', input: paymentInput(payment, 'cancelled', webhook, stamp) });
+        }
+        return ok({ kind: 'refund', input: refundInput(refund.entity, stamp) });
+      }
+      case 'payment.authorized':
+      case 'payment.captured':
+      case 'payment.failed':
+        return ok({ kind: 'payment', input: paymentInput(webhook.payload.payment.entity, STATUS_OF_EVENT[webhook.event], webhook, stamp) });
+      default:
+        return ok({ kind: 'dispute', input: disputeInput(webhook.payload.dispute.entity, DISPUTE_STATUS_OF_EVENT[webhook.event], stamp) });
+    }
+  },
+};
 
-    const { event, account_id: accountId } = parsed.value;
-    const payment = parsed.value.payload.payment.entity;
-    const notes = Array.isArray(payment.notes) ? null : payment.notes;
-    const { fields, ignored } = referenceFieldsFromNotes(notes);
-    const failed = event === 'payment.failed';
+interface EventStamp {
+  event_time: Date;
+  gateway_event_id: string | null;
+}
 
-    return ok({
-      reference_number: payment.id,
-      amount_minor: payment.amount,
-      currency: payment.currency.toUpperCase(),
-      status: STATUS_OF_EVENT[event],
-      payment_date: dateOfUnixSeconds(payment.created_at),
-      payment_channel: 'razorpay',
-      gateway: 'razorpay',
-      payment_method: clipText(payment.method, 100),
-      gateway_txn_id: payment.id,
-      order_id: clipText(payment.order_id, 255) ?? fields.order_id,
-      customer_id: clipText(payment.customer_id, 255) ?? fields.customer_id,
-      loan_account_number: fields.loan_account_number,
-      cif: fields.cif,
-      merchant_id: fields.merchant_id,
-      region: fields.region,
-      country: fields.country,
-      fee_minor: payment.fee ?? null,
-      tax_minor: payment.tax ?? null,
-      failure_reason: failed ? clipText(payment.error_description ?? payment.error_reason ?? payment.error_code, 500) : null,
-      // The reason is the specific code; error_code (BAD_REQUEST_ERROR…) only when no reason came.
-      failure_code: failed ? clipText(payment.error_reason ?? payment.error_code, 100) : null,
-      failure_category: failed ? (categoriseFailure(RAZORPAY_FAILURE_REASONS, payment.error_reason, payment.error_code) ?? 'other') : null,
-      metadata: {
-        account_id: accountId ?? null,
-        event,
-        ...(payment.error_code ? { error_code: clipText(payment.error_code, 100) } : {}),
-        ...(payment.error_source ? { error_source: clipText(payment.error_source, 100) } : {}),
-        ...(payment.error_step ? { error_step: clipText(payment.error_step, 100) } : {}),
-        ...(ignored.length > 0 ? { ignored_notes: ignored } : {}),
-      },
-    });
-  }
+function paymentInput(payment: PaymentEntity, status: PaymentStatus, webhook: RazorpayWebhook, stamp: EventStamp): PaymentInput {
+  const notesObject = Array.isArray(payment.notes) ? null : payment.notes;
+  const { fields, ignored } = referenceFieldsFromNotes(notesObject);
+  const failed = status === 'failed';
+  return {
+    reference_number: payment.id,
+    amount_minor: payment.amount,
+    currency: payment.currency.toUpperCase(),
+    status,
+    payment_date: dateOfUnixSeconds(payment.created_at),
+    event_time: stamp.event_time,
+    gateway_event_id: stamp.gateway_event_id,
+    payment_channel: 'razorpay',
+    gateway: 'razorpay',
+    payment_method: clipText(payment.method, 100),
+    gateway_txn_id: payment.id,
+    order_id: clipText(payment.order_id, 255) ?? fields.order_id,
+    customer_id: clipText(payment.customer_id, 255) ?? fields.customer_id,
+    loan_account_number: fields.loan_account_number,
+    cif: fields.cif,
+    merchant_id: fields.merchant_id,
+    region: fields.region,
+    country: fields.country,
+    fee_minor: payment.fee ?? null,
+    tax_minor: payment.tax ?? null,
+    failure_reason: failed ? clipText(payment.error_description ?? payment.error_reason ?? payment.error_code, 500) : null,
+    // The reason is the specific code; error_code (BAD_REQUEST_ERROR…) only when no reason came.
+    failure_code: failed ? clipText(payment.error_reason ?? payment.error_code, 100) : null,
+    failure_category: failed ? (categoriseFailure(RAZORPAY_FAILURE_REASONS, payment.error_reason, payment.error_code) ?? 'other') : null,
+    metadata: {
+      account_id: webhook.account_id ?? null,
+      event: webhook.event,
+      ...(payment.error_code ? { error_code: clipText(payment.error_code, 100) } : {}),
+      ...(payment.error_source ? { error_source: clipText(payment.error_source, 100) } : {}),
+      ...(payment.error_step ? { error_step: clipText(payment.error_step, 100) } : {}),
+      ...(ignored.length > 0 ? { ignored_notes: ignored } : {}),
+    },
+  };
+}
+
+function refundInput(refund: z.infer<typeof refundEntitySchema>, stamp: EventStamp): RefundInput {
+  const reason = Array.isArray(refund.notes) ? undefined : refund.notes?.reason;
+  return {
+    reference_number: refund.payment_id,
+    refund_id: refund.id,
+    amount_minor: refund.amount,
+    currency: refund.currency.toUpperCase(),
+    ...stamp,
+    // Razorpay refunds have no reason field; merchants put one in notes.reason.
+    reason: memberOf(REFUND_REASONS, reason) ?? 'other',
+    gateway: 'razorpay',
+  };
+}
+
+function disputeInput(
+  dispute: z.infer<typeof disputeEntitySchema>,
+  status: DisputeInput['dispute_status'],
+  stamp: EventStamp,
+): DisputeInput {
+  const code = dispute.reason_code?.trim().toLowerCase();
+  return {
+    reference_number: dispute.payment_id,
+    dispute_id: dispute.id,
+    amount_minor: dispute.amount,
+    currency: dispute.currency.toUpperCase(),
+    ...stamp,
+    dispute_status: status,
+    reason: code === 'fraud' ? 'fraudulent' : (memberOf(DISPUTE_REASONS, code) ?? 'other'),
+    evidence_due_by: dispute.respond_by == null ? null : dateOfUnixSeconds(dispute.respond_by),
+    gateway: 'razorpay',
+  };
 }

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../core/errors.js';
+import { DISPUTE_STATUSES, FAILURE_CATEGORIES } from '../../../contracts/index.js';
+import { normaliseDispute, normaliseRefund } from '../../../recorder/ledger-delivery.js';
 import { normalisePayment } from '../../../recorder/payment.js';
-import { FAILURE_CATEGORIES } from '../../../contracts/index.js';
 import { STRIPE_FAILURE_CODES, stripeAdapter } from './stripe-adapter.js';
 
 /** The adapter's payment delivery, or its failure (a refund or dispute delivery fails the test). */
@@ -112,6 +113,9 @@ describe('stripe adapter', () => {
         currency: 'USD',
         status: 'succeeded',
         payment_date: new Date('2025-11-22T09:50:00Z'),
+        // The event's created (1 s after the charge's): when this status happened.
+        event_time: new Date('2025-11-22T09:50:01Z'),
+        gateway_event_id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS',
         payment_channel: 'stripe',
         gateway: 'stripe',
         payment_method: 'card',
@@ -266,6 +270,36 @@ describe('stripe adapter', () => {
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.AMOUNT_PRECISION } });
   });
 
+  it('refuses an event without its created time, naming the field', () => {
+    const { created: _omitted, ...body } = event('charge.succeeded', charge());
+    const result = toPaymentInput(body);
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(result.ok ? '' : result.error.message).toMatch(/(webhook: |; )created: /);
+  });
+
+  it('maps payment_intent.amount_capturable_updated to authorized for the capturable amount', () => {
+    const intent = paymentIntent({ status: 'requires_capture', amount: 5000, amount_capturable: 5000, amount_received: 0 });
+    expect(toPaymentInput(event('payment_intent.amount_capturable_updated', intent))).toMatchObject({
+      ok: true,
+      value: { status: 'authorized', amount_minor: 5000, reference_number: PI },
+    });
+  });
+
+  it('maps charge.captured to captured for the amount captured (a partial capture takes less)', () => {
+    const captured = charge({ amount: 5000, amount_captured: 3000, captured: true });
+    expect(toPaymentInput(event('charge.captured', captured))).toMatchObject({
+      ok: true,
+      value: { status: 'captured', amount_minor: 3000, reference_number: PI, gateway_txn_id: CH },
+    });
+  });
+
+  it('maps payment_intent.canceled to cancelled without a failure category', () => {
+    const canceled = paymentIntent({ status: 'canceled', amount_received: 0, cancellation_reason: 'abandoned' });
+    const input = toPaymentInput(event('payment_intent.canceled', canceled));
+    expect(input).toMatchObject({ ok: true, value: { status: 'cancelled', amount_minor: 1099, failure_category: null } });
+    expect(normalise(input.ok ? input.value : null)).toMatchObject({ ok: true, value: { status: 'cancelled' } });
+  });
+
   it('rejects an unsupported event type and lists the supported ones', () => {
     const result = toPaymentInput(event('customer.created', { id: 'cus_1', object: 'customer' }));
     expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
@@ -289,7 +323,7 @@ describe('stripe adapter', () => {
   it('never throws on arbitrary JSON and answers ok or a Failure', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (body) => {
-        const result = toPaymentInput(body);
+        const result = stripeAdapter.toDelivery(body, { headers: {} });
         if (!result.ok) expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE]).toContain(result.error.code);
       }),
     );
@@ -308,6 +342,26 @@ describe('stripe adapter', () => {
         },
       ),
     );
+    const fixtures = [
+      event('refund.updated', refund()),
+      event('charge.refunded', charge({ refunds: { object: 'list', data: [refund()] } })),
+      event('charge.dispute.created', dispute()),
+    ];
+    for (const fixture of fixtures) {
+      const keys = Object.keys(fixture.data.object as object).map((k) => ['data', 'object', k]);
+      fc.assert(
+        fc.property(fc.constantFrom(['created'], ['id'], ...keys), fc.jsonValue(), (path, value) => {
+          const body = structuredClone(fixture) as Record<string, unknown>;
+          setPath(body, path, value);
+          const result = stripeAdapter.toDelivery(body, { headers: {} });
+          if (!result.ok) {
+            expect([ErrorCode.VALIDATION_FAILED, ErrorCode.UNSUPPORTED_EVENT_TYPE, ErrorCode.AMOUNT_PRECISION]).toContain(
+              result.error.code,
+            );
+          }
+        }),
+      );
+    }
   });
 
   it('maps every well-formed charge, whatever its metadata holds, to an input the recorder accepts', () => {
@@ -332,6 +386,188 @@ describe('stripe adapter', () => {
         },
       ),
     );
+  });
+});
+
+// Shaped after Stripe's documented Refund object.
+function refund(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 're_3MtwBwLkdIwHu7ix0jY6zl8y',
+    object: 'refund',
+    amount: 500,
+    balance_transaction: 'txn_3MtwBwLkdIwHu7ix0Gd5qyp7',
+    charge: CH,
+    created: 1763900000,
+    currency: 'usd',
+    destination_details: { card: { reference: '123456789012', reference_status: 'available', type: 'refund' }, type: 'card' },
+    metadata: {},
+    payment_intent: PI,
+    reason: 'requested_by_customer',
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
+    ...overrides,
+  };
+}
+
+// Shaped after Stripe's documented Dispute object.
+function dispute(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'dp_1MtJUT2eZvKYlo2CNaw2HvEv',
+    object: 'dispute',
+    amount: 1099,
+    balance_transactions: [],
+    charge: CH,
+    created: 1764000000,
+    currency: 'usd',
+    evidence: { customer_name: 'Jenny Rosen', customer_email_address: 'jenny.rosen@example.com' },
+    evidence_details: { due_by: 1764800000, has_evidence: false, past_due: false, submission_count: 0 },
+    is_charge_refundable: true,
+    livemode: false,
+    metadata: {},
+    payment_intent: PI,
+    reason: 'fraudulent',
+    status: 'needs_response',
+    ...overrides,
+  };
+}
+
+describe('stripe refunds', () => {
+  it.each(['refund.created', 'refund.updated', 'charge.refund.updated'])(
+    'maps a succeeded refund in %s to a refund of the payment intent',
+    (type) => {
+      const delivery = stripeAdapter.toDelivery(event(type, refund()), { headers: {} });
+      expect(delivery).toEqual({
+        ok: true,
+        value: {
+          kind: 'refund',
+          input: {
+            reference_number: PI,
+            refund_id: 're_3MtwBwLkdIwHu7ix0jY6zl8y',
+            amount_minor: 500,
+            currency: 'USD',
+            event_time: new Date(1763805001 * 1000),
+            gateway_event_id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS',
+            reason: 'requested_by_customer',
+            gateway: 'stripe',
+          },
+        },
+      });
+      expect(normaliseRefund(delivery.ok ? delivery.value.input : null, 'webhook')).toMatchObject({ ok: true });
+    },
+  );
+
+  it.each(['pending', 'requires_action', 'failed', 'canceled', null])(
+    'records nothing for a refund that is %s (answered ignored)',
+    (status) => {
+      const result = stripeAdapter.toDelivery(event('refund.created', refund({ status })), { headers: {} });
+      expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE, details: { event: 'refund.created' } } });
+    },
+  );
+
+  it('keys a refund of a charge without a payment intent by the charge id, and needs one of the two', () => {
+    const byCharge = stripeAdapter.toDelivery(event('refund.updated', refund({ payment_intent: null })), { headers: {} });
+    expect(byCharge).toMatchObject({ ok: true, value: { input: { reference_number: CH } } });
+    const neither = stripeAdapter.toDelivery(event('refund.updated', refund({ payment_intent: null, charge: null })), { headers: {} });
+    expect(neither).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(neither.ok ? '' : neither.error.message).toContain('data.object.charge');
+  });
+
+  it('maps reasons outside Payscope’s vocabulary to other, and converts Stripe amounts to ISO minor units', () => {
+    const expired = stripeAdapter.toDelivery(event('refund.updated', refund({ reason: 'expired_uncaptured_charge' })), { headers: {} });
+    expect(expired).toMatchObject({ ok: true, value: { input: { reason: 'other' } } });
+    const isk = stripeAdapter.toDelivery(event('refund.updated', refund({ currency: 'isk', amount: 50000 })), { headers: {} });
+    expect(isk).toMatchObject({ ok: true, value: { input: { amount_minor: 500, currency: 'ISK' } } });
+    const fraction = stripeAdapter.toDelivery(event('refund.updated', refund({ currency: 'isk', amount: 50050 })), { headers: {} });
+    expect(fraction).toMatchObject({ ok: false, error: { code: ErrorCode.AMOUNT_PRECISION } });
+  });
+
+  it('maps charge.refunded to the newest refund in the charge’s list, keyed like the charge', () => {
+    const older = refund({ id: 're_older', amount: 300, created: 1763850000 });
+    const newer = refund({ id: 're_newer', amount: 200, created: 1763900000 });
+    const refunded = charge({ amount_refunded: 500, refunds: { object: 'list', data: [newer, older], has_more: false } });
+    const delivery = stripeAdapter.toDelivery(event('charge.refunded', refunded), { headers: {} });
+    expect(delivery).toMatchObject({
+      ok: true,
+      value: { kind: 'refund', input: { refund_id: 're_newer', amount_minor: 200, reference_number: PI } },
+    });
+    const reversed = stripeAdapter.toDelivery(event('charge.refunded', charge({ refunds: { data: [older, newer] } })), { headers: {} });
+    expect(reversed).toMatchObject({ ok: true, value: { input: { refund_id: 're_newer' } } });
+  });
+
+  it('records nothing for a charge.refunded without its refunds list (current API versions), pointing at the refund events', () => {
+    const result = stripeAdapter.toDelivery(event('charge.refunded', charge({ amount_refunded: 500 })), { headers: {} });
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.UNSUPPORTED_EVENT_TYPE } });
+    expect(result.ok ? '' : result.error.message).toContain('refund.updated');
+  });
+
+  it('refuses a refund with a malformed amount naming the field', () => {
+    const result = stripeAdapter.toDelivery(event('refund.updated', refund({ amount: -5 })), { headers: {} });
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(result.ok ? '' : result.error.message).toContain('data.object.amount');
+  });
+});
+
+describe('stripe disputes', () => {
+  it('maps charge.dispute.created to a needs_response dispute step of the payment intent', () => {
+    const delivery = stripeAdapter.toDelivery(event('charge.dispute.created', dispute()), { headers: {} });
+    expect(delivery).toEqual({
+      ok: true,
+      value: {
+        kind: 'dispute',
+        input: {
+          reference_number: PI,
+          dispute_id: 'dp_1MtJUT2eZvKYlo2CNaw2HvEv',
+          amount_minor: 1099,
+          currency: 'USD',
+          event_time: new Date(1763805001 * 1000),
+          gateway_event_id: 'evt_3MtwBwLkdIwHu7ix0Y7Qf1xS',
+          dispute_status: 'needs_response',
+          reason: 'fraudulent',
+          evidence_due_by: new Date(1764800000 * 1000),
+          gateway: 'stripe',
+        },
+      },
+    });
+    expect(normaliseDispute(delivery.ok ? delivery.value.input : null, 'webhook')).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['warning_needs_response', 'needs_response'],
+    ['appeal_needs_response', 'needs_response'],
+    ['warning_under_review', 'under_review'],
+    ['under_review', 'under_review'],
+    ['appeal_under_review', 'under_review'],
+    ['won', 'won'],
+    ['lost', 'lost'],
+    ['warning_closed', 'withdrawn'],
+    ['prevented', 'withdrawn'],
+    ['charge_refunded', 'withdrawn'],
+  ])('maps the dispute status %s to %s', (status, mapped) => {
+    const delivery = stripeAdapter.toDelivery(event('charge.dispute.updated', dispute({ status })), { headers: {} });
+    expect(delivery).toMatchObject({ ok: true, value: { input: { dispute_status: mapped } } });
+    expect(DISPUTE_STATUSES).toContain(mapped);
+  });
+
+  it('keys a dispute by its charge when there is no payment intent; reasons outside the vocabulary are other', () => {
+    const delivery = stripeAdapter.toDelivery(
+      event(
+        'charge.dispute.closed',
+        dispute({ payment_intent: null, reason: 'bank_cannot_process', status: 'lost', evidence_details: null }),
+      ),
+      { headers: {} },
+    );
+    expect(delivery).toMatchObject({
+      ok: true,
+      value: { input: { reference_number: CH, reason: 'other', dispute_status: 'lost', evidence_due_by: null } },
+    });
+  });
+
+  it('refuses an unknown dispute status naming the field', () => {
+    const result = stripeAdapter.toDelivery(event('charge.dispute.updated', dispute({ status: 'pondering' })), { headers: {} });
+    expect(result).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED } });
+    expect(result.ok ? '' : result.error.message).toContain('data.object.status');
   });
 });
 

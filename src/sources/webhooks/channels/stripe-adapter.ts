@@ -1,22 +1,66 @@
 import { z } from 'zod';
-import { type FailureCategory, type FailureCodeTable, categoriseFailure } from '../../../contracts/index.js';
+import {
+  DISPUTE_REASONS,
+  type FailureCategory,
+  type FailureCodeTable,
+  REFUND_REASONS,
+  categoriseFailure,
+} from '../../../contracts/index.js';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../../../core/errors.js';
 import { currencyExponent } from '../../../core/money.js';
-import type { DeliveryInput } from '../../../recorder/ledger-delivery.js';
+import type { DeliveryInput, DisputeInput } from '../../../recorder/ledger-delivery.js';
 import type { PaymentInput, PaymentStatus } from '../../../recorder/payment.js';
-import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, referenceFieldsFromNotes } from './channel-port.js';
+import {
+  type ChannelAdapter,
+  clipText,
+  dateOfUnixSeconds,
+  fieldFailure,
+  memberOf,
+  notRecordedFailure,
+  parseChannelEvent,
+  referenceFieldsFromNotes,
+} from './channel-port.js';
 
 /**
- * Stripe events about charges and payment intents. One payment usually produces both a
- * `charge.succeeded` and a `payment_intent.succeeded`; both map to reference_number = the payment
- * intent id (a charge made without an intent falls back to its own id), so the recorder keeps one
- * payment, whichever event arrives first. gateway_txn_id is the charge id in both cases.
+ * Stripe events about charges, payment intents, refunds and disputes. One payment usually
+ * produces both a `charge.succeeded` and a `payment_intent.succeeded`; both map to
+ * reference_number = the payment intent id (a charge made without an intent falls back to its own
+ * id), so the recorder keeps one payment, whichever event arrives first. Refunds and disputes use
+ * the same rule (`payment_intent ?? charge`), so they land on the payment they belong to.
+ * gateway_txn_id is the charge id.
+ *
+ * Every delivery carries the event's `created` as its event time (the ledger orders a payment's
+ * deliveries by it) and the event id `evt_…`; `payment_date` stays the object's own `created`.
  *
  * Status:
  *   charge.succeeded                → succeeded, or authorized when `captured` is false
  *                                     (manual capture: the card was only authorised)
+ *   payment_intent.amount_capturable_updated → authorized (for `amount_capturable`)
+ *   charge.captured                 → captured (for `amount_captured`: a capture may be partial)
  *   payment_intent.succeeded        → succeeded
  *   charge.failed, payment_intent.payment_failed → failed
+ *   payment_intent.canceled         → cancelled
+ *
+ * Refunds (kind refund, one per Refund `re_…`, recorded once it has `status: succeeded`):
+ *   refund.created, refund.updated, charge.refund.updated → the Refund object itself. These are the
+ *     events to subscribe to: each names exactly one refund, and a refund that starts `pending`
+ *     (some payment methods) is recorded by the refund.updated that reports it succeeded.
+ *   charge.refunded → the charge's newest refund in `refunds.data` (the one this event announces:
+ *     Stripe sends one charge.refunded per refund). Since API version 2022-11-15 Stripe leaves
+ *     `refunds` out of the charge, and `amount_refunded` alone cannot say which refund happened,
+ *     so a charge.refunded without the list records nothing (answered `ignored`).
+ * The same refund seen through two of these events is the same `refund_id`: an exact duplicate.
+ * A refund not (yet) succeeded — pending, requires_action, failed, canceled — records nothing.
+ *
+ * Disputes (kind dispute, one per `dp_…` and status): charge.dispute.created, .updated, .closed,
+ * with the dispute's `status` at event time mapped to Payscope's:
+ *   warning_needs_response, needs_response, appeal_needs_response → needs_response
+ *   warning_under_review, under_review, appeal_under_review → under_review
+ *   won → won, lost → lost
+ *   warning_closed, prevented, charge_refunded → withdrawn (ended without a chargeback; a refund
+ *     that closed it is recorded by its own refund event)
+ * `evidence_details.due_by` is the evidence deadline; Stripe's reason is kept when it is one of
+ * Payscope's, else `other`.
  *
  * Fees are not in these events (the charge carries only a balance_transaction id), so fee_minor
  * and tax_minor stay null; settlement files fill them in.
@@ -25,7 +69,38 @@ import { type ChannelAdapter, clipText, dateOfUnixSeconds, parseChannelEvent, re
  * zero-decimal in ISO; MGA the reverse), so amounts are converted to ISO minor units.
  */
 
-const STRIPE_EVENTS = ['charge.succeeded', 'charge.failed', 'payment_intent.succeeded', 'payment_intent.payment_failed'] as const;
+const CHARGE_EVENTS = ['charge.succeeded', 'charge.failed', 'charge.captured'] as const;
+const INTENT_EVENTS = [
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'payment_intent.amount_capturable_updated',
+] as const;
+const REFUND_EVENTS = ['refund.created', 'refund.updated', 'charge.refund.updated'] as const;
+const DISPUTE_EVENTS = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed'] as const;
+const STRIPE_EVENTS = [...CHARGE_EVENTS, ...INTENT_EVENTS, 'charge.refunded', ...REFUND_EVENTS, ...DISPUTE_EVENTS] as const;
+
+const STATUS_OF_INTENT_EVENT: Readonly<Record<(typeof INTENT_EVENTS)[number], PaymentStatus>> = {
+  'payment_intent.succeeded': 'succeeded',
+  'payment_intent.payment_failed': 'failed',
+  'payment_intent.canceled': 'cancelled',
+  'payment_intent.amount_capturable_updated': 'authorized',
+};
+
+const DISPUTE_STATUS_OF: Readonly<Record<string, DisputeInput['dispute_status']>> = {
+  warning_needs_response: 'needs_response',
+  needs_response: 'needs_response',
+  appeal_needs_response: 'needs_response',
+  warning_under_review: 'under_review',
+  under_review: 'under_review',
+  appeal_under_review: 'under_review',
+  won: 'won',
+  lost: 'lost',
+  warning_closed: 'withdrawn',
+  prevented: 'withdrawn',
+  charge_refunded: 'withdrawn',
+};
+const STRIPE_DISPUTE_STATUSES = Object.keys(DISPUTE_STATUS_OF) as [string, ...string[]];
 
 // https://docs.stripe.com/currencies: zero-decimal and three-decimal lists; every other currency is two-decimal.
 const STRIPE_ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
@@ -86,9 +161,22 @@ const currency = z.string().regex(/^[A-Za-z]{3}$/, { message: 'must be a three-l
 const objectId = z.union([z.string(), z.object({ id: z.string() }).transform((o) => o.id)]).nullish();
 const metadata = z.record(z.string(), z.unknown()).nullish();
 
+const refundSchema = z.object({
+  id: z.string().min(1, { message: 'must be the refund id (re_…)' }),
+  amount: minorUnits,
+  currency,
+  charge: objectId,
+  payment_intent: objectId,
+  status: z.string().nullish(),
+  reason: z.string().nullish(),
+  created: unixSeconds,
+});
+type StripeRefund = z.infer<typeof refundSchema>;
+
 const chargeSchema = z.object({
   id: z.string().min(1, { message: 'must be the charge id (ch_…)' }),
   amount: minorUnits,
+  amount_captured: minorUnits.nullish(),
   currency,
   captured: z.boolean().nullish(),
   payment_intent: objectId,
@@ -100,12 +188,14 @@ const chargeSchema = z.object({
   failure_message: z.string().nullish(),
   // For an issuer decline `reason` is the decline code; `type: blocked` is a Radar (risk) block.
   outcome: z.object({ type: z.string().nullish(), reason: z.string().nullish() }).nullish(),
+  refunds: z.object({ data: z.array(refundSchema) }).nullish(),
   created: unixSeconds,
 });
 
 const paymentIntentSchema = z.object({
   id: z.string().min(1, { message: 'must be the payment intent id (pi_…)' }),
   amount: minorUnits,
+  amount_capturable: minorUnits.nullish(),
   amount_received: minorUnits.nullish(),
   currency,
   payment_method_types: z.array(z.string()).nullish(),
@@ -116,33 +206,49 @@ const paymentIntentSchema = z.object({
   created: unixSeconds,
 });
 
-const eventFields = { id: z.string().min(1, { message: 'must be the event id (evt_…)' }), livemode: z.boolean().nullish() };
-const chargeEventSchema = z.object({
+const disputeSchema = z.object({
+  id: z.string().min(1, { message: 'must be the dispute id (du_… or dp_…)' }),
+  amount: minorUnits,
+  currency,
+  charge: objectId,
+  payment_intent: objectId,
+  reason: z.string().nullish(),
+  status: z.enum(STRIPE_DISPUTE_STATUSES, { message: `must be a Stripe dispute status (${STRIPE_DISPUTE_STATUSES.join(', ')})` }),
+  evidence_details: z.object({ due_by: unixSeconds.nullish() }).nullish(),
+  created: unixSeconds,
+});
+
+const eventFields = {
+  id: z.string().min(1, { message: 'must be the event id (evt_…)' }),
+  // When Stripe raised the event: the ledger's event time.
+  created: unixSeconds,
+  livemode: z.boolean().nullish(),
+};
+const chargeEventSchema = z.object({ ...eventFields, type: z.enum(CHARGE_EVENTS), data: z.object({ object: chargeSchema }) });
+const paymentIntentEventSchema = z.object({ ...eventFields, type: z.enum(INTENT_EVENTS), data: z.object({ object: paymentIntentSchema }) });
+const chargeRefundedEventSchema = z.object({
   ...eventFields,
-  type: z.enum(['charge.succeeded', 'charge.failed']),
+  type: z.literal('charge.refunded'),
   data: z.object({ object: chargeSchema }),
 });
-const paymentIntentEventSchema = z.object({
-  ...eventFields,
-  type: z.enum(['payment_intent.succeeded', 'payment_intent.payment_failed']),
-  data: z.object({ object: paymentIntentSchema }),
-});
-const eventSchema = z.discriminatedUnion('type', [chargeEventSchema, paymentIntentEventSchema]);
+const refundEventSchema = z.object({ ...eventFields, type: z.enum(REFUND_EVENTS), data: z.object({ object: refundSchema }) });
+const disputeEventSchema = z.object({ ...eventFields, type: z.enum(DISPUTE_EVENTS), data: z.object({ object: disputeSchema }) });
+const eventSchema = z.discriminatedUnion('type', [
+  chargeEventSchema,
+  paymentIntentEventSchema,
+  chargeRefundedEventSchema,
+  refundEventSchema,
+  disputeEventSchema,
+]);
+type StripeEvent = z.infer<typeof eventSchema>;
 type ChargeEvent = z.infer<typeof chargeEventSchema>;
 type PaymentIntentEvent = z.infer<typeof paymentIntentEventSchema>;
 
-/** Maps a Stripe charge or payment-intent event to the canonical PaymentInput. */
+/** Maps a Stripe event to a payment status, a refund or a dispute step. */
 export const stripeAdapter: ChannelAdapter = {
   channel: 'stripe',
   supportedEvents: STRIPE_EVENTS,
   toDelivery(body: unknown): Result<DeliveryInput, Failure> {
-    const input = toPaymentInput(body);
-    return input.ok ? ok({ kind: 'payment', input: input.value }) : input;
-  },
-};
-
-function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
-  {
     const parsed = parseChannelEvent('stripe', body, {
       typeField: 'type',
       example: 'charge.succeeded',
@@ -151,18 +257,49 @@ function toPaymentInput(body: unknown): Result<PaymentInput, Failure> {
     });
     if (!parsed.ok) return parsed;
     const event = parsed.value;
-    return isChargeEvent(event) ? chargeInput(event) : paymentIntentInput(event);
-  }
-}
+    switch (event.type) {
+      case 'charge.succeeded':
+      case 'charge.failed':
+      case 'charge.captured':
+        return asPayment(chargeInput(event as ChargeEvent));
+      case 'charge.refunded':
+        return chargeRefundedInput(event);
+      case 'refund.created':
+      case 'refund.updated':
+      case 'charge.refund.updated': {
+        const refund = event.data.object;
+        const reference = refund.payment_intent ?? refund.charge;
+        if (!reference)
+          return err(fieldFailure('stripe', 'data.object.charge', 'must be the refunded charge (ch_…) when payment_intent is absent'));
+        return refundInput(event, refund, reference);
+      }
+      case 'charge.dispute.created':
+      case 'charge.dispute.updated':
+      case 'charge.dispute.closed':
+        return disputeInput(event);
+      default:
+        return asPayment(paymentIntentInput(event as PaymentIntentEvent));
+    }
+  },
+};
 
-const isChargeEvent = (event: ChargeEvent | PaymentIntentEvent): event is ChargeEvent => event.type.startsWith('charge.');
+const asPayment = (input: Result<PaymentInput, Failure>): Result<DeliveryInput, Failure> =>
+  input.ok ? ok({ kind: 'payment', input: input.value }) : input;
 
 function chargeInput(event: ChargeEvent): Result<PaymentInput, Failure> {
   const charge = event.data.object;
-  const status: PaymentStatus = event.type === 'charge.failed' ? 'failed' : charge.captured === false ? 'authorized' : 'succeeded';
+  const status: PaymentStatus =
+    event.type === 'charge.failed'
+      ? 'failed'
+      : event.type === 'charge.captured'
+        ? 'captured'
+        : charge.captured === false
+          ? 'authorized'
+          : 'succeeded';
   return canonicalInput(event, {
     reference: charge.payment_intent ?? charge.id,
-    amount: charge.amount,
+    // A partial capture takes less than was authorised; record what was actually taken.
+    amount: status === 'captured' ? (charge.amount_captured ?? charge.amount) : charge.amount,
     currency: charge.currency,
     status,
     created: charge.created,
@@ -184,14 +321,22 @@ function chargeInput(event: ChargeEvent): Result<PaymentInput, Failure> {
 
 function paymentIntentInput(event: PaymentIntentEvent): Result<PaymentInput, Failure> {
   const intent = event.data.object;
-  const failed = event.type === 'payment_intent.payment_failed';
+  const status = STATUS_OF_INTENT_EVENT[event.type];
+  const failed = status === 'failed';
   const types = intent.payment_method_types ?? [];
+  // A partial capture receives less than was authorised; record what was actually taken. An
+  // authorisation is for what may be captured.
+  const amount =
+    status === 'succeeded' && intent.amount_received
+      ? intent.amount_received
+      : status === 'authorized' && intent.amount_capturable
+        ? intent.amount_capturable
+        : intent.amount;
   return canonicalInput(event, {
     reference: intent.id,
-    // A partial capture receives less than was authorised; record what was actually taken.
-    amount: !failed && intent.amount_received ? intent.amount_received : intent.amount,
+    amount,
     currency: intent.currency,
-    status: failed ? 'failed' : 'succeeded',
+    status,
     created: intent.created,
     // The intent lists the methods it allowed, not the one used; only a single entry is certain.
     paymentMethod: types.length === 1 ? (types[0] ?? null) : null,
@@ -203,6 +348,77 @@ function paymentIntentInput(event: PaymentIntentEvent): Result<PaymentInput, Fai
     ...(failed
       ? stripeFailure(intent.last_payment_error?.decline_code, intent.last_payment_error?.code)
       : { failureCode: null, failureCategory: null }),
+  });
+}
+
+function chargeRefundedInput(event: Extract<StripeEvent, { type: 'charge.refunded' }>): Result<DeliveryInput, Failure> {
+  const charge = event.data.object;
+  const refunds = charge.refunds?.data ?? [];
+  if (refunds.length === 0) {
+    return err(
+      notRecordedFailure(
+        'stripe',
+        event.type,
+        'the charge carries no refunds list (left out since API version 2022-11-15); subscribe to refund.created and refund.updated',
+      ),
+    );
+  }
+  // Stripe lists newest first; the newest is the refund this event announces.
+  const newest = refunds.reduce((a, b) => (b.created > a.created ? b : a));
+  return refundInput(event, newest, charge.payment_intent ?? charge.id);
+}
+
+function refundInput(event: StripeEvent, refund: StripeRefund, reference: string): Result<DeliveryInput, Failure> {
+  if (refund.status !== 'succeeded') {
+    return err(
+      notRecordedFailure(
+        'stripe',
+        event.type,
+        `refund ${refund.id.slice(0, 60)} is ${refund.status ?? 'without a status'}; it is recorded once Stripe reports it succeeded`,
+      ),
+    );
+  }
+  const currencyCode = refund.currency.toUpperCase();
+  const amount = isoMinorUnits(refund.amount, currencyCode, 'data.object.amount');
+  if (!amount.ok) return amount;
+  return ok({
+    kind: 'refund',
+    input: {
+      reference_number: reference,
+      refund_id: refund.id,
+      amount_minor: amount.value,
+      currency: currencyCode,
+      event_time: dateOfUnixSeconds(event.created),
+      gateway_event_id: event.id,
+      reason: memberOf(REFUND_REASONS, refund.reason) ?? 'other',
+      gateway: 'stripe',
+    },
+  });
+}
+
+function disputeInput(event: Extract<StripeEvent, { type: (typeof DISPUTE_EVENTS)[number] }>): Result<DeliveryInput, Failure> {
+  const dispute = event.data.object;
+  const reference = dispute.payment_intent ?? dispute.charge;
+  if (!reference)
+    return err(fieldFailure('stripe', 'data.object.charge', 'must be the disputed charge (ch_…) when payment_intent is absent'));
+  const currencyCode = dispute.currency.toUpperCase();
+  const amount = isoMinorUnits(dispute.amount, currencyCode, 'data.object.amount');
+  if (!amount.ok) return amount;
+  const dueBy = dispute.evidence_details?.due_by;
+  return ok({
+    kind: 'dispute',
+    input: {
+      reference_number: reference,
+      dispute_id: dispute.id,
+      amount_minor: amount.value,
+      currency: currencyCode,
+      event_time: dateOfUnixSeconds(event.created),
+      gateway_event_id: event.id,
+      dispute_status: DISPUTE_STATUS_OF[dispute.status] as DisputeInput['dispute_status'],
+      reason: memberOf(DISPUTE_REASONS, dispute.reason) ?? 'other',
+      evidence_due_by: dueBy == null ? null : dateOfUnixSeconds(dueBy),
+      gateway: 'stripe',
+    },
   });
 }
 
@@ -224,7 +440,7 @@ interface StripePayment {
 
 function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePayment): Result<PaymentInput, Failure> {
   const currencyCode = p.currency.toUpperCase();
-  const amount = isoMinorUnits(p.amount, currencyCode);
+  const amount = isoMinorUnits(p.amount, currencyCode, 'data.object.amount');
   if (!amount.ok) return amount;
   const { fields, ignored } = referenceFieldsFromNotes(p.metadata);
   const billingCountry = p.billingCountry && /^[A-Za-z]{2}$/.test(p.billingCountry) ? p.billingCountry.toUpperCase() : null;
@@ -234,6 +450,8 @@ function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePaymen
     currency: currencyCode,
     status: p.status,
     payment_date: dateOfUnixSeconds(p.created),
+    event_time: dateOfUnixSeconds(event.created),
+    gateway_event_id: event.id,
     payment_channel: 'stripe',
     gateway: 'stripe',
     payment_method: clipText(p.paymentMethod, 100),
@@ -260,7 +478,7 @@ function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePaymen
 }
 
 /** Converts a Stripe amount to ISO 4217 minor units; an unknown currency passes through for the recorder to reject. */
-function isoMinorUnits(stripeAmount: number, currencyCode: string): Result<number, Failure> {
+function isoMinorUnits(stripeAmount: number, currencyCode: string, field: string): Result<number, Failure> {
   const isoExponent = currencyExponent(currencyCode);
   if (isoExponent === undefined) return ok(stripeAmount);
   const stripeExponent = STRIPE_ZERO_DECIMAL.has(currencyCode) ? 0 : STRIPE_THREE_DECIMAL.has(currencyCode) ? 3 : 2;
@@ -271,8 +489,8 @@ function isoMinorUnits(stripeAmount: number, currencyCode: string): Result<numbe
     return err(
       failure(
         ErrorCode.AMOUNT_PRECISION,
-        `data.object.amount: Stripe amount ${stripeAmount} ${currencyCode} has a fraction ${currencyCode} does not have ` +
-          `(ISO 4217 allows ${isoExponent} decimals); it is never rounded, record this payment by hand`,
+        `${field}: Stripe amount ${stripeAmount} ${currencyCode} has a fraction ${currencyCode} does not have ` +
+          `(ISO 4217 allows ${isoExponent} decimals); it is never rounded, record this by hand`,
         { currency: currencyCode, allowed_decimals: isoExponent },
       ),
     );
