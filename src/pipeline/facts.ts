@@ -1,5 +1,5 @@
 import type { ValidEvent } from '../contracts/index.js';
-import { type PaymentStatus, STATUS_RANK, isCollected } from '../contracts/payment-lifecycle.js';
+import { EMPTY_LIFECYCLE, type PaymentStatus, STATUS_RANK, applyLifecycleEvent, isCollected } from '../contracts/payment-lifecycle.js';
 import { type RollupDelta, type RowOf, UNKNOWN } from '../warehouse/tables.js';
 
 /**
@@ -88,7 +88,7 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         failure_code: p.failure_code ?? null,
         failure_reason: p.failure_reason,
         failure_category: p.failure_category ?? null,
-        ...recordedAmounts(p.status, p.amount_minor),
+        ...recordedAmounts(p.status, p.amount_minor, time(p.payment_date)),
         ledger_version: 1,
         payment_time: time(p.payment_date),
         recorded_at: at,
@@ -518,20 +518,21 @@ function fill<R extends Record<string, unknown>>(current: R, incoming: R): R {
 }
 
 /**
- * The amounts a payment.recorded status implies (the ledger recorded one delivery): authorised
- * when authorized; authorised and captured when collected; and the whole amount refunded when
- * refunded (a payment first seen refunded, as a staging row can say).
+ * The amounts a payment.recorded status implies: the ledger's own fold of that one delivery
+ * (authorised when authorized; authorised and captured when collected; the whole amount refunded
+ * when first seen refunded), so warehouse and ledger agree on version 1.
  */
 export function recordedAmounts(
   status: PaymentStatus,
   amountMinor: number,
+  at: Date,
 ): Pick<PaymentRow, 'authorized_minor' | 'captured_minor' | 'refunded_minor' | 'disputed_minor'> {
-  const collected = isCollected(status);
+  const { state } = applyLifecycleEvent(EMPTY_LIFECYCLE, { kind: 'status', status, amount_minor: amountMinor, event_time: at, key: '' });
   return {
-    authorized_minor: collected || status === 'authorized' ? amountMinor : null,
-    captured_minor: collected ? amountMinor : null,
-    refunded_minor: status === 'refunded' ? amountMinor : 0,
-    disputed_minor: status === 'disputed' || status === 'dispute_won' || status === 'dispute_lost' ? amountMinor : 0,
+    authorized_minor: state.authorized_minor,
+    captured_minor: state.captured_minor,
+    refunded_minor: state.refunded_minor,
+    disputed_minor: state.disputed_minor,
   };
 }
 
@@ -663,7 +664,6 @@ export function paymentContribution(row: PaymentRow, sign: 1 | -1): RollupDelta<
       fee_minor: sign * (row.fee_minor ?? 0),
       tax_minor: sign * (row.tax_minor ?? 0),
       authorized_payments: row.authorized_minor === null ? 0 : sign,
-      captured_payments: collected ? sign : 0,
       captured_minor: collected ? sign * capturedAmountOf(row) : 0,
       refunded_minor: sign * (row.refunded_minor ?? 0),
     },

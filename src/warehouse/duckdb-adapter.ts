@@ -46,7 +46,7 @@ export interface DuckDbWarehouseOptions {
  * 3: failure_category on payments and payment_status_history, and as a payments rollup dimension.
  * 4: the payment lifecycle (issue 10): authorized/captured/refunded/disputed amounts and
  *    ledger_version on payments; from/to status, applied and version on payment_status_history;
- *    authorized_payments, captured_payments, captured_minor and refunded_minor in the payments rollups.
+ *    authorized_payments, captured_minor and refunded_minor in the payments rollups.
  */
 const SCHEMA_VERSION = 4;
 
@@ -66,7 +66,6 @@ const ADDED_DIMENSION_BACKFILL: Readonly<Record<string, string>> = {
  */
 const ADDED_MEASURE_BACKFILL: Readonly<Record<string, string>> = {
   authorized_payments: `CASE WHEN status IN ('authorized', ${COLLECTED_SQL}) THEN payments ELSE 0 END`,
-  captured_payments: `CASE WHEN status IN (${COLLECTED_SQL}) THEN payments ELSE 0 END`,
   captured_minor: `CASE WHEN status IN (${COLLECTED_SQL}) THEN amount_minor ELSE 0 END`,
   refunded_minor: '0',
 };

@@ -358,18 +358,9 @@ export const UNKNOWN = '(unknown)';
 export const ROLLUPS = {
   payments: {
     description:
-      'Payments by payment time: count, amount, fee and tax per status and dimension; how many reached authorized, how many were captured, the captured (GMV) and refunded amounts.',
+      'Payments by payment time: count, amount, fee and tax per status and dimension; how many reached authorized, the captured amount of collected payments (GMV) and the refunded amount.',
     dimensions: ['merchant_id', 'gateway', 'payment_method', 'region', 'currency', 'status', 'failure_code', 'failure_category'],
-    measures: [
-      'payments',
-      'amount_minor',
-      'fee_minor',
-      'tax_minor',
-      'authorized_payments',
-      'captured_payments',
-      'captured_minor',
-      'refunded_minor',
-    ],
+    measures: ['payments', 'amount_minor', 'fee_minor', 'tax_minor', 'authorized_payments', 'captured_minor', 'refunded_minor'],
   },
   refunds: {
     description: 'Refunds by refund time: count and amount per reason and dimension.',

@@ -36,7 +36,6 @@ const delta = (status: string, code: string, category: string, amount = 100): Ro
     fee_minor: 0,
     tax_minor: 0,
     authorized_payments: status === 'failed' ? 0 : 1,
-    captured_payments: status === 'succeeded' ? 1 : 0,
     captured_minor: status === 'succeeded' ? amount : 0,
     refunded_minor: 0,
   },
@@ -61,7 +60,7 @@ describe('warehouse schema upgrade 2 → 4 (failure_category, then the lifecycle
     for (const grain of GRAINS) {
       const t = rollupTable('payments', grain);
       await db.run(
-        `CREATE TABLE ${t}_v2 AS SELECT * EXCLUDE (failure_category, authorized_payments, captured_payments, captured_minor, refunded_minor) FROM ${t}`,
+        `CREATE TABLE ${t}_v2 AS SELECT * EXCLUDE (failure_category, authorized_payments, captured_minor, refunded_minor) FROM ${t}`,
       );
       await db.run(`DROP TABLE ${t}`);
       await db.run(
@@ -124,13 +123,12 @@ describe('warehouse schema upgrade 3 → 4 (payment lifecycle amounts)', () => {
   const rollupSums = (w: Awaited<ReturnType<typeof openDuckDbWarehouse>>, grain: (typeof GRAINS)[number]) =>
     w.query(
       `SELECT status, sum(payments)::INT AS payments, sum(amount_minor)::INT AS amount_minor, sum(authorized_payments)::INT AS authorized_payments,
-              sum(captured_payments)::INT AS captured_payments, sum(captured_minor)::INT AS captured_minor, sum(refunded_minor)::INT AS refunded_minor
+              sum(captured_minor)::INT AS captured_minor, sum(refunded_minor)::INT AS refunded_minor
        FROM ${rollupTable('payments', grain)} GROUP BY status HAVING sum(payments) <> 0 ORDER BY status`,
     );
   const factSums = (w: Awaited<ReturnType<typeof openDuckDbWarehouse>>) =>
     w.query(
       `SELECT status, count(*)::INT AS payments, sum(amount_minor)::INT AS amount_minor, count(authorized_minor)::INT AS authorized_payments,
-              count(*) FILTER (WHERE status IN ('captured', 'succeeded'))::INT AS captured_payments,
               coalesce(sum(captured_minor) FILTER (WHERE status IN ('captured', 'succeeded')), 0)::INT AS captured_minor,
               sum(refunded_minor)::INT AS refunded_minor
        FROM payments GROUP BY status ORDER BY status`,
@@ -159,8 +157,7 @@ describe('warehouse schema upgrade 3 → 4 (payment lifecycle amounts)', () => {
     for (const c of ['from_status', 'to_status', 'applied', 'version']) await db.run(`ALTER TABLE payment_status_history DROP COLUMN ${c}`);
     for (const grain of GRAINS) {
       const t = rollupTable('payments', grain);
-      for (const m of ['authorized_payments', 'captured_payments', 'captured_minor', 'refunded_minor'])
-        await db.run(`ALTER TABLE ${t} DROP COLUMN ${m}`);
+      for (const m of ['authorized_payments', 'captured_minor', 'refunded_minor']) await db.run(`ALTER TABLE ${t} DROP COLUMN ${m}`);
     }
     await db.run(`UPDATE warehouse_meta SET value = '3' WHERE key = 'schema_version'`);
     db.closeSync();
