@@ -2,7 +2,7 @@
  * The events the ledger emits for one payment's deliveries, built the way issue 10 specifies them
  * (src/contracts/events/payment-events.ts): the first delivery → `payment.recorded`; each later one
  * → one `payment.status_changed` (version 2, 3…, the state and amounts after it folded with
- * `foldLifecycle` over the deliveries so far), and a refund also → `payment.refunded`. For warehouse
+ * `foldLifecycle` over the deliveries so far), and a refund the fold accepts also → `payment.refunded`. For warehouse
  * tests that need the ledger's log without running the ledger.
  */
 import {
@@ -96,7 +96,8 @@ export function ledgerEvents(
         { time: recordedAt(i), subject: paymentId },
       ),
     );
-    if (d.kind === 'refund') {
+    // A refund the ledger refuses (above what is left of the capture) emits nothing of its own.
+    if (d.kind === 'refund' && state.refunded_minor > before.refunded_minor) {
       out.push(
         cloudEvent(
           'payment.refunded',
