@@ -759,12 +759,21 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await page.getByTestId('explorer-search-button').click();
     await expect.poll(shownRefs, { timeout: 10_000 }).toEqual([target.reference_number]);
     await page.getByTestId('explorer-row').first().click();
-    const detail = await api200<{ events: unknown[]; settlement: { batch_id: string } | null }>(
-      `/api/v1/payments/${encodeURIComponent(target.payment_id ?? target.reference_number)}`,
-    );
+    const detail = await api200<{
+      events: unknown[];
+      status_history: { status: string; to_status: string | null }[];
+      settlement: { batch_id: string } | null;
+    }>(`/api/v1/payments/${encodeURIComponent(target.payment_id ?? target.reference_number)}`);
     await page.getByTestId('explorer-detail-fields').waitFor();
     expect(await page.getByTestId('explorer-detail-fields').textContent()).toContain(target.reference_number);
     await expect.poll(() => page.getByTestId('explorer-events').locator('tbody tr').count()).toBe(detail.events.length);
+    // The status history: one row per event, in event time, with what it reported and the ledger's state after it.
+    expect(detail.status_history.length).toBeGreaterThan(0);
+    const historyRows = page.getByTestId('explorer-history').locator('tbody tr');
+    await expect.poll(() => historyRows.count()).toBe(detail.status_history.length);
+    const firstHistory = detail.status_history[0] as { status: string; to_status: string | null };
+    expect(await historyRows.first().textContent()).toContain(firstHistory.status);
+    if (firstHistory.to_status) expect(await historyRows.first().textContent()).toContain(firstHistory.to_status);
     expect(await page.getByTestId('explorer-settlement').textContent()).toContain(detail.settlement?.batch_id ?? 'none');
     await page.waitForTimeout(200);
     await shot('payments-list-detail');
