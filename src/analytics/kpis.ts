@@ -8,7 +8,7 @@ export interface Totals {
   payment_count: number;
   successful_count: number;
   failed_count: number;
-  /** Payments that reached authorized or a later state (authorised amount known). */
+  /** Payments that reached authorized or a later state (an authorised or captured amount is known). */
   authorized_count: number;
   /** The captured amount of collected payments. */
   gmv_minor: number;

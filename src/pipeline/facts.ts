@@ -134,13 +134,9 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         failure_code: 'failure_code' in d ? orNull(d.failure_code) : null,
         failure_reason: 'failure_reason' in d ? orNull(d.failure_reason) : null,
         failure_category: 'failure_category' in d ? orNull(d.failure_category) : null,
-        // A capture or success carries the captured amount; payment.captured also the authorised one.
-        authorized_minor:
-          status === 'failed'
-            ? null
-            : 'authorized_amount' in d
-              ? (d.authorized_amount?.amount_minor ?? d.amount.amount_minor)
-              : d.amount.amount_minor,
+        // A capture or success carries the captured amount; payment.captured also the authorised one
+        // (a success alone leaves it unknown, unless another event of the payment says it).
+        authorized_minor: 'authorized_amount' in d ? (d.authorized_amount?.amount_minor ?? d.amount.amount_minor) : null,
         captured_minor: status === 'failed' ? null : d.amount.amount_minor,
         refunded_minor: null,
         disputed_minor: null,
@@ -561,11 +557,12 @@ const copy = (to: PaymentRow, from: PaymentRow, fields: readonly (keyof PaymentR
  * (payment.recorded) owns the descriptive fields. The state (status, amounts, failure) is the
  * ledger's newest version once the ledger changed the payment (version ≥ 2); before that, the
  * newest status by (event time, rank) wins, amounts it lacks kept from the other side. Nothing
- * known is lost, and the result does not depend on the order patches arrive in.
+ * known is lost. The ledger's events converge whatever order they arrive in (the highest version
+ * is the ledger's final state); so do events-API statuses, as far as their status goes.
  */
 export function mergePayment(current: PaymentRow | null, patch: PaymentPatch): PaymentRow {
   const incoming = patch.row;
-  if (current === null) return withAuthorisedCapture({ ...incoming });
+  if (current === null) return { ...incoming };
   let next: PaymentRow;
   if (patch.source === 'recorded') {
     // The ledger's fields, with anything it lacks kept from what the status events told us.
@@ -595,13 +592,7 @@ export function mergePayment(current: PaymentRow | null, patch: PaymentPatch): P
   }
   next.ledger_version = Math.max(currentVersion, incomingVersion) || null;
   next.updated_at = incoming.updated_at;
-  return withAuthorisedCapture(next);
-}
-
-/** A captured payment was authorised for at least what was captured, whoever said so first. */
-function withAuthorisedCapture(row: PaymentRow): PaymentRow {
-  if (row.captured_minor !== null && row.authorized_minor === null) row.authorized_minor = row.captured_minor;
-  return row;
+  return next;
 }
 
 /** Merges a keyed row carrying a status (disputes, settlements, orders) by version. */
@@ -663,7 +654,8 @@ export function paymentContribution(row: PaymentRow, sign: 1 | -1): RollupDelta<
       amount_minor: sign * (row.amount_minor ?? 0),
       fee_minor: sign * (row.fee_minor ?? 0),
       tax_minor: sign * (row.tax_minor ?? 0),
-      authorized_payments: row.authorized_minor === null ? 0 : sign,
+      // A capture without a known authorised amount (an events-API success) was authorised too.
+      authorized_payments: (row.authorized_minor ?? row.captured_minor) === null ? 0 : sign,
       captured_minor: collected ? sign * capturedAmountOf(row) : 0,
       refunded_minor: sign * (row.refunded_minor ?? 0),
     },

@@ -61,7 +61,7 @@ export const TABLES = {
       failure_reason: 'VARCHAR',
       /** insufficient_funds, authentication, … (src/contracts/failure-categories.ts); null unless failed. */
       failure_category: 'VARCHAR',
-      /** Authorised amount; null until the payment reached authorized (or a later state). */
+      /** Authorised amount; null until the payment reached authorized, or when only a capture/success said so (events API). */
       authorized_minor: 'BIGINT',
       /** Captured amount (GMV counts it when the status is collected); may be less than authorised. */
       captured_minor: 'BIGINT',

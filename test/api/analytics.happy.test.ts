@@ -88,7 +88,7 @@ function expected(
     if (k === null) continue;
     const c = cell(k);
     c.payment_count++;
-    if (p.authorized_minor !== null) c.authorized_count++;
+    if ((p.authorized_minor ?? p.captured_minor) !== null) c.authorized_count++;
     if (COLLECTED.has(p.status)) {
       c.successful_count++;
       c.gmv_minor += p.captured_minor ?? p.amount_minor;

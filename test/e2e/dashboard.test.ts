@@ -40,6 +40,8 @@ interface Kpis {
   aov_minor: number | null;
   success_rate: number | null;
   failure_rate: number | null;
+  authorization_rate: number | null;
+  capture_rate: number | null;
   refund_amount_minor: number;
   dispute_amount_minor: number;
   net_revenue_minor: number;
@@ -441,6 +443,11 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
       .toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${k}-value`, v])));
     expect(expected['kpi-gmv']).toMatch(/^₹/);
+    // Under the success rate (per payment): the authorisation and capture rates of the same currency.
+    const headline = [...kpis.currencies].sort((a, b) => b.gmv_minor - a.gmv_minor)[0] as Kpis;
+    expect(await page.getByTestId('kpi-success').textContent()).toContain(
+      `authorised ${percent(headline.authorization_rate)} · captured ${percent(headline.capture_rate)}`,
+    );
 
     const ts = await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...range, granularity: 'day' })}`);
     const chart = seriesSummary(ts.series);

@@ -77,6 +77,32 @@ describe('payment facts: the ledger version wins, in any order', () => {
     expect(mergeAll(paymentFacts([late, v3, v2, recorded]))).toMatchObject({ status: 'captured', ledger_version: 3 });
   });
 
+  it('an events-API capture sets the captured and authorised amounts and merges by event time as before', () => {
+    const inr = (amount_minor: number) => ({ amount_minor, currency: 'INR' });
+    const captured = cloudEvent(
+      'payment.captured',
+      { reference_number: 'PF-4', amount: inr(8_000), authorized_amount: inr(10_000), fee: null, tax: null },
+      { time: t(2) },
+    );
+    const succeeded = cloudEvent('payment.succeeded', { reference_number: 'PF-4', amount: inr(8_000), fee: inr(160) }, { time: t(4) });
+    const failedEarlier = cloudEvent('payment.failed', { reference_number: 'PF-4', amount: inr(8_000) }, { time: t(1) });
+    for (const order of [
+      [captured, succeeded, failedEarlier],
+      [failedEarlier, succeeded, captured],
+      [succeeded, captured, failedEarlier],
+    ]) {
+      const row = mergeAll(paymentFacts(order));
+      expect(row).toMatchObject({
+        status: 'succeeded',
+        authorized_minor: 10_000,
+        captured_minor: 8_000,
+        fee_minor: 160,
+        ledger_version: null,
+      });
+      expect(paymentContribution(row, 1).measures).toMatchObject({ captured_minor: 8_000, authorized_payments: 1 });
+    }
+  });
+
   it('history rows carry what the event reported and what the ledger did with it', () => {
     const events = ledgerEvents('PF-3', [
       { kind: 'status', status: 'captured', amount_minor: 9_000, at: t(5) },

@@ -66,7 +66,7 @@ const kpis = async () => {
 async function expectRollupsEqualFacts(): Promise<void> {
   const facts = await warehouse.query(
     `SELECT status, count(*)::BIGINT AS payments, sum(amount_minor)::BIGINT AS amount_minor,
-            count(authorized_minor)::BIGINT AS authorized_payments,
+            count(coalesce(authorized_minor, captured_minor))::BIGINT AS authorized_payments,
             coalesce(sum(CASE WHEN status IN ('captured', 'succeeded', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost')
                               THEN coalesce(captured_minor, amount_minor) ELSE 0 END), 0)::BIGINT AS captured_minor,
             coalesce(sum(refunded_minor), 0)::BIGINT AS refunded_minor
