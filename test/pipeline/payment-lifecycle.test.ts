@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryKpis } from '../../src/analytics/analytics-queries.js';
+import { querySettlementTiles } from '../../src/analytics/settlement-tiles.js';
 import type { AnalyticsQuery } from '../../src/analytics/query-params.js';
 import type { CloudEvent } from '../../src/contracts/index.js';
 import { isCollected } from '../../src/contracts/payment-lifecycle.js';
@@ -145,6 +146,12 @@ describe('payment lifecycle through the consumer', () => {
       capture_rate: 1,
     });
     await expectRollupsEqualFacts();
+    // The settlement tiles' GMV (read from the payments facts, not the rollups) counts the same.
+    const tiles = await querySettlementTiles(warehouse, query);
+    if (!tiles.ok) throw new Error(tiles.error.message);
+    const t = tiles.value.tiles as { gmv: unknown; gmv_by_payment_mode: { gmv_minor: number }[] };
+    expect(t.gmv).toEqual([{ currency: 'INR', gmv_minor: 8_000 }]);
+    expect(t.gmv_by_payment_mode.map((m) => m.gmv_minor)).toEqual([8_000]);
     const history = await warehouse.query(
       'SELECT event_type, status, from_status, to_status, applied, version, amount_minor FROM payment_status_history ORDER BY event_time',
     );
