@@ -220,8 +220,13 @@ describe('GET /api/v1/payments (happy)', () => {
         history('e-fail', 5, 'failed', { from_status: 'captured', to_status: 'captured', applied: false, version: 3 }),
       ]),
     );
-    const res = await get<{ payment: Record<string, unknown>; status_history: Record<string, unknown>[] }>('/api/v1/payments/pay-lc-1');
+    const res = await get<{
+      payment: Record<string, unknown>;
+      status_history: Record<string, unknown>[];
+      events: { type: string; summary: string }[];
+    }>('/api/v1/payments/pay-lc-1');
     expect(res.status).toBe(200);
+    expect(res.body.events.map((e) => e.summary)).toEqual(['authorized · kept (captured)', 'captured', 'failed · kept (captured)']);
     expect(res.body.payment).toMatchObject({ authorized_minor: 10_000, captured_minor: 8_000, refunded_minor: 0, ledger_version: 3 });
     expect(
       res.body.status_history.map(({ event_id, status, from_status, to_status, applied, version, amount_minor, event_time }) => ({

@@ -168,6 +168,12 @@ function selectionOf(query: unknown): { ok: true; selection: PaymentSelection } 
   return { ok: true, selection };
 }
 
+/** What the ledger did with a history event: `authorized → captured`, or `kept (captured)` when it did not move the state. */
+function ledgerMove(h: { from_status: string | null; to_status: string | null; applied: boolean | null }): string | null {
+  if (h.to_status === null || h.from_status === null) return null;
+  return h.applied === false ? `kept (${h.to_status})` : `${h.from_status} → ${h.to_status}`;
+}
+
 const isAdmin = (request: FastifyRequest) => request.access?.roles.includes('admin') ?? false;
 
 function plain(v: unknown): unknown {
@@ -328,7 +334,7 @@ export async function registerPaymentsExplorerRoutes(app: FastifyInstance, deps:
           time: plain(h.event_time) as string | null,
           type: h.event_type ?? 'payment.status',
           id: h.event_id,
-          summary: [h.status, h.failure_code, h.failure_reason].filter(Boolean).join(' · '),
+          summary: [h.status, ledgerMove(h), h.failure_code, h.failure_reason].filter(Boolean).join(' · '),
         });
       }
       for (const r of found.refunds) {
