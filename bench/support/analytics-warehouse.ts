@@ -218,6 +218,10 @@ export async function loadAnalyticsWarehouse(warehouse: Warehouse, options: Load
        'gtx_' || i::VARCHAR AS gateway_txn_id,
        CASE WHEN status = 'failed' AND uf < 0.87 THEN failure_code0 END AS failure_code,
        CASE WHEN status = 'failed' THEN coalesce(replace(failure_code0, '_', ' '), CASE WHEN uf < 0.95 THEN 'issuer unavailable' END) END AS failure_reason,
+       NULL AS failure_category,
+       CASE WHEN status IN ('authorized', 'captured', 'succeeded') THEN amount_minor END AS authorized_minor,
+       CASE WHEN collected THEN amount_minor END AS captured_minor,
+       0 AS refunded_minor, 0 AS disputed_minor, 1 AS ledger_version,
        payment_time,
        payment_time + INTERVAL 2 SECOND AS recorded_at,
        payment_time + INTERVAL 1 SECOND AS status_time,
@@ -299,7 +303,9 @@ export async function loadAnalyticsWarehouse(warehouse: Warehouse, options: Load
        SELECT ${bucket('payment_time')} AS bucket, ${dim('merchant_id')}, ${dim('gateway')}, ${dim('payment_method')}, ${dim('region')},
          ${dim('currency')}, ${dim('status')},
          CASE WHEN status = 'failed' THEN ${dim('coalesce(failure_code, left(failure_reason, 100))')} ELSE '' END AS failure_code,
-         count(*)::BIGINT, coalesce(sum(amount_minor), 0)::BIGINT, coalesce(sum(fee_minor), 0)::BIGINT, coalesce(sum(tax_minor), 0)::BIGINT
+         CASE WHEN status = 'failed' THEN ${dim('failure_category')} ELSE '' END AS failure_category,
+         count(*)::BIGINT, coalesce(sum(amount_minor), 0)::BIGINT, coalesce(sum(fee_minor), 0)::BIGINT, coalesce(sum(tax_minor), 0)::BIGINT,
+         count(authorized_minor)::BIGINT, coalesce(sum(captured_minor), 0)::BIGINT, coalesce(sum(refunded_minor), 0)::BIGINT
        FROM payments GROUP BY ALL ORDER BY ALL`,
     );
     await run(

@@ -4,6 +4,7 @@ import { ratio } from './decimal.js';
 import { notesOf } from './filters.js';
 import { type UsedRate, convertTotals, ratesFor, ratesView } from './fx-rates.js';
 import { type Kpis, type Totals, addTotals, emptyTotals, kpisOf } from './kpis.js';
+import { type LifecycleStats, queryLifecycleStats } from './lifecycle-stats.js';
 import type { AnalyticsQuery, ResolvedRange } from './query-params.js';
 import { rangeView } from './query-params.js';
 import { type Cell, type GroupBy, readTotals, rollupSql, segmentsOf } from './rollup-query.js';
@@ -52,18 +53,24 @@ function convertedSum(cells: readonly Cell[], rates: Map<string, UsedRate>, attr
 export interface KpisResponse {
   range: ReturnType<typeof rangeView>;
   currencies: Kpis[];
+  /** Per currency, from the status history: attempts and time to capture (lifecycle-stats.ts). */
+  lifecycle: LifecycleStats[];
   report?: { currency: string; kpis: Kpis; rates: ReturnType<typeof ratesView> };
   notes: string[];
 }
 
 /** `GET /api/v1/analytics/kpis`: the KPIs of the range, per currency. */
 export async function queryKpis(warehouse: Warehouse, q: AnalyticsQuery): Promise<Result<KpisResponse>> {
-  const cells = await readTotals(warehouse, [{ from: q.range.from, to: q.range.to }], q.filters);
+  const [cells, lifecycle] = await Promise.all([
+    readTotals(warehouse, [{ from: q.range.from, to: q.range.to }], q.filters),
+    queryLifecycleStats(warehouse, q.range, q.filters),
+  ]);
   const rates = await reportRates(warehouse, q, cells);
   if (!rates.ok) return rates;
   const out: KpisResponse = {
     range: rangeView(q.range),
     currencies: cells.map((c) => kpisOf(c.currency, c.totals)).sort(byCurrency),
+    lifecycle,
     notes: notesOf(q.filters),
   };
   if (rates.value && q.reportCurrency) {

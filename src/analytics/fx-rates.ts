@@ -182,6 +182,7 @@ export function convertTotals(t: Totals, rate: UsedRate): Totals {
     ...t,
     gmv_minor: conv(t.gmv_minor, rate) as number,
     fee_minor: conv(t.fee_minor, rate) as number,
+    refunded_minor: conv(t.refunded_minor, rate) as number,
     refund_amount_minor: conv(t.refund_amount_minor, rate),
     dispute_amount_minor: conv(t.dispute_amount_minor, rate),
   };

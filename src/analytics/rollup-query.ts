@@ -88,7 +88,11 @@ export async function readTotals(
   const pSql = rollupSql(
     'payments',
     segments,
-    { group: groupBy?.payments ?? null, extra: ['status'], measures: ['payments', 'amount_minor', 'fee_minor'] },
+    {
+      group: groupBy?.payments ?? null,
+      extra: ['status'],
+      measures: ['payments', 'fee_minor', 'authorized_payments', 'captured_minor', 'refunded_minor'],
+    },
     filters,
     pParams,
   );
@@ -111,8 +115,11 @@ export async function readTotals(
       payment_count: n,
       successful_count: collected ? n : 0,
       failed_count: r.status === 'failed' ? n : 0,
-      gmv_minor: collected ? (r.amount_minor as number) : 0,
+      authorized_count: r.authorized_payments as number,
+      // GMV is the captured amount: a partial capture counts what was captured, not what was authorised.
+      gmv_minor: collected ? (r.captured_minor as number) : 0,
       fee_minor: collected ? (r.fee_minor as number) : 0,
+      refunded_minor: r.refunded_minor as number,
     });
   }
   for (const { rollup, group, rows } of sides) {

@@ -97,7 +97,7 @@ async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[
        SELECT date_trunc('hour', p.payment_time + to_milliseconds(${offsetMs})) AS local_hour, ${offsetMs} AS offset_ms,
               p.currency, coalesce(p.merchant_id, '(unknown)') AS merchant_id,
               coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date,
-              count(*)::BIGINT AS n, sum(p.amount_minor)::BIGINT AS amount, min(p.payment_time) AS oldest
+              count(*)::BIGINT AS n, sum(coalesce(p.captured_minor, p.amount_minor))::BIGINT AS amount, min(p.payment_time) AS oldest
        FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
        WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter}
        GROUP BY ALL) g

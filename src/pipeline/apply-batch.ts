@@ -84,7 +84,15 @@ export async function applyBatch(
   for (const e of fresh) for (const f of e.facts) if (f.table === 'settlements') for (const r of f.references) settlementRefs.add(r);
 
   const byKey = <R>(rows: R[], key: (r: R) => string | null) => new Map(rows.map((r) => [key(r) as string, r]));
-  const payments = byKey(await tx.load('payments', [...new Set([...keysOf('payments'), ...settlementRefs])]), (r) => r.reference_number);
+  // The payments of the batch's refunds too: a refund's currency is checked against its payment
+  // whichever batch the payment arrived in.
+  const refundedRefs = new Set<string>();
+  for (const e of fresh)
+    for (const f of e.facts) if (f.table === 'refunds' && f.row.reference_number) refundedRefs.add(f.row.reference_number);
+  const payments = byKey(
+    await tx.load('payments', [...new Set([...keysOf('payments'), ...settlementRefs, ...refundedRefs])]),
+    (r) => r.reference_number,
+  );
   const refunds = byKey(await tx.load('refunds', keysOf('refunds')), (r) => r.refund_id);
   const disputes = byKey(await tx.load('disputes', keysOf('disputes')), (r) => r.dispute_id);
   const settlements = byKey(await tx.load('settlements', keysOf('settlements')), (r) => r.batch_id);
@@ -219,8 +227,10 @@ export async function applyBatch(
 }
 
 /**
- * A fact that cannot be merged with the stored state: a payment status or a refund in another
- * currency than the payment. Such an event goes to the dead-letter table with the reason.
+ * A fact that cannot be merged with the stored state: a payment status in another currency than
+ * the payment (CURRENCY_MISMATCH), a refund in another currency than its payment
+ * (REFUND_CURRENCY_MISMATCH) or than its earlier copy. Such an event goes to the dead-letter table
+ * with the reason.
  */
 function conflictOf(
   facts: readonly Fact[],
@@ -237,7 +247,10 @@ function conflictOf(
     if (f.table === 'refunds') {
       const payment = payments.get(f.row.reference_number as string);
       if (payment?.currency && f.row.currency && payment.currency !== f.row.currency) {
-        return currencyConflict('refunded payment', f.row.reference_number as string, payment.currency, f.row.currency);
+        return {
+          ...currencyConflict('refunded payment', f.row.reference_number as string, payment.currency, f.row.currency),
+          code: ErrorCode.REFUND_CURRENCY_MISMATCH,
+        };
       }
       const stored = refunds.get(f.key);
       if (stored?.currency && f.row.currency && stored.currency !== f.row.currency) {

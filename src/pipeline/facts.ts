@@ -1,11 +1,13 @@
 import type { ValidEvent } from '../contracts/index.js';
+import { EMPTY_LIFECYCLE, type PaymentStatus, STATUS_RANK, applyLifecycleEvent, isCollected } from '../contracts/payment-lifecycle.js';
 import { type RollupDelta, type RowOf, UNKNOWN } from '../warehouse/tables.js';
 
 /**
  * From events to warehouse rows, as pure functions: what each event type contributes (`factsOf`)
- * and how a keyed row merges with what is stored (`merge*`). Merging is by version — the event
- * time, then the status rank on a tie — so late, out-of-order and repeated events converge to the
- * same row whatever order they arrive in, and a state never moves back.
+ * and how a keyed row merges with what is stored (`merge*`). Merging is by version — the ledger's
+ * version for the ledger's payment events, else the event time, then the status rank on a tie —
+ * so late, out-of-order and repeated events converge to the same row whatever order they arrive
+ * in, and a state never moves back.
  *
  * The events given here are already pseudonymised: their personal fields hold HMACs.
  */
@@ -28,22 +30,18 @@ export type Fact =
   | { table: 'experiment_exposures'; row: RowOf<'experiment_exposures'> };
 
 /**
- * A payment event's contribution: `authoritative` (payment.recorded, the ledger's copy) sets every
- * descriptive field; a status event only fills what is still unknown. The status applies if its
- * version is newer than the stored one.
+ * A payment event's contribution, by where it comes from:
+ * - `recorded`: payment.recorded, the ledger's copy (ledger version 1): sets every descriptive field;
+ * - `ledger_change`: payment.status_changed (version 2, 3…): the ledger's state and amounts after a
+ *   change; the highest version is the ledger's current state and wins over everything else;
+ * - `status`: payment.succeeded / failed / captured from the events API: fills what is unknown;
+ *   its status applies when its (event time, rank) is newer than the stored one — unless the
+ *   ledger already changed the payment, whose state then governs.
  */
 export interface PaymentPatch {
-  authoritative: boolean;
+  source: 'recorded' | 'ledger_change' | 'status';
   row: PaymentRow;
 }
-
-export const PAYMENT_STATUS_RANK: Readonly<Record<string, number>> = {
-  pending: 0,
-  authorized: 1,
-  captured: 2,
-  failed: 3,
-  succeeded: 4,
-};
 const DISPUTE_STATUS_RANK: Readonly<Record<string, number>> = {
   needs_response: 0,
   under_review: 1,
@@ -90,6 +88,8 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         failure_code: p.failure_code ?? null,
         failure_reason: p.failure_reason,
         failure_category: p.failure_category ?? null,
+        ...recordedAmounts(p.status, p.amount_minor, time(p.payment_date)),
+        ledger_version: 1,
         payment_time: time(p.payment_date),
         recorded_at: at,
         // The recorded status is the source's view at the payment's own time, on the same clock as
@@ -101,7 +101,8 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         settlement_status: null,
         updated_at: now,
       };
-      return [{ table: 'payments', key: p.reference_number, patch: { authoritative: true, row }, history: historyOf(event, row) }];
+      const history = { ...historyOf(event, row), from_status: null, to_status: p.status, applied: true, version: 1 };
+      return [{ table: 'payments', key: p.reference_number, patch: { source: 'recorded', row }, history }];
     }
     case 'payment.succeeded':
     case 'payment.failed':
@@ -133,6 +134,13 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         failure_code: 'failure_code' in d ? orNull(d.failure_code) : null,
         failure_reason: 'failure_reason' in d ? orNull(d.failure_reason) : null,
         failure_category: 'failure_category' in d ? orNull(d.failure_category) : null,
+        // A capture or success carries the captured amount; payment.captured also the authorised one
+        // (a success alone leaves it unknown, unless another event of the payment says it).
+        authorized_minor: 'authorized_amount' in d ? (d.authorized_amount?.amount_minor ?? d.amount.amount_minor) : null,
+        captured_minor: status === 'failed' ? null : d.amount.amount_minor,
+        refunded_minor: null,
+        disputed_minor: null,
+        ledger_version: null,
         payment_time: at,
         recorded_at: null,
         status_time: at,
@@ -141,10 +149,70 @@ export function factsOf(event: ValidEvent, now: Date): Fact[] {
         settlement_status: null,
         updated_at: now,
       };
-      return [{ table: 'payments', key: d.reference_number, patch: { authoritative: false, row }, history: historyOf(event, row) }];
+      const history = { ...historyOf(event, row), from_status: null, to_status: null, applied: null, version: null };
+      return [{ table: 'payments', key: d.reference_number, patch: { source: 'status', row }, history }];
     }
-    case 'payment.status_changed':
-      return []; // applied by the warehouse work of issue 10 (w-wh branch)
+    case 'payment.status_changed': {
+      const d = event.data;
+      // The delivery's failure fields describe the payment only when this delivery made it failed.
+      const failedHere = d.to_status === 'failed' && d.reported_status === 'failed' && d.applied;
+      const row: PaymentRow = {
+        reference_number: d.reference_number,
+        payment_id: d.payment_id,
+        // Until payment.recorded arrives (it owns amount_minor): the ledger's best amount.
+        amount_minor: d.amounts.authorized_minor ?? d.amounts.captured_minor ?? d.amount.amount_minor,
+        currency: d.amount.currency,
+        status: d.to_status,
+        source: d.source,
+        gateway: orNull(d.gateway),
+        payment_method: null,
+        payment_channel: null,
+        merchant_id: null,
+        merchant_name: null,
+        settlement_cycle: null,
+        region: null,
+        country: null,
+        customer_hash: null,
+        cif_hash: null,
+        loan_account_hash: null,
+        order_id: null,
+        fee_minor: d.amounts.fee_minor,
+        tax_minor: d.amounts.tax_minor,
+        gateway_txn_id: null,
+        failure_code: failedHere ? orNull(d.failure_code) : null,
+        failure_reason: failedHere ? orNull(d.failure_reason) : null,
+        failure_category: failedHere ? orNull(d.failure_category) : null,
+        authorized_minor: d.amounts.authorized_minor,
+        captured_minor: d.amounts.captured_minor,
+        refunded_minor: d.amounts.refunded_minor,
+        disputed_minor: d.amounts.disputed_minor,
+        ledger_version: d.version,
+        payment_time: time(d.status_time),
+        recorded_at: null,
+        status_time: time(d.status_time),
+        in_ledger: false,
+        settlement_batch_id: null,
+        settlement_status: null,
+        updated_at: now,
+      };
+      const history: RowOf<'payment_status_history'> = {
+        event_id: event.id,
+        reference_number: d.reference_number,
+        event_type: event.type,
+        status: d.reported_status,
+        event_time: time(d.event_time),
+        amount_minor: d.amount.amount_minor,
+        currency: d.amount.currency,
+        failure_code: orNull(d.failure_code),
+        failure_reason: orNull(d.failure_reason),
+        failure_category: orNull(d.failure_category),
+        from_status: d.from_status,
+        to_status: d.to_status,
+        applied: d.applied,
+        version: d.version,
+      };
+      return [{ table: 'payments', key: d.reference_number, patch: { source: 'ledger_change', row }, history }];
+    }
     case 'payment.refunded': {
       const d = event.data;
       return [
@@ -408,7 +476,9 @@ function behaviourRow(event: BehaviourEvent, at: Date): RowOf<'behaviour_events'
   };
 }
 
-function historyOf(event: ValidEvent, row: PaymentRow): RowOf<'payment_status_history'> {
+type HistoryBase = Omit<RowOf<'payment_status_history'>, 'from_status' | 'to_status' | 'applied' | 'version'>;
+
+function historyOf(event: ValidEvent, row: PaymentRow): HistoryBase {
   return {
     event_id: event.id,
     reference_number: row.reference_number,
@@ -443,39 +513,84 @@ function fill<R extends Record<string, unknown>>(current: R, incoming: R): R {
   return out;
 }
 
-const STATUS_FIELDS = ['status', 'status_time', 'failure_code', 'failure_reason', 'failure_category'] as const;
+/**
+ * The amounts a payment.recorded status implies: the ledger's own fold of that one delivery
+ * (authorised when authorized; authorised and captured when collected; the whole amount refunded
+ * when first seen refunded), so warehouse and ledger agree on version 1.
+ */
+export function recordedAmounts(
+  status: PaymentStatus,
+  amountMinor: number,
+  at: Date,
+): Pick<PaymentRow, 'authorized_minor' | 'captured_minor' | 'refunded_minor' | 'disputed_minor'> {
+  const { state } = applyLifecycleEvent(EMPTY_LIFECYCLE, { kind: 'status', status, amount_minor: amountMinor, event_time: at, key: '' });
+  return {
+    authorized_minor: state.authorized_minor,
+    captured_minor: state.captured_minor,
+    refunded_minor: state.refunded_minor,
+    disputed_minor: state.disputed_minor,
+  };
+}
+
+/** The fields that describe the payment's state: who wins them wins them all. */
+const STATE_FIELDS = [
+  'status',
+  'status_time',
+  'failure_code',
+  'failure_reason',
+  'failure_category',
+  'authorized_minor',
+  'captured_minor',
+  'refunded_minor',
+  'disputed_minor',
+] as const;
+/** The ledger's state also owns the fee and tax (payment.status_changed carries them). */
+const LEDGER_STATE_FIELDS = [...STATE_FIELDS, 'fee_minor', 'tax_minor'] as const;
+
+const statusRank = (status: string | null) => (status === null ? -1 : (STATUS_RANK[status as PaymentStatus] ?? -1));
+const copy = (to: PaymentRow, from: PaymentRow, fields: readonly (keyof PaymentRow)[]) => {
+  for (const f of fields) (to as Record<string, unknown>)[f] = from[f];
+};
 
 /**
  * Merges a payment patch into the stored row (null when none). The ledger's copy
- * (payment.recorded) owns the descriptive fields; the newest status wins; nothing known is lost.
+ * (payment.recorded) owns the descriptive fields. The state (status, amounts, failure) is the
+ * ledger's newest version once the ledger changed the payment (version ≥ 2); before that, the
+ * newest status by (event time, rank) wins, amounts it lacks kept from the other side. Nothing
+ * known is lost. The ledger's events converge whatever order they arrive in (the highest version
+ * is the ledger's final state); so do events-API statuses, as far as their status goes.
  */
 export function mergePayment(current: PaymentRow | null, patch: PaymentPatch): PaymentRow {
   const incoming = patch.row;
   if (current === null) return { ...incoming };
   let next: PaymentRow;
-  if (patch.authoritative) {
+  if (patch.source === 'recorded') {
     // The ledger's fields, with anything it lacks kept from what the status events told us.
     next = fill({ ...incoming, settlement_batch_id: current.settlement_batch_id, settlement_status: current.settlement_status }, current);
-    for (const f of STATUS_FIELDS) (next as Record<string, unknown>)[f] = current[f];
-    next.status_time = current.status_time;
-  } else {
-    next = fill({ ...current }, incoming);
-    // Fee and tax arrive with the capture/success; the newest non-null one counts.
-    if (incoming.fee_minor !== null) next.fee_minor = incoming.fee_minor;
-    if (incoming.tax_minor !== null) next.tax_minor = incoming.tax_minor;
-  }
-  if (
-    newer(current.status_time, rank(PAYMENT_STATUS_RANK, current.status), incoming.status_time, rank(PAYMENT_STATUS_RANK, incoming.status))
-  ) {
-    for (const f of STATUS_FIELDS) (next as Record<string, unknown>)[f] = incoming[f];
-  } else {
-    for (const f of STATUS_FIELDS) (next as Record<string, unknown>)[f] = current[f];
-  }
-  if (patch.authoritative) {
     next.payment_time = incoming.payment_time;
     next.recorded_at = incoming.recorded_at;
     next.in_ledger = true;
+  } else {
+    next = fill({ ...current }, incoming);
   }
+  const currentVersion = current.ledger_version ?? 0;
+  const incomingVersion = incoming.ledger_version ?? 0;
+  if (patch.source === 'ledger_change' || currentVersion >= 2) {
+    // The ledger changed the payment: its newest version is the state, whatever else arrives.
+    const winner = patch.source === 'ledger_change' && incomingVersion > currentVersion ? incoming : current;
+    copy(next, winner, LEDGER_STATE_FIELDS);
+  } else {
+    const incomingNewer = newer(current.status_time, statusRank(current.status), incoming.status_time, statusRank(incoming.status));
+    const [winner, other] = incomingNewer ? [incoming, current] : [current, incoming];
+    copy(next, winner, STATE_FIELDS);
+    for (const f of ['authorized_minor', 'captured_minor', 'refunded_minor', 'disputed_minor'] as const) next[f] ??= other[f];
+    if (patch.source === 'status') {
+      // Fee and tax arrive with the capture/success; the newest non-null one counts.
+      if (incoming.fee_minor !== null) next.fee_minor = incoming.fee_minor;
+      if (incoming.tax_minor !== null) next.tax_minor = incoming.tax_minor;
+    }
+  }
+  next.ledger_version = Math.max(currentVersion, incomingVersion) || null;
   next.updated_at = incoming.updated_at;
   return next;
 }
@@ -520,6 +635,7 @@ const dim = (v: string | null | undefined) => (v === null || v === undefined || 
 
 /** What a payment row adds to the payments rollup; subtract the old row's, add the new row's. */
 export function paymentContribution(row: PaymentRow, sign: 1 | -1): RollupDelta<'payments'> {
+  const collected = row.status !== null && isCollected(row.status);
   return {
     rollup: 'payments',
     time: row.payment_time as Date,
@@ -538,9 +654,19 @@ export function paymentContribution(row: PaymentRow, sign: 1 | -1): RollupDelta<
       amount_minor: sign * (row.amount_minor ?? 0),
       fee_minor: sign * (row.fee_minor ?? 0),
       tax_minor: sign * (row.tax_minor ?? 0),
+      // A capture without a known authorised amount (an events-API success) was authorised too.
+      authorized_payments: (row.authorized_minor ?? row.captured_minor) === null ? 0 : sign,
+      captured_minor: collected ? sign * capturedAmountOf(row) : 0,
+      refunded_minor: sign * (row.refunded_minor ?? 0),
     },
   };
 }
+
+/**
+ * What GMV counts for a collected payment: its captured amount (a partial capture counts what was
+ * captured); a row written before captured amounts were kept counts its amount.
+ */
+export const capturedAmountOf = (row: Pick<PaymentRow, 'captured_minor' | 'amount_minor'>) => row.captured_minor ?? row.amount_minor ?? 0;
 
 export function refundContribution(row: RowOf<'refunds'>, sign: 1 | -1): RollupDelta<'refunds'> {
   return {

@@ -15,6 +15,7 @@ import {
   UNKNOWN,
   rollupTable,
 } from './tables.js';
+import { COLLECTED_STATUSES } from '../contracts/payment-lifecycle.js';
 import { createPaymentReads } from './payment-reads.js';
 import { sqlViewStatements } from './sql-views.js';
 import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from './warehouse-port.js';
@@ -43,8 +44,13 @@ export interface DuckDbWarehouseOptions {
 /**
  * 2: quarter-hour rollups (filled from the minute rollups when first created) and fx_rates.
  * 3: failure_category on payments and payment_status_history, and as a payments rollup dimension.
+ * 4: the payment lifecycle (issue 10): authorized/captured/refunded/disputed amounts and
+ *    ledger_version on payments; from/to status, applied and version on payment_status_history;
+ *    authorized_payments, captured_minor and refunded_minor in the payments rollups.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+const COLLECTED_SQL = COLLECTED_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
  * The value a rollup dimension added later takes in rows written before it existed: the value
@@ -53,6 +59,27 @@ const SCHEMA_VERSION = 3;
 const ADDED_DIMENSION_BACKFILL: Readonly<Record<string, string>> = {
   failure_category: `CASE WHEN status = 'failed' THEN '${UNKNOWN}' ELSE '' END`,
 };
+
+/**
+ * The same for a rollup measure added later, from the old cell's status and sums: what
+ * `paymentContribution` gives the payments as `PAYMENT_AMOUNTS_BACKFILL` fills them in.
+ */
+const ADDED_MEASURE_BACKFILL: Readonly<Record<string, string>> = {
+  authorized_payments: `CASE WHEN status IN ('authorized', ${COLLECTED_SQL}) THEN payments ELSE 0 END`,
+  captured_minor: `CASE WHEN status IN (${COLLECTED_SQL}) THEN amount_minor ELSE 0 END`,
+  refunded_minor: '0',
+};
+
+/**
+ * Payments stored before version 4 had one amount: a collected payment captured (and authorised)
+ * it, an authorised one authorised it; nothing was refunded or disputed through the ledger yet.
+ */
+const PAYMENT_AMOUNTS_BACKFILL = `UPDATE payments SET
+  authorized_minor = CASE WHEN status IN ('authorized', ${COLLECTED_SQL}) THEN amount_minor END,
+  captured_minor = CASE WHEN status IN (${COLLECTED_SQL}) THEN amount_minor END,
+  refunded_minor = 0, disputed_minor = 0,
+  ledger_version = CASE WHEN in_ledger THEN 1 END
+  WHERE refunded_minor IS NULL`;
 const open = new Set<string>();
 
 /**
@@ -207,18 +234,24 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
     if (existing.has(name)) {
       const have = await columnsOf(name);
       for (const [c, t] of Object.entries(TABLES[name].columns)) if (!have.has(c)) await db.run(`ALTER TABLE ${name} ADD COLUMN ${c} ${t}`);
+      await keepColumnOrder(db, name);
     }
   }
-  // A dimension added to a rollup: its primary key changes, so the table is rebuilt with the new
-  // dimension's backfill value (ADDED_DIMENSION_BACKFILL) in the old rows.
+  if (existing.has('payments') && found !== undefined && Number(found) < 4) await db.run(PAYMENT_AMOUNTS_BACKFILL);
+  // A dimension or measure added to a rollup: the table is rebuilt (a dimension changes its primary
+  // key) with the backfill value (ADDED_DIMENSION_BACKFILL, ADDED_MEASURE_BACKFILL) in the old rows.
   for (const [name, rollup] of Object.entries(ROLLUPS)) {
     for (const grain of GRAINS) {
       const table = rollupTable(name as RollupName, grain);
       if (!existing.has(table)) continue;
       const have = await columnsOf(table);
       const missing = rollup.dimensions.filter((d) => !have.has(d));
-      if (missing.length === 0) continue;
-      const unknownBackfill = missing.filter((d) => !ADDED_DIMENSION_BACKFILL[d]);
+      const missingMeasures = (rollup.measures as readonly string[]).filter((m) => !have.has(m));
+      if (missing.length === 0 && missingMeasures.length === 0) continue;
+      const unknownBackfill = [
+        ...missing.filter((d) => !ADDED_DIMENSION_BACKFILL[d]),
+        ...missingMeasures.filter((m) => !ADDED_MEASURE_BACKFILL[m]),
+      ];
       if (unknownBackfill.length > 0)
         throw new Error(`rollup ${table} lacks ${unknownBackfill.join(', ')} and no backfill is declared for it`);
       await db.run(`ALTER TABLE ${table} RENAME TO ${table}_old`);
@@ -229,10 +262,8 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
         `CREATE TABLE ${table} (bucket TIMESTAMP NOT NULL, ${[...dims, ...measures].join(', ')}, PRIMARY KEY (bucket, ${rollup.dimensions.join(', ')}))`,
       );
       const select = rollup.dimensions.map((d) => (have.has(d) ? d : `${ADDED_DIMENSION_BACKFILL[d]} AS ${d}`));
-      await db.run(
-        `INSERT INTO ${table} SELECT bucket, ${select.join(', ')}, ${rollup.measures.map((m) => `sum(${m})::BIGINT`).join(', ')}
-         FROM ${table}_old GROUP BY ALL`,
-      );
+      const sums = (rollup.measures as readonly string[]).map((m) => `sum(${have.has(m) ? m : ADDED_MEASURE_BACKFILL[m]})::BIGINT`);
+      await db.run(`INSERT INTO ${table} SELECT bucket, ${select.join(', ')}, ${sums.join(', ')} FROM ${table}_old GROUP BY ALL`);
       await db.run(`DROP TABLE ${table}_old`);
       existing.add(table);
     }
@@ -259,6 +290,27 @@ async function createSchema(db: DuckDBConnection): Promise<void> {
   // The read-only SQL API's views (sql-views.ts); re-created on every open so they follow the tables.
   for (const statement of sqlViewStatements()) await db.run(statement);
   await db.run(`INSERT OR REPLACE INTO warehouse_meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+}
+
+/**
+ * ALTER TABLE ADD COLUMN puts a column last, but Appenders write columns by position in the order
+ * of tables.ts: a table whose columns are in another order is rebuilt in that order.
+ */
+async function keepColumnOrder(db: DuckDBConnection, name: TableName): Promise<void> {
+  const wanted = Object.keys(TABLES[name].columns);
+  const have = (
+    await db.runAndReadAll(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${name}' ORDER BY ordinal_position`,
+    )
+  )
+    .getRowsJS()
+    .map((r) => String(r[0]));
+  if (have.join(',') === wanted.join(',')) return;
+  const columns = Object.entries(TABLES[name].columns).map(([c, t]) => `${c} ${t}`);
+  await db.run(`CREATE TABLE ${name}_reordered (${columns.join(', ')})`);
+  await db.run(`INSERT INTO ${name}_reordered SELECT ${wanted.join(', ')} FROM ${name}`);
+  await db.run(`DROP TABLE ${name}`);
+  await db.run(`ALTER TABLE ${name}_reordered RENAME TO ${name}`);
 }
 
 // ── writes ────────────────────────────────────────────────────────────────────────────────────────

@@ -38,7 +38,8 @@ export const TABLES = {
     columns: { event_id: 'VARCHAR', event_type: 'VARCHAR', event_time: 'TIMESTAMP', recorded_at: 'TIMESTAMP', applied_at: 'TIMESTAMP' },
   },
   payments: {
-    description: 'One row per payment (by reference) with its latest status; merged by version from payment.* events.',
+    description:
+      "One row per payment (by reference) with its latest status and amounts; the ledger's payment.recorded / payment.status_changed win by ledger version, other payment.* events merge by event time.",
     key: 'reference_number',
     timeColumn: 'payment_time',
     columns: {
@@ -60,6 +61,15 @@ export const TABLES = {
       failure_reason: 'VARCHAR',
       /** insufficient_funds, authentication, … (src/contracts/failure-categories.ts); null unless failed. */
       failure_category: 'VARCHAR',
+      /** Authorised amount; null until the payment reached authorized, or when only a capture/success said so (events API). */
+      authorized_minor: 'BIGINT',
+      /** Captured amount (GMV counts it when the status is collected); may be less than authorised. */
+      captured_minor: 'BIGINT',
+      /** Refunded so far, as the ledger counts it (payment.recorded / payment.status_changed). */
+      refunded_minor: 'BIGINT',
+      disputed_minor: 'BIGINT',
+      /** The ledger's version of this row (1 = payment.recorded; 2, 3… = payment.status_changed); null before the ledger spoke. */
+      ledger_version: 'INTEGER',
       payment_time: 'TIMESTAMP',
       recorded_at: 'TIMESTAMP',
       status_time: 'TIMESTAMP',
@@ -71,7 +81,8 @@ export const TABLES = {
     },
   },
   payment_status_history: {
-    description: 'Every status a payment went through, one row per event, in event time.',
+    description:
+      'Every status a payment went through, one row per event, in event time; `status` is what the event reported, from/to/applied what the ledger did with it.',
     timeColumn: 'event_time',
     columns: {
       event_id: 'VARCHAR',
@@ -84,6 +95,13 @@ export const TABLES = {
       failure_code: 'VARCHAR',
       failure_reason: 'VARCHAR',
       failure_category: 'VARCHAR',
+      /** The ledger's state before and after this event; null for events that did not come from the ledger. */
+      from_status: 'VARCHAR',
+      to_status: 'VARCHAR',
+      /** False when the ledger kept the event in history without moving the state; null for non-ledger events. */
+      applied: 'BOOLEAN',
+      /** The payment's ledger version after this event; null for non-ledger events. */
+      version: 'INTEGER',
     },
   },
   refunds: {
@@ -339,9 +357,10 @@ export const UNKNOWN = '(unknown)';
 
 export const ROLLUPS = {
   payments: {
-    description: 'Payments by payment time: count, amount, fee and tax per status and dimension.',
+    description:
+      'Payments by payment time: count, amount, fee and tax per status and dimension; how many reached authorized, the captured amount of collected payments (GMV) and the refunded amount.',
     dimensions: ['merchant_id', 'gateway', 'payment_method', 'region', 'currency', 'status', 'failure_code', 'failure_category'],
-    measures: ['payments', 'amount_minor', 'fee_minor', 'tax_minor'],
+    measures: ['payments', 'amount_minor', 'fee_minor', 'tax_minor', 'authorized_payments', 'captured_minor', 'refunded_minor'],
   },
   refunds: {
     description: 'Refunds by refund time: count and amount per reason and dimension.',

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await seedAnalytics(t, { start: START, spanMs: SPAN, payments: 700, seed: 4 });
   wh = t.app.warehouse as Warehouse;
   raw = await wh.query<RawPayment>(
-    'SELECT payment_time, status, amount_minor, fee_minor, currency, gateway, payment_method, merchant_id, region FROM payments',
+    'SELECT payment_time, status, amount_minor, authorized_minor, captured_minor, fee_minor, currency, gateway, payment_method, merchant_id, region FROM payments',
   );
   refunds = await wh.query('SELECT refunded_at, amount_minor, currency, gateway, merchant_id, reason FROM refunds');
   disputes = await wh.query('SELECT coalesce(opened_at, status_time) AS at, amount_minor, currency, gateway, merchant_id FROM disputes');
@@ -51,6 +51,7 @@ interface Expected {
   payment_count: number;
   successful_count: number;
   failed_count: number;
+  authorized_count: number;
   gmv_minor: number;
   fee_minor: number;
   refund_count: number;
@@ -62,6 +63,7 @@ const zero = (): Expected => ({
   payment_count: 0,
   successful_count: 0,
   failed_count: 0,
+  authorized_count: 0,
   gmv_minor: 0,
   fee_minor: 0,
   refund_count: 0,
@@ -86,9 +88,10 @@ function expected(
     if (k === null) continue;
     const c = cell(k);
     c.payment_count++;
+    if ((p.authorized_minor ?? p.captured_minor) !== null) c.authorized_count++;
     if (COLLECTED.has(p.status)) {
       c.successful_count++;
-      c.gmv_minor += p.amount_minor;
+      c.gmv_minor += p.captured_minor ?? p.amount_minor;
       c.fee_minor += p.fee_minor ?? 0;
     }
     if (p.status === 'failed') c.failed_count++;
@@ -115,6 +118,7 @@ const pickFigures = (k: Record<string, unknown>): Expected => ({
   payment_count: k.payment_count as number,
   successful_count: k.successful_count as number,
   failed_count: k.failed_count as number,
+  authorized_count: k.authorized_count as number,
   gmv_minor: k.gmv_minor as number,
   fee_minor: k.fee_minor as number,
   refund_count: k.refund_count as number,

@@ -176,6 +176,103 @@ describe('GET /api/v1/payments (happy)', () => {
     }
   });
 
+  it('returns a payment’s lifecycle: its amounts and its history in event time with what the ledger did with each event', async () => {
+    const wh = t.app.warehouse as NonNullable<typeof t.app.warehouse>;
+    const history = (event_id: string, minute: number, status: string, extra: Record<string, unknown>) => ({
+      event_id,
+      reference_number: 'LC-1',
+      event_type: 'payment.status_changed',
+      status,
+      event_time: new Date(Date.parse('2026-11-11T10:00:00Z') + minute * 60_000),
+      amount_minor: 8_000,
+      currency: 'INR',
+      failure_code: null,
+      failure_reason: null,
+      failure_category: null,
+      from_status: null,
+      to_status: null,
+      applied: null,
+      version: null,
+      ...extra,
+    });
+    await writePayments(wh, [
+      warehousePayment('LC-1', {
+        payment_id: 'pay-lc-1',
+        status: 'captured',
+        amount_minor: 10_000,
+        authorized_minor: 10_000,
+        captured_minor: 8_000,
+        ledger_version: 3,
+        payment_time: new Date('2026-11-11T10:00:00Z'),
+      }),
+    ]);
+    // Appended in arrival order: the capture first, the authorisation (earlier in event time) after it.
+    await wh.transaction((tx) =>
+      tx.append('payment_status_history', [
+        history('e-rec', 2, 'captured', { event_type: 'payment.recorded', to_status: 'captured', applied: true, version: 1 }),
+        history('e-auth', 0, 'authorized', {
+          amount_minor: 10_000,
+          from_status: 'captured',
+          to_status: 'captured',
+          applied: false,
+          version: 2,
+        }),
+        history('e-fail', 5, 'failed', { from_status: 'captured', to_status: 'captured', applied: false, version: 3 }),
+      ]),
+    );
+    const res = await get<{
+      payment: Record<string, unknown>;
+      status_history: Record<string, unknown>[];
+      events: { type: string; summary: string }[];
+    }>('/api/v1/payments/pay-lc-1');
+    expect(res.status).toBe(200);
+    expect(res.body.events.map((e) => e.summary)).toEqual(['authorized · kept (captured)', 'captured', 'failed · kept (captured)']);
+    expect(res.body.payment).toMatchObject({ authorized_minor: 10_000, captured_minor: 8_000, refunded_minor: 0, ledger_version: 3 });
+    expect(
+      res.body.status_history.map(({ event_id, status, from_status, to_status, applied, version, amount_minor, event_time }) => ({
+        event_id,
+        status,
+        from_status,
+        to_status,
+        applied,
+        version,
+        amount_minor,
+        event_time,
+      })),
+    ).toEqual([
+      {
+        event_id: 'e-auth',
+        status: 'authorized',
+        from_status: 'captured',
+        to_status: 'captured',
+        applied: false,
+        version: 2,
+        amount_minor: 10_000,
+        event_time: '2026-11-11T10:00:00.000Z',
+      },
+      {
+        event_id: 'e-rec',
+        status: 'captured',
+        from_status: null,
+        to_status: 'captured',
+        applied: true,
+        version: 1,
+        amount_minor: 8_000,
+        event_time: '2026-11-11T10:02:00.000Z',
+      },
+      {
+        event_id: 'e-fail',
+        status: 'failed',
+        from_status: 'captured',
+        to_status: 'captured',
+        applied: false,
+        version: 3,
+        amount_minor: 8_000,
+        event_time: '2026-11-11T10:05:00.000Z',
+      },
+    ]);
+  });
+
   it('writes every list, detail and export call to the audit log with the rows returned', async () => {
     const before = await t.app.store.query<{ n: number }>(
       `SELECT count(*)::INT AS n FROM payment_service.audit_log WHERE path LIKE '/api/v1/payments%'`,

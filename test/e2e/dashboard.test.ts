@@ -40,6 +40,8 @@ interface Kpis {
   aov_minor: number | null;
   success_rate: number | null;
   failure_rate: number | null;
+  authorization_rate: number | null;
+  capture_rate: number | null;
   refund_amount_minor: number;
   dispute_amount_minor: number;
   net_revenue_minor: number;
@@ -441,6 +443,11 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       .poll(() => texts(KPI_TILES.map((k) => `${k}-value`)), { timeout: 10_000 })
       .toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${k}-value`, v])));
     expect(expected['kpi-gmv']).toMatch(/^₹/);
+    // Under the success rate (per payment): the authorisation and capture rates of the same currency.
+    const headline = [...kpis.currencies].sort((a, b) => b.gmv_minor - a.gmv_minor)[0] as Kpis;
+    expect(await page.getByTestId('kpi-success').textContent()).toContain(
+      `authorised ${percent(headline.authorization_rate)} · captured ${percent(headline.capture_rate)}`,
+    );
 
     const ts = await api200<{ series: Series[] }>(`/api/v1/analytics/timeseries?${qs({ ...range, granularity: 'day' })}`);
     const chart = seriesSummary(ts.series);
@@ -759,12 +766,21 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await page.getByTestId('explorer-search-button').click();
     await expect.poll(shownRefs, { timeout: 10_000 }).toEqual([target.reference_number]);
     await page.getByTestId('explorer-row').first().click();
-    const detail = await api200<{ events: unknown[]; settlement: { batch_id: string } | null }>(
-      `/api/v1/payments/${encodeURIComponent(target.payment_id ?? target.reference_number)}`,
-    );
+    const detail = await api200<{
+      events: unknown[];
+      status_history: { status: string; to_status: string | null }[];
+      settlement: { batch_id: string } | null;
+    }>(`/api/v1/payments/${encodeURIComponent(target.payment_id ?? target.reference_number)}`);
     await page.getByTestId('explorer-detail-fields').waitFor();
     expect(await page.getByTestId('explorer-detail-fields').textContent()).toContain(target.reference_number);
     await expect.poll(() => page.getByTestId('explorer-events').locator('tbody tr').count()).toBe(detail.events.length);
+    // The status history: one row per event, in event time, with what it reported and the ledger's state after it.
+    expect(detail.status_history.length).toBeGreaterThan(0);
+    const historyRows = page.getByTestId('explorer-history').locator('tbody tr');
+    await expect.poll(() => historyRows.count()).toBe(detail.status_history.length);
+    const firstHistory = detail.status_history[0] as { status: string; to_status: string | null };
+    expect(await historyRows.first().textContent()).toContain(firstHistory.status);
+    if (firstHistory.to_status) expect(await historyRows.first().textContent()).toContain(firstHistory.to_status);
     expect(await page.getByTestId('explorer-settlement').textContent()).toContain(detail.settlement?.batch_id ?? 'none');
     await page.waitForTimeout(200);
     await shot('payments-list-detail');

@@ -150,6 +150,8 @@ export interface RawPayment {
   payment_time: Date;
   status: string;
   amount_minor: number;
+  authorized_minor: number | null;
+  captured_minor: number | null;
   fee_minor: number | null;
   currency: string;
   gateway: string | null;

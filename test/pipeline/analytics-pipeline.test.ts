@@ -311,6 +311,22 @@ describe('analytics pipeline: order-independence (fast-check)', () => {
             `SELECT status, count(*)::BIGINT AS payments, sum(amount_minor)::BIGINT AS amount_minor FROM payments GROUP BY status ORDER BY status`,
           );
           for (const grain of GRAINS) expect(await rollupTotals(grain)).toEqual(facts);
+          // The lifecycle measures too: authorised payments, and GMV = the captured amount of collected ones.
+          const lifecycleFacts = await warehouse.query(
+            `SELECT status, count(coalesce(authorized_minor, captured_minor))::BIGINT AS authorized,
+                    sum(CASE WHEN status IN ('captured', 'succeeded') THEN captured_minor ELSE 0 END)::BIGINT AS captured
+             FROM payments GROUP BY status ORDER BY status`,
+          );
+          for (const grain of GRAINS) {
+            const lifecycleRollup = await warehouse.query(
+              `SELECT status, sum(authorized_payments)::BIGINT AS authorized, sum(captured_minor)::BIGINT AS captured
+               FROM ${rollupTable('payments', grain)} GROUP BY status HAVING sum(payments) <> 0 ORDER BY status`,
+            );
+            expect(lifecycleRollup, grain).toEqual(lifecycleFacts);
+          }
+          // A collected payment's captured amount is its newest capture's: here every event carries the one amount.
+          for (const row of rows)
+            if (row.status === 'succeeded' || row.status === 'captured') expect(row.captured_minor).toBe(row.amount_minor);
           expect(await warehouse.query('SELECT * FROM applied_events')).toHaveLength(events.length);
         },
       ),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ratio } from '../../analytics/decimal.js';
+import { COLLECTED_STATUSES } from '../../contracts/payment-lifecycle.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 
 /**
@@ -43,7 +44,8 @@ export interface LiveFeed {
   close(): void;
 }
 
-const SUCCESS = ['succeeded', 'captured'];
+/** Payments that took the payer's money, as the KPIs count them: GMV is their captured amount. */
+const SUCCESS: string[] = [...COLLECTED_STATUSES];
 
 export function createLiveFeed(deps: { warehouse: Warehouse; intervalMs: number; logger: Logger; now?: () => Date }): LiveFeed {
   const now = deps.now ?? (() => new Date());
@@ -172,7 +174,7 @@ async function computeSnapshot(warehouse: Warehouse, tz: string, at: Date): Prom
   const success = SUCCESS.map((s) => `'${s}'`).join(', ');
   const [byCurrency, byStatus, perMinute, failures] = await Promise.all([
     warehouse.query<{ currency: string; amount_minor: number; payments: number }>(
-      `SELECT currency, sum(amount_minor)::BIGINT AS amount_minor, sum(payments)::BIGINT AS payments FROM payments_by_minute
+      `SELECT currency, sum(captured_minor)::BIGINT AS amount_minor, sum(payments)::BIGINT AS payments FROM payments_by_minute
        WHERE bucket >= $1::TIMESTAMP AND status IN (${success}) GROUP BY currency ORDER BY currency`,
       [iso(from)],
     ),

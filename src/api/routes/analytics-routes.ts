@@ -82,10 +82,15 @@ export const kpisResponse = z.object({
   aov_minor: minor.nullable(),
   success_rate: rate,
   failure_rate: rate,
+  authorized_count: z.number().int().describe('Payments that reached authorized or a later state'),
+  authorization_rate: rate.describe('authorized_count / payment_count, per payment (latest state)'),
+  capture_rate: rate.describe('successful_count / authorized_count: authorised payments that were captured'),
   fee_minor: minor,
   refund_count: z.number().int().nullable().describe('null where refunds cannot be attributed (method, region, status)'),
   refund_amount_minor: minor.nullable(),
   refund_rate: rate,
+  refunded_minor: minor.describe("What the ledger refunded so far of the range's payments (by payment time)"),
+  refund_rate_by_amount: rate.describe('refunded_minor / gmv_minor: share of the captured amount of these payments refunded'),
   dispute_count: z.number().int().nullable(),
   dispute_amount_minor: minor.nullable(),
   dispute_rate: rate,
@@ -106,9 +111,21 @@ export const ratesResponse = z
 /** Filters that could not apply to some figures. */
 export const notesResponse = z.array(z.string());
 
+const lifecycleResponse = z.object({
+  currency: z.string(),
+  attempt_count: z.number().int().describe('failed_attempts + payments with a captured/succeeded history row'),
+  failed_attempts: z.number().int().describe('History rows reporting failed'),
+  attempt_success_rate: rate.describe('Per attempt (history rows); success_rate of the KPIs is per payment (latest state)'),
+  time_to_capture: z.object({
+    payments: z.number().int().describe('Payments with an authorized and a later captured/succeeded history row'),
+    median_ms: z.number().int().nullable().describe('Nearest-rank median of authorized → captured, by the events’ times'),
+    p90_ms: z.number().int().nullable().describe('Nearest-rank 90th percentile'),
+  }),
+});
 const kpisRouteResponse = z.object({
   range: rangeResponse,
   currencies: z.array(kpisResponse),
+  lifecycle: z.array(lifecycleResponse).describe('Per currency, from the status history of the range’s payments'),
   report: z.object({ currency: z.string(), kpis: kpisResponse, rates: ratesResponse }).optional().describe('Only with report_currency'),
   notes: notesResponse,
 });

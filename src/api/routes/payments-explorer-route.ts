@@ -59,6 +59,11 @@ const COLUMNS = [
   'failure_reason',
   'fee_minor',
   'tax_minor',
+  'authorized_minor',
+  'captured_minor',
+  'refunded_minor',
+  'disputed_minor',
+  'ledger_version',
   'source',
   'status_time',
   'settlement_status',
@@ -74,9 +79,11 @@ export const paymentItem = z.object(
       c,
       c.endsWith('_minor')
         ? minor
-        : PERSONAL.includes(c)
-          ? nullableString.describe('Personal (HMAC pseudonym): null unless admin')
-          : nullableString,
+        : c === 'ledger_version'
+          ? z.number().int().nullable().describe("The ledger's version of the payment (1 = recorded); null before the ledger spoke")
+          : PERSONAL.includes(c)
+            ? nullableString.describe('Personal (HMAC pseudonym): null unless admin')
+            : nullableString,
     ]),
   ),
 );
@@ -88,9 +95,26 @@ const listResponse = z.object({
   masked: z.array(z.string()).describe('Columns nulled for this caller'),
 });
 const eventItem = z.object({ time: z.string().nullable(), type: z.string(), id: z.string().nullable(), summary: z.string() });
+/** One row of payment_status_history: what an event reported, and what the ledger did with it. */
+const historyItem = z.object({
+  event_id: nullableString,
+  reference_number: nullableString,
+  event_type: nullableString,
+  status: nullableString.describe('The status the event reported'),
+  event_time: nullableString.describe("The event's own (gateway) time"),
+  amount_minor: minor.describe("The event's amount: authorised, captured, refunded or disputed"),
+  currency: nullableString,
+  failure_code: nullableString,
+  failure_reason: nullableString,
+  failure_category: nullableString,
+  from_status: nullableString.describe("The ledger's state before the event; null for events not from the ledger"),
+  to_status: nullableString.describe("The ledger's state after it"),
+  applied: z.boolean().nullable().describe('False when kept in history without moving the state; null for events not from the ledger'),
+  version: z.number().int().nullable().describe("The payment's ledger version after the event"),
+});
 const detailResponse = z.object({
   payment: paymentItem,
-  status_history: z.array(z.record(z.string(), z.unknown())),
+  status_history: z.array(historyItem).describe('One row per event, ordered by event time'),
   refunds: z.array(z.record(z.string(), z.unknown())),
   disputes: z.array(z.record(z.string(), z.unknown())),
   settlement: z.record(z.string(), z.unknown()).nullable(),
@@ -142,6 +166,12 @@ function selectionOf(query: unknown): { ok: true; selection: PaymentSelection } 
   selection.filters = filters;
   if (q.q) selection.search = q.q;
   return { ok: true, selection };
+}
+
+/** What the ledger did with a history event: `authorized → captured`, or `kept (captured)` when it did not move the state. */
+function ledgerMove(h: { from_status: string | null; to_status: string | null; applied: boolean | null }): string | null {
+  if (h.to_status === null || h.from_status === null) return null;
+  return h.applied === false ? `kept (${h.to_status})` : `${h.from_status} → ${h.to_status}`;
 }
 
 const isAdmin = (request: FastifyRequest) => request.access?.roles.includes('admin') ?? false;
@@ -304,7 +334,7 @@ export async function registerPaymentsExplorerRoutes(app: FastifyInstance, deps:
           time: plain(h.event_time) as string | null,
           type: h.event_type ?? 'payment.status',
           id: h.event_id,
-          summary: [h.status, h.failure_code, h.failure_reason].filter(Boolean).join(' · '),
+          summary: [h.status, ledgerMove(h), h.failure_code, h.failure_reason].filter(Boolean).join(' · '),
         });
       }
       for (const r of found.refunds) {

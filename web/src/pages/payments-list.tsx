@@ -71,6 +71,25 @@ function DetailTable(props: { rows: Row[]; columns: [string, string][]; tz: stri
   );
 }
 
+/**
+ * The status history as the ledger saw it, in event time (the API's order): what each event
+ * reported, and the move it made — `authorized → captured`, or `kept (captured)` when the ledger
+ * recorded it without moving the state (older in event time, or not an allowed move).
+ */
+function historyRows(rows: Row[]): Row[] {
+  return rows.map((r) => ({
+    ...r,
+    change:
+      r.to_status === null || r.to_status === undefined
+        ? '—'
+        : r.applied === false
+          ? `kept (${String(r.to_status)})`
+          : r.from_status
+            ? `${String(r.from_status)} → ${String(r.to_status)}`
+            : String(r.to_status),
+  }));
+}
+
 function PaymentDetail(props: { id: string; tz: string; onClose(): void }) {
   const state = useApi<Row>(`/api/v1/payments/${encodeURIComponent(props.id)}`);
   return (
@@ -91,6 +110,12 @@ function PaymentDetail(props: { id: string; tz: string; onClose(): void }) {
             ['Payment id', String(p.payment_id ?? '—')],
             ['Status', String(p.status ?? '—')],
             ['Amount', formatMoney(p.amount_minor as number | null, (p.currency as string | null) ?? null)],
+            [
+              'Authorised · captured · refunded',
+              [p.authorized_minor, p.captured_minor, p.refunded_minor]
+                .map((m) => (m === null || m === undefined ? '—' : formatMoney(m as number, (p.currency as string | null) ?? null)))
+                .join(' · '),
+            ],
             ['Time', formatDateTime(p.payment_time as string | null, props.tz)],
             ['Merchant', String(p.merchant_name ?? p.merchant_id ?? '—')],
             ['Gateway · method', `${String(p.gateway ?? '—')} · ${String(p.payment_method ?? '—')}`],
@@ -128,10 +153,11 @@ function PaymentDetail(props: { id: string; tz: string; onClose(): void }) {
               />
               <h2>Status history</h2>
               <DetailTable
-                rows={(body.status_history as Row[]) ?? []}
+                rows={historyRows((body.status_history as Row[]) ?? [])}
                 columns={[
                   ['event_time', 'Time'],
-                  ['status', 'Status'],
+                  ['status', 'Reported'],
+                  ['change', 'Ledger state'],
                   ['amount_minor', 'Amount'],
                   ['failure_reason', 'Failure'],
                 ]}

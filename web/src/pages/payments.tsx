@@ -250,7 +250,12 @@ function Kpis(props: { query: Record<string, string> }) {
                 label="Average order value"
                 value={formatMoney(pick(k, 'aov_minor', 'aov', 'average_order_value_minor'), currency)}
               />
-              <Tile testId="kpi-success" label="Success rate" value={formatRate(rate(k, ...SUCCESS_FIELDS))} />
+              <Tile
+                testId="kpi-success"
+                label="Success rate"
+                value={formatRate(rate(k, ...SUCCESS_FIELDS))}
+                sub={`authorised ${formatRate(rate(k, 'authorization_rate'))} · captured ${formatRate(rate(k, 'capture_rate'))}`}
+              />
               <Tile
                 testId="kpi-refunds"
                 label="Refunds"
