@@ -279,5 +279,5 @@ describeEachStore('crash recovery of payment transitions', (kind) => {
       for (const p of plans) if (p.acknowledged.has(0)) expect(recorded.has(p.reference), p.reference).toBe(true);
       expect(acknowledgedChecked).toBeGreaterThanOrEqual(400);
     });
-  }, 120_000);
+  }, 240_000);
 });
