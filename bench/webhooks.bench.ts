@@ -5,11 +5,15 @@
  * a fresh store (PGlite in a temp data dir, or a fresh database on a throwaway PostgreSQL cluster),
  * then drives `POST /api/v1/payments/webhook` with autocannon from this process: every request
  * is freshly Standard-Webhooks-signed (new webhook-id, current timestamp) and carries the seed
- * body; a share of them (20 % by default) reuses a reference already sent. Afterwards the server
- * is stopped and the store is checked: one payment and one outbox event per reference that got a
- * 201, and no reference answered 201 twice.
+ * body; a share of them (20 % by default) reuses a reference already sent. With `--transitions F`
+ * a share F of requests are instead later statuses of recorded payments (issue 10): new references
+ * are sent as `authorized`, and a transition is the `captured` delivery of one answered 201.
+ * Afterwards the server is stopped and the store is checked: one payment and one payment.recorded
+ * event per reference that got a 201, no reference answered 201 twice, and one captured payment and
+ * one payment.status_changed event per transition answered `transitioned`.
  *
  *   npx tsx bench/webhooks.bench.ts [--store pglite|postgres|both] [--seconds 20] [--connections 64]
+ *   npx tsx bench/webhooks.bench.ts --duplicates 0 --transitions 0.2   # the lifecycle mix
  *
  * Figures are printed and written to BENCHMARKS.md (section `webhooks:<store>`); see bench/README.md.
  */
@@ -50,6 +54,8 @@ const USAGE = `usage: npx tsx bench/webhooks.bench.ts [options]
   --connections N                concurrent keep-alive connections (default 64)
   --warmup N                     seconds of unmeasured load first, so the server's JIT is warm (default 3)
   --duplicates F                 share of requests reusing an already-sent reference (default 0.2)
+  --transitions F                share of requests capturing a payment recorded as authorized (default 0;
+                                 when > 0, new references are sent as authorized)
   --cpu-prof                     run the server under node --cpu-prof; the profile path is printed
   --max-wait N                   seconds to wait for other work on the machine to finish first (default 600)
   --server-env KEY=VALUE         extra server environment, repeatable (e.g. DB_POOL_MAX=4); reported with the figures
@@ -72,6 +78,7 @@ interface Options {
   connections: number;
   warmup: number;
   duplicates: number;
+  transitions: number;
   cpuProf: boolean;
   maxWait: number;
   serverEntry: string | null;
@@ -88,6 +95,7 @@ function parseOptions(): Options {
       connections: { type: 'string', default: '64' },
       warmup: { type: 'string', default: '3' },
       duplicates: { type: 'string', default: '0.2' },
+      transitions: { type: 'string', default: '0' },
       'cpu-prof': { type: 'boolean', default: false },
       'max-wait': { type: 'string', default: '600' },
       'server-entry': { type: 'string' },
@@ -108,12 +116,14 @@ function parseOptions(): Options {
   };
   const store = values.store;
   if (store !== 'pglite' && store !== 'postgres' && store !== 'both') fail(`--store ${store}: expected pglite, postgres or both`);
+  if (Number(values.duplicates) + Number(values.transitions) >= 1) fail('--duplicates plus --transitions must stay below 1');
   return {
     stores: store === 'both' ? ['postgres', 'pglite'] : [store],
     seconds: number('seconds', values.seconds, 1, 3600),
     connections: Math.floor(number('connections', values.connections, 1, 10_000)),
     warmup: number('warmup', values.warmup, 0, 600),
     duplicates: number('duplicates', values.duplicates, 0, 0.99),
+    transitions: number('transitions', values.transitions, 0, 0.99),
     cpuProf: values['cpu-prof'],
     maxWait: number('max-wait', values['max-wait'], 0, 86_400),
     build: !values['no-build'] && values['server-entry'] === undefined,
@@ -141,6 +151,14 @@ interface LoadState {
   inFlight: Map<string, number>;
   createdRefs: Set<string>;
   created201: number;
+  /** References answered 201 whose capture has not been sent yet (transitions mode). */
+  capturable: string[];
+  /** References whose capture was sent and not yet answered. */
+  transitionsInFlight: Set<string>;
+  /** References whose capture was answered 200 `transitioned`. */
+  transitionedRefs: Set<string>;
+  /** Answers to captures, by body status (`transitioned`; `duplicate` from a server without the lifecycle). */
+  transitionAnswers: Map<string, number>;
   statuses: Map<number, number>;
   errors: number;
   timeouts: number;
@@ -172,7 +190,12 @@ function runLoad(url: string, secret: string, runId: string, state: LoadState, o
   let sequence = state.sent.length;
   interface Context {
     reference?: string;
+    transition?: boolean;
   }
+  const lifecycle = options.transitions > 0;
+  // The seed body as an authorisation, and its capture a minute later (same amount).
+  const authorizedBody = (reference: string) => seedBody(reference, { status: 'authorized', event_time: '2026-11-21T09:30:00+05:30' });
+  const capturedBody = (reference: string) => seedBody(reference, { status: 'captured', event_time: '2026-11-21T09:31:00+05:30' });
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const instance = autocannon(
@@ -186,18 +209,27 @@ function runLoad(url: string, secret: string, runId: string, state: LoadState, o
             method: 'POST',
             path: WEBHOOK_PATH,
             setupRequest: (request, context) => {
-              const duplicate = state.sent.length > 0 && Math.random() < options.duplicates;
-              const reference = duplicate
-                ? (state.sent[Math.floor(Math.random() * state.sent.length)] as string)
-                : `bench-${runId}-${++sequence}`;
-              if (!duplicate) state.sent.push(reference);
+              const roll = Math.random();
+              const transition = roll < options.transitions && state.capturable.length > 0;
+              const duplicate =
+                !transition && state.sent.length > 0 && roll >= options.transitions && roll < options.transitions + options.duplicates;
+              const reference = transition
+                ? (state.capturable.splice(Math.floor(Math.random() * state.capturable.length), 1)[0] as string)
+                : duplicate
+                  ? (state.sent[Math.floor(Math.random() * state.sent.length)] as string)
+                  : `bench-${runId}-${++sequence}`;
+              if (!duplicate && !transition) state.sent.push(reference);
+              if (transition) state.transitionsInFlight.add(reference);
               state.inFlight.set(reference, (state.inFlight.get(reference) ?? 0) + 1);
               (context as Context).reference = reference;
-              const body = JSON.stringify(seedBody(reference));
+              (context as Context).transition = transition;
+              const body = JSON.stringify(
+                transition ? capturedBody(reference) : lifecycle ? authorizedBody(reference) : seedBody(reference),
+              );
               const signed = signStandardWebhook({ secret, id: `msg_${randomUUID()}`, timestamp: Math.floor(Date.now() / 1000), body });
               return { ...request, headers: { 'content-type': 'application/json', ...signed }, body };
             },
-            onResponse: (status, _body, context) => {
+            onResponse: (status, body, context) => {
               statuses.set(status, (statuses.get(status) ?? 0) + 1);
               state.statuses.set(status, (state.statuses.get(status) ?? 0) + 1);
               const reference = (context as Context).reference;
@@ -209,6 +241,13 @@ function runLoad(url: string, secret: string, runId: string, state: LoadState, o
               if (status === 201 && reference !== undefined) {
                 state.created201++;
                 state.createdRefs.add(reference);
+                if (lifecycle) state.capturable.push(reference);
+              }
+              if ((context as Context).transition && reference !== undefined) {
+                state.transitionsInFlight.delete(reference);
+                const answer = status === 200 ? ((JSON.parse(body) as { status?: string }).status ?? '?') : `HTTP ${status}`;
+                state.transitionAnswers.set(answer, (state.transitionAnswers.get(answer) ?? 0) + 1);
+                if (answer === 'transitioned') state.transitionedRefs.add(reference);
               }
             },
           },
@@ -246,6 +285,8 @@ function runLoad(url: string, secret: string, runId: string, state: LoadState, o
 interface StoreCounts {
   payments: number;
   outbox: number;
+  recordedEvents: number;
+  statusChangedEvents: number;
   references: number;
   distinctPaymentRefs: number;
 }
@@ -253,11 +294,15 @@ interface StoreCounts {
 interface StoreContents {
   counts: StoreCounts;
   paymentRefs: string[];
+  capturedRefs: string[];
 }
 const PAYMENT_REFS_SQL = 'SELECT reference_number AS r FROM payment_service.payments';
+const CAPTURED_REFS_SQL = `SELECT reference_number AS r FROM payment_service.payments WHERE status = 'captured'`;
 
 const COUNT_SQL = `SELECT (SELECT count(*) FROM payment_service.payments)::int AS payments,
   (SELECT count(*) FROM payment_service.outbox)::int AS outbox,
+  (SELECT count(*) FROM payment_service.outbox WHERE event_type = 'payment.recorded')::int AS "recordedEvents",
+  (SELECT count(*) FROM payment_service.outbox WHERE event_type = 'payment.status_changed')::int AS "statusChangedEvents",
   (SELECT count(*) FROM payment_service.payment_references)::int AS "references",
   (SELECT count(DISTINCT reference_number) FROM payment_service.payments)::int AS "distinctPaymentRefs"`;
 
@@ -267,7 +312,8 @@ async function readPostgres(url: string): Promise<StoreContents> {
   try {
     const counts = (await client.query<StoreCounts>(COUNT_SQL)).rows[0] as StoreCounts;
     const paymentRefs = (await client.query<{ r: string }>(PAYMENT_REFS_SQL)).rows.map((row) => row.r);
-    return { counts, paymentRefs };
+    const capturedRefs = (await client.query<{ r: string }>(CAPTURED_REFS_SQL)).rows.map((row) => row.r);
+    return { counts, paymentRefs, capturedRefs };
   } finally {
     await client.end();
   }
@@ -281,7 +327,8 @@ async function readPglite(dataDir: string): Promise<StoreContents> {
     try {
       const counts = (await db.query<StoreCounts>(COUNT_SQL)).rows[0] as StoreCounts;
       const paymentRefs = (await db.query<{ r: string }>(PAYMENT_REFS_SQL)).rows.map((row) => row.r);
-      return { counts, paymentRefs };
+      const capturedRefs = (await db.query<{ r: string }>(CAPTURED_REFS_SQL)).rows.map((row) => row.r);
+      return { counts, paymentRefs, capturedRefs };
     } finally {
       await db.close();
     }
@@ -352,6 +399,10 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
       inFlight: new Map(),
       createdRefs: new Set(),
       created201: 0,
+      capturable: [],
+      transitionsInFlight: new Set(),
+      transitionedRefs: new Set(),
+      transitionAnswers: new Map(),
       statuses: new Map(),
       errors: 0,
       timeouts: 0,
@@ -382,8 +433,8 @@ async function measureStore(store: StoreKind, options: Options, postgres: BenchP
       }
     }
     // Read with the server stopped: every request it accepted has been answered and committed.
-    const { counts, paymentRefs } = databaseUrl ? await readPostgres(databaseUrl) : await readPglite(join(dataDir, 'pglite'));
-    const { correct, correctness } = checkCorrectness(state, counts, paymentRefs);
+    const { counts, paymentRefs, capturedRefs } = databaseUrl ? await readPostgres(databaseUrl) : await readPglite(join(dataDir, 'pglite'));
+    const { correct, correctness } = checkCorrectness(state, counts, paymentRefs, capturedRefs);
     const non2xx = [...phase.statuses].filter(([s]) => s < 200 || s > 299).reduce((sum, [, n]) => sum + n, 0);
     const lat = phase.latencies;
     return {
@@ -420,6 +471,7 @@ function checkCorrectness(
   state: LoadState,
   counts: StoreCounts,
   paymentRefs: readonly string[],
+  capturedRefs: readonly string[],
 ): { correct: boolean; correctness: string[] } {
   const expected = state.createdRefs.size;
   const recorded = new Set(paymentRefs);
@@ -428,6 +480,12 @@ function checkCorrectness(
   const unexplained = paymentRefs.filter((r) => !state.createdRefs.has(r) && !state.inFlight.has(r)).length;
   const twice = state.created201 - expected;
   const payments = counts.payments;
+  // Transitions: every capture answered `transitioned` is a captured payment with its one
+  // payment.status_changed; a captured payment nobody saw answered must have been cut off in flight.
+  const captured = new Set(capturedRefs);
+  const transitionLost = [...state.transitionedRefs].filter((r) => !captured.has(r)).length;
+  const transitionCutOff = capturedRefs.filter((r) => !state.transitionedRefs.has(r) && state.transitionsInFlight.has(r)).length;
+  const transitionUnexplained = capturedRefs.filter((r) => !state.transitionedRefs.has(r) && !state.transitionsInFlight.has(r)).length;
   const correctness = [
     `payments ${formatNumber(payments)} = distinct references answered 201 (${formatNumber(expected)})` +
       ` + ${cutOffRecorded} recorded from requests cut off when the load stopped (${state.inFlight.size} cut off): ` +
@@ -435,7 +493,17 @@ function checkCorrectness(
     `201 references missing from payments: ${lost}`,
     `payments with no 201 and not cut off: ${unexplained}`,
     `references answered 201 twice: ${twice}`,
-    `outbox ${formatNumber(counts.outbox)} ${counts.outbox === payments ? '=' : '≠'} payments`,
+    `payment.recorded events ${formatNumber(counts.recordedEvents)} ${counts.recordedEvents === payments ? '=' : '≠'} payments`,
+    `outbox ${formatNumber(counts.outbox)} ${counts.outbox === payments + counts.statusChangedEvents ? '=' : '≠'} payments + payment.status_changed`,
+    ...(state.transitionAnswers.size > 0
+      ? [
+          `captures answered: ${[...state.transitionAnswers].map(([a, n]) => `${a} ${formatNumber(n)}`).join(', ')}`,
+          `captured payments ${formatNumber(captured.size)} = captures answered transitioned (${formatNumber(state.transitionedRefs.size)}) + ${transitionCutOff} cut off (${state.transitionsInFlight.size} in flight): ` +
+            (captured.size === state.transitionedRefs.size + transitionCutOff ? 'yes' : 'NO'),
+          `transitioned captures missing: ${transitionLost}; captured with no answer and not cut off: ${transitionUnexplained}`,
+          `payment.status_changed ${formatNumber(counts.statusChangedEvents)} ${counts.statusChangedEvents === captured.size ? '=' : '≠'} captured payments`,
+        ]
+      : []),
     `payment_references ${formatNumber(counts.references)} ${counts.references === payments ? '=' : '≠'} payments`,
     `duplicate references among payments: ${payments - counts.distinctPaymentRefs}`,
   ];
@@ -444,7 +512,11 @@ function checkCorrectness(
     lost === 0 &&
     unexplained === 0 &&
     twice === 0 &&
-    counts.outbox === payments &&
+    counts.recordedEvents === payments &&
+    counts.outbox === payments + counts.statusChangedEvents &&
+    transitionLost === 0 &&
+    transitionUnexplained === 0 &&
+    counts.statusChangedEvents === captured.size &&
     counts.references === payments &&
     counts.distinctPaymentRefs === payments;
   return { correct, correctness };
@@ -516,7 +588,7 @@ const HEADERS = ['store', 'req/s (mean)', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'
 function markdownSection(r: StoreResult, options: Options): string {
   const machine = machineInfo();
   return [
-    `### Webhook intake — ${r.store === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
+    `### Webhook intake — ${r.store === 'postgres' ? 'PostgreSQL' : 'PGlite'}${options.transitions > 0 ? `, ${Math.round(options.transitions * 100)} % transitions` : ''}`,
     '',
     markdownTable(HEADERS, [resultRow(r)]),
     '',
@@ -527,7 +599,11 @@ function markdownSection(r: StoreResult, options: Options): string {
     ...(options.serverEntry ? [`- server: ${options.serverEntry} (not this checkout's dist/)`] : []),
     `- server settings: ${serverSettings(options)}`,
     `- load: ${options.connections} connections, ${formatNumber(r.phase.seconds, 1)} s measured after ${options.warmup} s warm-up, ` +
-      `${Math.round(options.duplicates * 100)} % duplicate references, every request freshly Standard-Webhooks-signed; ` +
+      `${Math.round(options.duplicates * 100)} % duplicate references, ` +
+      (options.transitions > 0
+        ? `${Math.round(options.transitions * 100)} % transitions (new references sent as authorized, a transition captures one answered 201), `
+        : '') +
+      'every request freshly Standard-Webhooks-signed; ' +
       'server and load generator in separate processes on the same machine',
     `- statuses (measured): ${statusText(r.phase.statuses)}; socket errors ${r.phase.errors} (timeouts ${r.phase.timeouts})`,
     `- correctness (whole run, ${formatNumber(r.state.sent.length)} references sent): ${r.correct ? 'pass' : 'FAIL'} — ${r.correctness.join('; ')}`,
@@ -560,7 +636,9 @@ async function main(): Promise<void> {
         console.log(
           `  CPU profile of the server: ${r.profile}/*.cpuprofile (summarise: npx tsx bench/support/cpuprofile-summary.ts <file>)`,
         );
-      if (options.write) writeBenchmarkSection(`webhooks:${store}`, markdownSection(r, options));
+      // The lifecycle mix has sections of its own beside today's figures.
+      if (options.write)
+        writeBenchmarkSection(`webhooks${options.transitions > 0 ? '-transitions' : ''}:${store}`, markdownSection(r, options));
     }
   } finally {
     await postgres?.stop();

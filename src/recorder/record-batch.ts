@@ -414,7 +414,9 @@ export function refusalOf(d: LedgerDelivery, row: LedgerRow, past: readonly Hist
       return null;
     }
     const known = [row.amount_minor, authorized, captured].filter((n): n is number => n !== null);
-    if (!known.includes(p.amount_minor)) return conflict(`for ${fmt(row.amount_minor)}, not ${fmt(p.amount_minor)}`);
+    // With no authorisation known, an amount above a (partial) capture is the payment's full amount, whichever arrived first.
+    const fullAmount = authorized === null && captured !== null && p.amount_minor >= captured;
+    if (!known.includes(p.amount_minor) && !fullAmount) return conflict(`for ${fmt(row.amount_minor)}, not ${fmt(p.amount_minor)}`);
     return null;
   }
   if (d.kind === 'refund') return refundRefusal(d.refund, row);
