@@ -162,8 +162,9 @@ const disputeEntitySchema = z.object({
   created_at: unixSeconds,
 });
 
-// The envelope's created_at is when Razorpay raised this event: the ledger's event time.
-const envelope = { account_id: z.string().nullish(), created_at: unixSeconds };
+// The envelope's created_at is when Razorpay raised this event: the ledger's event time. Razorpay
+// always sends it; a body without it (a hand-made test event) falls back to its entity's created_at.
+const envelope = { account_id: z.string().nullish(), created_at: unixSeconds.nullish() };
 const webhookSchema = z.discriminatedUnion('event', [
   z.object({ ...envelope, event: z.enum(PAYMENT_EVENTS), payload: z.object({ payment: z.object({ entity: paymentEntitySchema }) }) }),
   z.object({
@@ -191,8 +192,14 @@ export const razorpayAdapter: ChannelAdapter = {
     });
     if (!parsed.ok) return parsed;
     const webhook = parsed.value;
+    const entityCreatedAt =
+      webhook.event === 'refund.processed'
+        ? webhook.payload.refund.entity.created_at
+        : 'dispute' in webhook.payload
+          ? webhook.payload.dispute.entity.created_at
+          : webhook.payload.payment.entity.created_at;
     const stamp: EventStamp = {
-      event_time: dateOfUnixSeconds(webhook.created_at),
+      event_time: dateOfUnixSeconds(webhook.created_at ?? entityCreatedAt),
       gateway_event_id: eventIdFromHeader(context.headers, 'x-razorpay-event-id'),
     };
     switch (webhook.event) {

@@ -220,8 +220,9 @@ const disputeSchema = z.object({
 
 const eventFields = {
   id: z.string().min(1, { message: 'must be the event id (evt_…)' }),
-  // When Stripe raised the event: the ledger's event time.
-  created: unixSeconds,
+  // When Stripe raised the event: the ledger's event time. Stripe always sends it; a body without
+  // it (a hand-made test event) falls back to its object's created.
+  created: unixSeconds.nullish(),
   livemode: z.boolean().nullish(),
 };
 const chargeEventSchema = z.object({ ...eventFields, type: z.enum(CHARGE_EVENTS), data: z.object({ object: chargeSchema }) });
@@ -388,7 +389,7 @@ function refundInput(event: StripeEvent, refund: StripeRefund, reference: string
       refund_id: refund.id,
       amount_minor: amount.value,
       currency: currencyCode,
-      event_time: dateOfUnixSeconds(event.created),
+      event_time: eventTimeOf(event),
       gateway_event_id: event.id,
       reason: memberOf(REFUND_REASONS, refund.reason) ?? 'other',
       gateway: 'stripe',
@@ -412,7 +413,7 @@ function disputeInput(event: Extract<StripeEvent, { type: (typeof DISPUTE_EVENTS
       dispute_id: dispute.id,
       amount_minor: amount.value,
       currency: currencyCode,
-      event_time: dateOfUnixSeconds(event.created),
+      event_time: eventTimeOf(event),
       gateway_event_id: event.id,
       dispute_status: DISPUTE_STATUS_OF[dispute.status] as DisputeInput['dispute_status'],
       reason: memberOf(DISPUTE_REASONS, dispute.reason) ?? 'other',
@@ -450,7 +451,7 @@ function canonicalInput(event: ChargeEvent | PaymentIntentEvent, p: StripePaymen
     currency: currencyCode,
     status: p.status,
     payment_date: dateOfUnixSeconds(p.created),
-    event_time: dateOfUnixSeconds(event.created),
+    event_time: eventTimeOf(event),
     gateway_event_id: event.id,
     payment_channel: 'stripe',
     gateway: 'stripe',
@@ -496,4 +497,9 @@ function isoMinorUnits(stripeAmount: number, currencyCode: string, field: string
     );
   }
   return ok(stripeAmount / divisor);
+}
+
+/** The event's own time, or its object's creation when a hand-made body leaves it out. */
+function eventTimeOf(event: { created?: number | null; data: { object: { created: number } } }): Date {
+  return dateOfUnixSeconds(event.created ?? event.data.object.created);
 }
