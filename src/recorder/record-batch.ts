@@ -93,14 +93,11 @@ export async function recordDeliveriesInTx(
     for (const r of inserted.rows) won.add(r.reference_number);
   }
   const winners = candidates.filter((c) => won.has(c.reference_number));
-  if (winners.length > 0) {
-    await insertPayments(tx, winners, now);
-    await insertHistory(tx, winners.map(firstHistoryRow));
-    await insertOutbox(
-      tx,
-      winners.map((w) => paymentRecordedEvent(w, now)),
-    );
-  }
+  // New payments: their rows and first history rows in one statement; their events go out with
+  // the followers' in one outbox insert at the end (fewer statements per group commit).
+  const firstRows = winners.map(firstHistoryRow);
+  if (winners.length > 0) await insertPaymentsWithHistory(tx, winners, firstRows, now);
+  const events: LedgerEvent[] = winners.map((w) => paymentRecordedEvent(w, now));
 
   const followers: number[] = [];
   const createdId = new Map(winners.map((w) => [w.reference_number, w.id]));
@@ -114,13 +111,16 @@ export async function recordDeliveriesInTx(
     }
   }
   if (followers.length > 0) {
-    await applyFollowers(
+    const followerEvents = await applyFollowers(
       tx,
       followers.map((i) => ({ index: i, delivery: deliveries[i] as LedgerDelivery })),
+      new Map(firstRows.map((h) => [h.payment_id, h])),
       outcomes,
       now,
     );
+    events.push(...followerEvents);
   }
+  if (events.length > 0) await insertOutbox(tx, events);
   return outcomes.map((o, i) => {
     if (o === undefined) throw new Error(`delivery ${i} got no outcome`);
     return o;
@@ -181,38 +181,48 @@ interface Follower {
   delivery: LedgerDelivery;
 }
 
-async function applyFollowers(tx: SqlExecutor, followers: readonly Follower[], outcomes: (RecordOutcome | undefined)[], now: Date) {
+async function applyFollowers(
+  tx: SqlExecutor,
+  followers: readonly Follower[],
+  createdNow: ReadonlyMap<string, HistoryRow>,
+  outcomes: (RecordOutcome | undefined)[],
+  now: Date,
+): Promise<LedgerEvent[]> {
   const references = [...new Set(followers.map((f) => referenceOf(f.delivery)))].sort(compareText);
-  const { rows } = await tx.query<LedgerRow>(
-    `SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status,
-            COALESCE(p.status_time, p.payment_date) AS status_time,
-            p.authorized_minor::float8 AS authorized_minor, p.captured_minor::float8 AS captured_minor,
-            p.refunded_minor::float8 AS refunded_minor, p.disputed_minor::float8 AS disputed_minor,
-            p.fee_minor::float8 AS fee_minor, p.tax_minor::float8 AS tax_minor, p.failure_reason, p.failure_code, p.failure_category,
-            p.gateway, p.merchant_id, p.order_id, p.customer_id, p.version
-     FROM payment_service.payment_references r
-     JOIN payment_service.payments p ON p.id = r.payment_id AND p.payment_date = r.payment_date
-     WHERE r.reference_number = ANY($1::text[])
-     ORDER BY r.reference_number
-     FOR UPDATE OF p`,
-    [references],
+  // One statement locks the payment rows (in reference order) and reads their history; the
+  // history of a payment created in this transaction is its first row, already in memory.
+  const { rows } = await tx.query<LedgerRow & { history: HistoryJson[] | null }>(
+    `WITH locked AS (
+       SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status,
+              COALESCE(p.status_time, p.payment_date) AS status_time,
+              p.authorized_minor::float8 AS authorized_minor, p.captured_minor::float8 AS captured_minor,
+              p.refunded_minor::float8 AS refunded_minor, p.disputed_minor::float8 AS disputed_minor,
+              p.fee_minor::float8 AS fee_minor, p.tax_minor::float8 AS tax_minor, p.failure_reason, p.failure_code, p.failure_category,
+              p.gateway, p.merchant_id, p.order_id, p.customer_id, p.version
+       FROM payment_service.payment_references r
+       JOIN payment_service.payments p ON p.id = r.payment_id AND p.payment_date = r.payment_date
+       WHERE r.reference_number = ANY($1::text[])
+       ORDER BY r.reference_number
+       FOR UPDATE OF p
+     )
+     SELECT locked.*,
+            CASE WHEN locked.id = ANY($2::uuid[]) THEN NULL ELSE (
+              SELECT json_agg(json_build_object(
+                'version', h.version, 'change', h.change, 'dedup_key', h.dedup_key, 'reported_status', h.reported_status,
+                'amount_minor', h.amount_minor, 'event_time', h.event_time, 'dispute_id', h.dispute_id,
+                'dispute_status', h.dispute_status))
+              FROM payment_service.payment_status_history h WHERE h.payment_id = locked.id
+            ) END AS history
+     FROM locked`,
+    [references, [...createdNow.keys()]],
   );
-  const ledger = new Map(rows.map((r) => [r.reference_number, { ...r, currency: r.currency.trim() }]));
-  const ids = rows.map((r) => r.id);
+  const ledger = new Map<string, LedgerRow>();
   const history = new Map<string, HistoryRow[]>();
-  if (ids.length > 0) {
-    const h = await tx.query<HistoryRow>(
-      `SELECT payment_id, reference_number, version, change, dedup_key, reported_status, from_status, to_status, applied,
-              amount_minor::float8 AS amount_minor, TRIM(currency) AS currency, event_time, gateway_event_id, refund_id, dispute_id,
-              dispute_status, source, failure_code, failure_reason
-       FROM payment_service.payment_status_history WHERE payment_id = ANY($1::uuid[])`,
-      [ids],
-    );
-    for (const row of h.rows) {
-      const list = history.get(row.payment_id) ?? [];
-      list.push(row);
-      history.set(row.payment_id, list);
-    }
+  for (const { history: past, ...row } of rows) {
+    const r = { ...row, currency: row.currency.trim() };
+    ledger.set(r.reference_number, r);
+    const created = createdNow.get(r.id);
+    history.set(r.id, created ? [created] : (past ?? []).map((h) => historyFromJson(r, h)));
   }
 
   const newHistory: HistoryRow[] = [];
@@ -275,9 +285,46 @@ async function applyFollowers(tx: SqlExecutor, followers: readonly Follower[], o
   if (newHistory.length > 0) {
     await insertHistory(tx, newHistory);
     await updatePayments(tx, [...changed.values()]);
-    await insertOutbox(tx, events);
   }
   await writeDeadLetters(tx, letters);
+  return events;
+}
+
+/** The history fields the fold, the dedup check and the refusals read, as the locking query returns them. */
+interface HistoryJson {
+  version: number;
+  change: HistoryRow['change'];
+  dedup_key: string;
+  reported_status: PaymentStatus;
+  amount_minor: number;
+  event_time: string;
+  dispute_id: string | null;
+  dispute_status: string | null;
+}
+
+function historyFromJson(row: LedgerRow, h: HistoryJson): HistoryRow {
+  return {
+    payment_id: row.id,
+    reference_number: row.reference_number,
+    version: h.version,
+    change: h.change,
+    dedup_key: h.dedup_key,
+    reported_status: h.reported_status,
+    from_status: null,
+    to_status: h.reported_status,
+    applied: true,
+    amount_minor: Number(h.amount_minor),
+    currency: row.currency,
+    // json_build_object prints a TIMESTAMP without a zone; the ledger's timestamps are UTC.
+    event_time: new Date(`${h.event_time}Z`),
+    gateway_event_id: null,
+    refund_id: null,
+    dispute_id: h.dispute_id,
+    dispute_status: h.dispute_status,
+    source: 'webhook',
+    failure_code: null,
+    failure_reason: null,
+  };
 }
 
 function historyRowOf(d: LedgerDelivery, row: LedgerRow, key: string): HistoryRow {
@@ -493,13 +540,24 @@ const PAYMENT_COLUMN_NAMES = PAYMENT_COLUMNS.split(',')
   .map((c) => c.trim().split(/\s+/)[0])
   .join(', ');
 
-async function insertPayments(tx: SqlExecutor, rows: readonly RecordedPayment[], now: Date): Promise<void> {
+async function insertPaymentsWithHistory(
+  tx: SqlExecutor,
+  rows: readonly RecordedPayment[],
+  firstRows: readonly HistoryRow[],
+  now: Date,
+): Promise<void> {
   await tx.query(
-    `INSERT INTO payment_service.payments (${PAYMENT_COLUMN_NAMES})
-     SELECT ${PAYMENT_COLUMN_NAMES} FROM json_to_recordset($1::json) AS x(${PAYMENT_COLUMNS})`,
+    `WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(${PAYMENT_COLUMNS}, dedup_key text, gateway_event_id text)),
+     p AS (INSERT INTO payment_service.payments (${PAYMENT_COLUMN_NAMES}) SELECT ${PAYMENT_COLUMN_NAMES} FROM x)
+     INSERT INTO payment_service.payment_status_history
+       (payment_id, reference_number, version, change, dedup_key, reported_status, from_status, to_status, applied,
+        amount_minor, currency, event_time, gateway_event_id, source, failure_code, failure_reason)
+     SELECT id, reference_number, 1, 'recorded', dedup_key, status, NULL, status, TRUE,
+            amount_minor, currency, status_time, gateway_event_id, source, failure_code, failure_reason
+     FROM x`,
     [
       JSON.stringify(
-        rows.map((r) => {
+        rows.map((r, i) => {
           const { state } = foldLifecycle([
             { kind: 'status', status: r.status, amount_minor: r.amount_minor, event_time: r.status_time, key: '' },
           ]);
@@ -513,6 +571,7 @@ async function insertPayments(tx: SqlExecutor, rows: readonly RecordedPayment[],
             disputed_minor: state.disputed_minor,
             version: 1,
             updated_at: now.toISOString(),
+            dedup_key: firstRows[i]?.dedup_key,
           };
         }),
       ),
