@@ -591,8 +591,14 @@ async function updatePayments(tx: SqlExecutor, rows: readonly LedgerRow[]): Prom
        authorized_minor bigint, captured_minor bigint, refunded_minor bigint, disputed_minor bigint, fee_minor bigint, tax_minor bigint,
        failure_code text, failure_reason text, failure_category text, gateway text, merchant_id text, order_id text, customer_id text,
        version int, updated_at timestamptz)
-     WHERE p.id = x.id AND p.payment_date = x.payment_date`,
-    [JSON.stringify(rows.map((r) => ({ ...r, payment_date: r.payment_date.toISOString(), status_time: r.status_time.toISOString() })))],
+     WHERE p.id = x.id AND p.payment_date = x.payment_date
+       -- The ids as one array let each partition answer from its primary key (measured 2.5× faster
+       -- than the planner's join over whole partitions; BENCHMARKS.md, issue 10).
+       AND p.id = ANY($2::uuid[])`,
+    [
+      JSON.stringify(rows.map((r) => ({ ...r, payment_date: r.payment_date.toISOString(), status_time: r.status_time.toISOString() }))),
+      rows.map((r) => r.id),
+    ],
   );
 }
 
