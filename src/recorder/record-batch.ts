@@ -189,40 +189,51 @@ async function applyFollowers(
   now: Date,
 ): Promise<LedgerEvent[]> {
   const references = [...new Set(followers.map((f) => referenceOf(f.delivery)))].sort(compareText);
-  // One statement locks the payment rows (in reference order) and reads their history; the
-  // history of a payment created in this transaction is its first row, already in memory.
-  const { rows } = await tx.query<LedgerRow & { history: HistoryJson[] | null }>(
-    `WITH locked AS (
-       SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status,
-              COALESCE(p.status_time, p.payment_date) AS status_time,
-              p.authorized_minor::float8 AS authorized_minor, p.captured_minor::float8 AS captured_minor,
-              p.refunded_minor::float8 AS refunded_minor, p.disputed_minor::float8 AS disputed_minor,
-              p.fee_minor::float8 AS fee_minor, p.tax_minor::float8 AS tax_minor, p.failure_reason, p.failure_code, p.failure_category,
-              p.gateway, p.merchant_id, p.order_id, p.customer_id, p.version
-       FROM payment_service.payment_references r
-       JOIN payment_service.payments p ON p.id = r.payment_id AND p.payment_date = r.payment_date
-       WHERE r.reference_number = ANY($1::text[])
-       ORDER BY r.reference_number
-       FOR UPDATE OF p
-     )
-     SELECT locked.*,
-            CASE WHEN locked.id = ANY($2::uuid[]) THEN NULL ELSE (
-              SELECT json_agg(json_build_object(
-                'version', h.version, 'change', h.change, 'dedup_key', h.dedup_key, 'reported_status', h.reported_status,
-                'amount_minor', h.amount_minor, 'event_time', h.event_time, 'dispute_id', h.dispute_id,
-                'dispute_status', h.dispute_status))
-              FROM payment_service.payment_status_history h WHERE h.payment_id = locked.id
-            ) END AS history
-     FROM locked`,
-    [references, [...createdNow.keys()]],
+  // Lock the payment rows (in reference order), then read their history in a second statement:
+  // under READ COMMITTED a statement that waited for a row lock still reads with the snapshot it
+  // started with, so a history read in the locking statement would miss the rows of the
+  // transaction it waited for (the property test caught exactly that). The history of a payment
+  // created in this transaction is its first row, already in memory.
+  const { rows } = await tx.query<LedgerRow>(
+    `SELECT p.id, p.reference_number, p.payment_date, p.amount_minor::float8 AS amount_minor, p.currency, p.status,
+            COALESCE(p.status_time, p.payment_date) AS status_time,
+            p.authorized_minor::float8 AS authorized_minor, p.captured_minor::float8 AS captured_minor,
+            p.refunded_minor::float8 AS refunded_minor, p.disputed_minor::float8 AS disputed_minor,
+            p.fee_minor::float8 AS fee_minor, p.tax_minor::float8 AS tax_minor, p.failure_reason, p.failure_code, p.failure_category,
+            p.gateway, p.merchant_id, p.order_id, p.customer_id, p.version
+     FROM payment_service.payment_references r
+     JOIN payment_service.payments p ON p.id = r.payment_id AND p.payment_date = r.payment_date
+     WHERE r.reference_number = ANY($1::text[])
+     ORDER BY r.reference_number
+     FOR UPDATE OF p`,
+    [references],
   );
   const ledger = new Map<string, LedgerRow>();
+  const byId = new Map<string, LedgerRow>();
   const history = new Map<string, HistoryRow[]>();
-  for (const { history: past, ...row } of rows) {
+  const toRead: string[] = [];
+  for (const row of rows) {
     const r = { ...row, currency: row.currency.trim() };
     ledger.set(r.reference_number, r);
+    byId.set(r.id, r);
     const created = createdNow.get(r.id);
-    history.set(r.id, created ? [created] : (past ?? []).map((h) => historyFromJson(r, h)));
+    if (created) history.set(r.id, [created]);
+    else {
+      history.set(r.id, []);
+      toRead.push(r.id);
+    }
+  }
+  if (toRead.length > 0) {
+    const past = await tx.query<StoredHistory & { payment_id: string }>(
+      `SELECT payment_id, version, change, dedup_key, reported_status, amount_minor::float8 AS amount_minor, event_time,
+              dispute_id, dispute_status
+       FROM payment_service.payment_status_history WHERE payment_id = ANY($1::uuid[])`,
+      [toRead],
+    );
+    for (const h of past.rows) {
+      const row = byId.get(h.payment_id);
+      if (row) history.get(h.payment_id)?.push(historyOf(row, h));
+    }
   }
 
   const newHistory: HistoryRow[] = [];
@@ -290,19 +301,19 @@ async function applyFollowers(
   return events;
 }
 
-/** The history fields the fold, the dedup check and the refusals read, as the locking query returns them. */
-interface HistoryJson {
+/** The history fields the fold, the dedup check and the refusals read. */
+interface StoredHistory {
   version: number;
   change: HistoryRow['change'];
   dedup_key: string;
   reported_status: PaymentStatus;
   amount_minor: number;
-  event_time: string;
+  event_time: Date;
   dispute_id: string | null;
   dispute_status: string | null;
 }
 
-function historyFromJson(row: LedgerRow, h: HistoryJson): HistoryRow {
+function historyOf(row: LedgerRow, h: StoredHistory): HistoryRow {
   return {
     payment_id: row.id,
     reference_number: row.reference_number,
@@ -315,8 +326,7 @@ function historyFromJson(row: LedgerRow, h: HistoryJson): HistoryRow {
     applied: true,
     amount_minor: Number(h.amount_minor),
     currency: row.currency,
-    // json_build_object prints a TIMESTAMP without a zone; the ledger's timestamps are UTC.
-    event_time: new Date(`${h.event_time}Z`),
+    event_time: h.event_time,
     gateway_event_id: null,
     refund_id: null,
     dispute_id: h.dispute_id,

@@ -371,7 +371,7 @@ describeEachStore('payment lifecycle property (real HTTP + staging)', (kind) => 
           }
         }
       }),
-      { numRuns: 25, endOnFailure: true },
+      { numRuns: 25, endOnFailure: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
     );
   }, 120_000);
 });
