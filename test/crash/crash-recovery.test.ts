@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { insertStagingRows } from '../../src/sources/staging/staging-csv-loader.js';
-import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js';
-import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import { migrate } from '../../src/store/migrator.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import { TEST_SECRETS } from '../harness/app.js';
-import { type ServerProcess, spawnServer } from '../harness/server-process.js';
+import { type ServerProcess, spawnServer, withServerStore } from '../harness/server-process.js';
 import { createPostgresDatabase, describeEachStore } from '../harness/stores.js';
 import { seedBody, sendWebhook } from '../harness/webhook-client.js';
 
@@ -41,17 +39,7 @@ describeEachStore('crash recovery', (kind) => {
   });
 
   /** Opens the same database the server used (after the server has stopped, for PGlite). */
-  async function withStore<T>(fn: (store: OperationalStore) => Promise<T>): Promise<T> {
-    const store =
-      kind.name === 'postgres'
-        ? createPostgresStore(createPgPool(env.DATABASE_URL as string, { min: 0, max: 2 }))
-        : createPgliteStore(await openPglite(join(dataDir, 'pglite')));
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
+  const withStore = <T>(fn: (store: OperationalStore) => Promise<T>) => withServerStore(kind.name, { env, dataDir }, fn);
 
   async function assertConsistent(store: OperationalStore) {
     const n = async (sql: string) => (await store.query<{ n: number }>(sql)).rows[0]?.n;

@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type PaymentStatus, foldLifecycle, statusKey } from '../../src/contracts/payment-lifecycle.js';
-import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js';
-import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import { TEST_SECRETS } from '../harness/app.js';
-import { type ServerProcess, spawnServer } from '../harness/server-process.js';
+import { type ServerProcess, spawnServer, withServerStore } from '../harness/server-process.js';
 import { createPostgresDatabase, describeEachStore } from '../harness/stores.js';
 import { sendWebhook } from '../harness/webhook-client.js';
 
@@ -101,17 +99,7 @@ describeEachStore('crash recovery of payment transitions', (kind) => {
   });
 
   /** Opens the same database the server used (after the server has stopped, for PGlite). */
-  async function withStore<T>(fn: (store: OperationalStore) => Promise<T>): Promise<T> {
-    const store =
-      kind.name === 'postgres'
-        ? createPostgresStore(createPgPool(env.DATABASE_URL as string, { min: 0, max: 2 }))
-        : createPgliteStore(await openPglite(join(dataDir, 'pglite')));
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
+  const withStore = <T>(fn: (store: OperationalStore) => Promise<T>) => withServerStore(kind.name, { env, dataDir }, fn);
 
   it('keeps every acknowledged transition exactly once, with its one status_changed event, after SIGKILL under load', async () => {
     server = await spawnServer(env);

@@ -4,7 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js';
+import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
+import type { OperationalStore } from '../../src/store/store-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -57,4 +61,24 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
       return code;
     },
   };
+}
+
+/**
+ * Runs `fn` on the database a spawned server used — its DATABASE_URL, or the PGlite files in its
+ * DATA_DIR (open these only after the server has stopped) — and closes it.
+ */
+export async function withServerStore<T>(
+  kind: 'pglite' | 'postgres',
+  server: { env: Record<string, string>; dataDir: string },
+  fn: (store: OperationalStore) => Promise<T>,
+): Promise<T> {
+  const store =
+    kind === 'postgres'
+      ? createPostgresStore(createPgPool(server.env.DATABASE_URL as string, { min: 0, max: 2 }))
+      : createPgliteStore(await openPglite(join(server.dataDir, 'pglite')));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
