@@ -85,6 +85,10 @@ export type LedgerDelivery =
   | { kind: 'refund'; refund: CanonicalRefund }
   | { kind: 'dispute'; dispute: CanonicalDispute };
 
+/** The payment, refund or dispute a delivery carries (each has its reference and source). */
+export const deliveryBody = (d: LedgerDelivery): CanonicalPayment | CanonicalRefund | CanonicalDispute =>
+  d.kind === 'payment' ? d.payment : d.kind === 'refund' ? d.refund : d.dispute;
+
 /** What a source (a channel adapter, the generic body) asks to record, before validation. */
 export type DeliveryInput =
   | { kind: 'payment'; input: PaymentInput }

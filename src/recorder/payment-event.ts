@@ -29,49 +29,38 @@ export const EVENT_SOURCE = '/payscope/recorder';
 
 export function paymentRecordedEvent(p: RecordedPayment, now = new Date()): CloudEvent<PaymentRecordedV1, 'payment.recorded'> {
   const id = randomUUID();
-  const time = now.toISOString();
-  return {
-    specversion: '1.0',
-    id,
-    source: EVENT_SOURCE,
-    type: 'payment.recorded',
-    time,
-    subject: p.id,
-    datacontenttype: 'application/json',
-    dataschema: dataschemaOf(paymentRecordedV1.type, paymentRecordedV1.version),
-    data: {
-      event_id: id,
-      event_type: 'payment.recorded',
-      timestamp: time,
-      payment: {
-        id: p.id,
-        reference_number: p.reference_number,
-        loan_account_number: p.loan_account_number,
-        cif: p.cif,
-        amount: formatMinorUnits(BigInt(p.amount_minor), p.currency),
-        amount_minor: p.amount_minor,
-        currency: p.currency,
-        payment_date: p.payment_date.toISOString(),
-        payment_channel: p.payment_channel,
-        source: p.source,
-        status: p.status,
-        gateway: p.gateway,
-        payment_method: p.payment_method,
-        merchant_id: p.merchant_id,
-        order_id: p.order_id,
-        customer_id: p.customer_id,
-        region: p.region,
-        country: p.country,
-        fee_minor: p.fee_minor,
-        tax_minor: p.tax_minor,
-        gateway_txn_id: p.gateway_txn_id,
-        failure_reason: p.failure_reason,
-        failure_code: p.failure_code,
-        failure_category: p.failure_category,
-        metadata: p.metadata ?? {},
-      },
+  return envelope(id, paymentRecordedV1.type, paymentRecordedV1.version, now, p.id, {
+    event_id: id,
+    event_type: paymentRecordedV1.type,
+    timestamp: now.toISOString(),
+    payment: {
+      id: p.id,
+      reference_number: p.reference_number,
+      loan_account_number: p.loan_account_number,
+      cif: p.cif,
+      amount: formatMinorUnits(BigInt(p.amount_minor), p.currency),
+      amount_minor: p.amount_minor,
+      currency: p.currency,
+      payment_date: p.payment_date.toISOString(),
+      payment_channel: p.payment_channel,
+      source: p.source,
+      status: p.status,
+      gateway: p.gateway,
+      payment_method: p.payment_method,
+      merchant_id: p.merchant_id,
+      order_id: p.order_id,
+      customer_id: p.customer_id,
+      region: p.region,
+      country: p.country,
+      fee_minor: p.fee_minor,
+      tax_minor: p.tax_minor,
+      gateway_txn_id: p.gateway_txn_id,
+      failure_reason: p.failure_reason,
+      failure_code: p.failure_code,
+      failure_category: p.failure_category,
+      metadata: p.metadata ?? {},
     },
-  };
+  });
 }
 
 /** Every event the ledger writes to the outbox. */
@@ -166,7 +155,8 @@ export function refundOrDisputeEvent(row: LedgerRow, delivery: LedgerDelivery, h
   return null;
 }
 
-function envelope(id: string, type: string, version: number, time: Date, subject: string, data: unknown): LedgerEvent {
+/** The CloudEvents envelope of every event the recorder writes. */
+function envelope<D, T extends string>(id: string, type: T, version: number, time: Date, subject: string, data: D): CloudEvent<D, T> {
   return {
     specversion: '1.0',
     id,

@@ -7,12 +7,19 @@ import {
   foldLifecycle,
   refundKey,
   statusKey,
+  targetOf,
 } from '../contracts/index.js';
 import { ErrorCode, type Failure, failure } from '../core/errors.js';
 import { formatMinorUnits } from '../core/money.js';
 import { type NewDeadLetter, writeDeadLetters } from '../store/dead-letter-table.js';
 import type { SqlExecutor } from '../store/store-port.js';
-import { type CanonicalDispute, type CanonicalRefund, type LedgerDelivery, disputeLifecycleStatus } from './ledger-delivery.js';
+import {
+  type CanonicalDispute,
+  type CanonicalRefund,
+  type LedgerDelivery,
+  deliveryBody,
+  disputeLifecycleStatus,
+} from './ledger-delivery.js';
 import type { HistoryRow, LedgerRow } from './ledger-rows.js';
 import type { CanonicalPayment, RecordedPayment } from './payment.js';
 import { type LedgerEvent, paymentRecordedEvent, paymentStatusChangedEvent, refundOrDisputeEvent } from './payment-event.js';
@@ -46,8 +53,7 @@ export function deliveryKey(d: LedgerDelivery): string {
   }
 }
 
-export const referenceOf = (d: LedgerDelivery): string =>
-  d.kind === 'payment' ? d.payment.reference_number : d.kind === 'refund' ? d.refund.reference_number : d.dispute.reference_number;
+export const referenceOf = (d: LedgerDelivery): string => deliveryBody(d).reference_number;
 
 /**
  * Records deliveries inside the caller's transaction and returns one outcome per input, in input
@@ -143,7 +149,7 @@ function firstHistoryRow(p: RecordedPayment): HistoryRow {
     reference_number: p.reference_number,
     version: 1,
     change: 'recorded',
-    dedup_key: statusKey(p.status, p.amount_minor, p.currency),
+    dedup_key: deliveryKey({ kind: 'payment', payment: p }),
     reported_status: p.status,
     from_status: null,
     to_status: p.status,
@@ -370,11 +376,10 @@ function historyRowOf(d: LedgerDelivery, row: LedgerRow, key: string): HistoryRo
     }
     case 'refund': {
       const r = d.refund;
-      const left = (row.captured_minor ?? 0) - row.refunded_minor;
       return {
         ...base,
         change: 'refund',
-        reported_status: r.amount_minor >= left ? 'refunded' : 'partially_refunded',
+        reported_status: targetOf({ kind: 'refund', amount_minor: r.amount_minor, event_time: r.event_time, key }, row),
         amount_minor: r.amount_minor,
         currency: r.currency,
         event_time: r.event_time,
@@ -521,7 +526,7 @@ function disputeRefusal(x: CanonicalDispute, row: LedgerRow): Failure | null {
 }
 
 function deadLetterOf(d: LedgerDelivery, row: LedgerRow, f: Failure): NewDeadLetter {
-  const payload = d.kind === 'payment' ? d.payment : d.kind === 'refund' ? d.refund : d.dispute;
+  const payload = deliveryBody(d);
   return {
     stage: 'ledger',
     origin: `${payload.source}:${d.kind}`,
@@ -568,9 +573,8 @@ async function insertPaymentsWithHistory(
     [
       JSON.stringify(
         rows.map((r, i) => {
-          const { state } = foldLifecycle([
-            { kind: 'status', status: r.status, amount_minor: r.amount_minor, event_time: r.status_time, key: '' },
-          ]);
+          const first = firstRows[i] as HistoryRow;
+          const { state } = foldLifecycle([lifecycleEventOf(first)]);
           return {
             ...r,
             payment_date: r.payment_date.toISOString(),
@@ -581,7 +585,7 @@ async function insertPaymentsWithHistory(
             disputed_minor: state.disputed_minor,
             version: 1,
             updated_at: now.toISOString(),
-            dedup_key: firstRows[i]?.dedup_key,
+            dedup_key: first.dedup_key,
           };
         }),
       ),

@@ -4,7 +4,7 @@ import type { Metrics } from '../core/metrics.js';
 import { withRetry } from '../core/retry.js';
 import { type OperationalStore, type SqlExecutor, isRetryableStoreError } from '../store/store-port.js';
 import type { DedupCache } from './dedup-cache.js';
-import type { LedgerDelivery } from './ledger-delivery.js';
+import { type LedgerDelivery, deliveryBody } from './ledger-delivery.js';
 import type { CanonicalPayment } from './payment.js';
 import { type RecordOutcome, deliveryKey, recordDeliveriesInTx, referenceOf } from './record-batch.js';
 
@@ -56,12 +56,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const maxInflight = Math.max(1, Math.min(deps.maxInflight ?? store.maxConcurrency, store.maxConcurrency));
   let drained: (() => void) | null = null;
 
-  const sourceOf = (d: LedgerDelivery) =>
-    d.kind === 'payment' ? d.payment.source : d.kind === 'refund' ? d.refund.source : d.dispute.source;
   const count = (deliveries: readonly LedgerDelivery[], outcomes: readonly RecordOutcome[]) => {
     for (const [i, o] of outcomes.entries()) {
       const d = deliveries[i];
-      metrics.recordOutcomes.inc({ source: d ? sourceOf(d) : 'unknown', outcome: o.status });
+      metrics.recordOutcomes.inc({ source: d ? deliveryBody(d).source : 'unknown', outcome: o.status });
     }
   };
   // A cache entry is one delivery of one payment (reference + its dedup key), so a later status of
