@@ -40,7 +40,7 @@ import { createApiKey } from '../src/api/access/api-keys.js';
 import { openStore } from '../src/app.js';
 import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
-import { openDuckDbWarehouse } from '../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../src/warehouse/duckdb/duckdb-adapter.js';
 import { createSqlSandbox } from '../src/warehouse/sql-sandbox.js';
 import type { Warehouse } from '../src/warehouse/warehouse-port.js';
 import { freePort } from '../test/harness/throwaway-servers.js';

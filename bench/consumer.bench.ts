@@ -35,7 +35,7 @@ import { factsOf } from '../src/pipeline/facts.js';
 import { createMerchantDirectory } from '../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../src/pipeline/pseudonymise-step.js';
 import type { SqlExecutor } from '../src/store/store-port.js';
-import { openDuckDbWarehouse } from '../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../src/warehouse/warehouse-port.js';
 import { logRecord, recordedEvent } from '../test/harness/events.js';
 import { summariseProfile } from './support/cpuprofile-summary.js';

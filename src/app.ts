@@ -38,7 +38,7 @@ import { createPartitionManager } from './store/partition-manager.js';
 import { createPgliteStore, openPglite } from './store/pglite-adapter.js';
 import { createPgPool, createPostgresStore } from './store/postgres-adapter.js';
 import type { OperationalStore } from './store/store-port.js';
-import { openDuckDbWarehouse } from './warehouse/duckdb-adapter.js';
+import { openWarehouse } from './warehouse/open-warehouse.js';
 import { withQueryTiming } from './warehouse/query-timing.js';
 import type { Warehouse } from './warehouse/warehouse-port.js';
 
@@ -178,17 +178,13 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       lifecycle.onStop('outbox relay', () => outboxRelay.stop());
     }
 
-    // The analytics consumer: event log → DuckDB. One process per warehouse file (DuckDB locks it).
+    // The analytics consumer: event log → warehouse. One process per warehouse (a DuckDB file is locked; on ClickHouse one consumer writes).
     let analytics: AnalyticsConsumer | null = null;
     let warehouse: Warehouse | null = null;
     let merchants: MerchantDirectory | null = null;
     let served: ReturnType<typeof withQueryTiming> | null = null;
     if (roles.has('analytics')) {
-      const opened = await openDuckDbWarehouse({
-        path: env.WAREHOUSE_PATH ?? join(env.DATA_DIR, 'warehouse.duckdb'),
-        logger,
-        ...(env.WAREHOUSE_MEMORY_LIMIT ? { memoryLimit: env.WAREHOUSE_MEMORY_LIMIT } : {}),
-      });
+      const opened = await openWarehouse(config.warehouse, { logger });
       lifecycle.onStop('warehouse', () => opened.close());
       warehouse = opened;
       // Only the analytics API's reads count towards the query SLO (see query-timing.ts).

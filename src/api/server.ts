@@ -11,7 +11,6 @@ import type { RelayStatus } from '../log/outbox-relay.js';
 import type { EventIntake } from '../sources/events/event-intake.js';
 import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
 import type { OperationalStore } from '../store/store-port.js';
-import { ALLOWED_TABLE_FUNCTIONS } from '../warehouse/sql-guard.js';
 import { createSqlSandbox } from '../warehouse/sql-sandbox.js';
 import { installAccess } from './access/access-hook.js';
 import { createAuditLog } from './access/audit-log.js';
@@ -211,7 +210,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
     const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });
-    await app.register(async (scope) => registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: [...ALLOWED_TABLE_FUNCTIONS] }));
+    await app.register(async (scope) =>
+      registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: pipeline.warehouse.sandboxTableFunctions }),
+    );
     const feed = createLiveFeed({ warehouse: pipeline.servedWarehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
     let live: { closeAll(): void } | null = null;
     await app.register(async (scope) => {

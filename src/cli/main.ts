@@ -13,7 +13,7 @@ import { loadStagingCsv } from '../sources/staging/staging-csv-loader.js';
 import { createStagingProcessor } from '../sources/staging/staging-processor.js';
 import { createPartitionManager, partitionTableRows } from '../store/partition-manager.js';
 import type { OperationalStore } from '../store/store-port.js';
-import { openDuckDbWarehouse } from '../warehouse/duckdb-adapter.js';
+import { openWarehouse } from '../warehouse/open-warehouse.js';
 import { TABLE_NAMES, type TableName } from '../warehouse/tables.js';
 import { demoSecretsOf, resolveApiKey, runDemo, stagingSinkOf } from '../demo/index.js';
 import { demoProgressBars, formatSummary, registerDemoCommand } from './demo-command.js';
@@ -330,8 +330,7 @@ program
     const unknown = tables?.filter((t) => !(TABLE_NAMES as string[]).includes(t)) ?? [];
     if (unknown.length > 0) throw new InvalidArgumentError(`unknown table(s) ${unknown.join(', ')}; tables: ${TABLE_NAMES.join(', ')}`);
     const cfg = config();
-    const warehouse = await openDuckDbWarehouse({
-      path: cfg.env.WAREHOUSE_PATH ?? join(cfg.env.DATA_DIR, 'warehouse.duckdb'),
+    const warehouse = await openWarehouse(cfg.warehouse, {
       logger: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr),
       // The only directory this instance may write; every other path stays closed (ADR 0007).
       exportDir: resolve(opts.out),

@@ -129,6 +129,19 @@ export const envSchema = z.object({
     .optional(),
   // analytics pipeline and warehouse (role `analytics`: one process per warehouse file)
   WAREHOUSE_PATH: z.string().optional(),
+  /**
+   * The analytics warehouse on ClickHouse instead of the embedded DuckDB file:
+   * `http(s)://user:password@host:8123` (a server), or `chdb:<directory>` (ClickHouse in this
+   * process through chDB, which must be installed: `npm install chdb`).
+   */
+  CLICKHOUSE_URL: z
+    .string()
+    .regex(/^(https?:\/\/[^\s]+|chdb:[^\s]+)$/, 'expected http(s)://user:password@host:8123, or chdb:<directory> for ClickHouse in-process')
+    .optional(),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'expected a ClickHouse database name: letters, digits, underscore')
+    .default('payscope'),
   WAREHOUSE_MEMORY_LIMIT: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'expected a size such as 2GB or 512MB')
@@ -193,9 +206,15 @@ export type StoreConfig =
   | { kind: 'pglite'; dataDir: string }
   | { kind: 'postgres'; connectionString: string; poolMin: number; poolMax: number };
 
+/** Where analytics live: the embedded DuckDB file (default) or ClickHouse (`CLICKHOUSE_URL`). */
+export type WarehouseConfig =
+  | { engine: 'duckdb'; path: string; memoryLimit?: string }
+  | { engine: 'clickhouse'; url: string; database: string };
+
 export interface Config {
   env: Env;
   store: StoreConfig;
+  warehouse: WarehouseConfig;
   redisUrl: string | undefined;
   webhookSources: Record<string, WebhookSourceConfig>;
   /** ALLOW_ZERO_AMOUNT and MAX_FUTURE_PAYMENT_SKEW, in the recorder's PaymentRules shape. */
@@ -240,6 +259,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env,
     store: storeConfigOf(env),
+    warehouse: warehouseConfigOf(env),
     redisUrl: redisUrlOf(env),
     paymentRules: { allowZeroAmount: env.ALLOW_ZERO_AMOUNT, maxFutureSkewMs: env.MAX_FUTURE_PAYMENT_SKEW },
     webhookSources: {
@@ -259,6 +279,15 @@ function storeConfigOf(env: Env): StoreConfig {
     return { kind: 'postgres', connectionString, poolMin, poolMax };
   }
   return { kind: 'pglite', dataDir: `${env.DATA_DIR.replace(/\/$/, '')}/pglite` };
+}
+
+function warehouseConfigOf(env: Env): WarehouseConfig {
+  if (env.CLICKHOUSE_URL) return { engine: 'clickhouse', url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE };
+  return {
+    engine: 'duckdb',
+    path: env.WAREHOUSE_PATH ?? `${env.DATA_DIR.replace(/\/$/, '')}/warehouse.duckdb`,
+    ...(env.WAREHOUSE_MEMORY_LIMIT ? { memoryLimit: env.WAREHOUSE_MEMORY_LIMIT } : {}),
+  };
 }
 
 function redisUrlOf(env: Env): string | undefined {

@@ -1,10 +1,10 @@
-import { type SqlVerdict, checkSerializedSql } from './sql-guard.js';
-import { SQL_VIEWS, SQL_VIEW_NAMES, SQL_VIEW_SCHEMAS } from './sql-views.js';
-import type { SandboxResult, Warehouse } from './warehouse-port.js';
+import { SQL_VIEWS, SQL_VIEW_SCHEMAS } from './sql-views.js';
+import type { SandboxResult, SqlVerdict, Warehouse } from './warehouse-port.js';
 
 /**
- * Read-only SQL over the documented views: parse with DuckDB (`json_serialize_sql`), judge the
- * parse tree with the guard, then run on a sandbox connection with a timeout and a row limit.
+ * Read-only SQL over the documented views: the warehouse judges the statement with its engine's
+ * own parser (`checkSandboxSql`), then runs it on its sandbox (a read-only connection or profile)
+ * with a timeout and a row limit; this module adds the concurrency bound and the hard deadline.
  * Personal columns read NULL unless `personal` is true (admins).
  *
  * @example
@@ -61,34 +61,23 @@ export interface SqlSandboxDeps {
    */
   maxConcurrent?: number;
   /**
-   * Judges the parse tree; `checkSerializedSql` unless a test replaces it to prove that the
-   * engine alone refuses files and the network (test/api/sql.security.test.ts).
+   * Judges the statement; the warehouse's `checkSandboxSql` unless a test replaces it to prove
+   * that the engine alone refuses files and the network (test/api/sql.security.test.ts).
    */
-  checkStatement?: typeof checkSerializedSql;
+  checkStatement?: (sql: string) => SqlVerdict | Promise<SqlVerdict>;
 }
 
 export function createSqlSandbox(deps: SqlSandboxDeps): SqlSandbox {
-  const checkStatement: (serialized: string, views: ReadonlySet<string>, relations: ReadonlySet<string>) => SqlVerdict =
-    deps.checkStatement ?? checkSerializedSql;
+  const checkStatement = deps.checkStatement ?? ((sql: string) => deps.warehouse.checkSandboxSql(sql));
   const maxConcurrent = deps.maxConcurrent ?? 1;
   let running = 0;
-  let relations: { at: number; names: Set<string> } | null = null;
-  const catalogRelations = async (): Promise<Set<string>> => {
-    if (relations && Date.now() - relations.at < 60_000) return relations.names;
-    const rows = await deps.warehouse.query<{ name: string }>(
-      `SELECT lower(table_name) AS name FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views()`,
-    );
-    relations = { at: Date.now(), names: new Set(rows.map((r) => r.name)) };
-    return relations.names;
-  };
 
   return {
     views: () => SQL_VIEWS,
     async run(request) {
       const started = performance.now();
       if (request.sql.includes('\u0000')) return { ok: false, reason: 'invalid', message: 'the statement contains a NUL character' };
-      const [serialized] = await deps.warehouse.query<{ tree: string }>('SELECT json_serialize_sql($1::VARCHAR) AS tree', [request.sql]);
-      const verdict = checkStatement(serialized?.tree ?? '', SQL_VIEW_NAMES, await catalogRelations());
+      const verdict = await checkStatement(request.sql);
       if (!verdict.ok) return { ok: false, reason: verdict.kind, message: verdict.message };
       const limit = Math.min(request.limit ?? deps.maxRows, deps.maxRows);
       if (running >= maxConcurrent) {
@@ -117,7 +106,7 @@ export function createSqlSandbox(deps: SqlSandboxDeps): SqlSandbox {
             resolve({
               ok: false,
               reason: 'timeout',
-              message: `the query ran longer than ${deps.timeoutMs} ms; it could not be interrupted at once and will be stopped when DuckDB returns`,
+              message: `the query ran longer than ${deps.timeoutMs} ms; it could not be interrupted at once and will be stopped when the warehouse returns`,
             }),
           deps.timeoutMs + HARD_DEADLINE_GRACE_MS,
         );

@@ -1,23 +1,38 @@
 import type { PaymentReads } from './payment-reads.js';
+import type { SqlDialect } from './sql-dialect.js';
 import type { AppendTable, KeyedTable, RollupDelta, RowOf, TableName } from './tables.js';
 
 /**
  * The warehouse port: where the analytics consumer writes facts and rollups, and where analytics
- * read them. The DuckDB adapter implements it (one instance per process); a ClickHouse adapter
- * would implement the same calls.
+ * read them. Each engine implements it in `warehouse/<engine>/` (DuckDB: one instance per file
+ * per process; ClickHouse: a client over HTTP or in-process chDB); `openWarehouse` in
+ * `open-warehouse.ts` picks one from a `WarehouseConfig`. Callers write portable SQL with the
+ * engine's `dialect` and never branch on the engine.
  *
  * Writes happen in `transaction`: the consumer reads the current rows of the keys a batch
  * touches, merges them by version (pure code in src/pipeline), and writes the result, the applied
  * event ids and the rollup deltas together — all or nothing. Only one transaction runs at a time.
  */
 export interface Warehouse extends PaymentReads {
-  readonly kind: 'duckdb';
+  /** For logs and `/health` only: nothing may branch on it. */
+  readonly engine: 'duckdb' | 'clickhouse';
+  /** What differs in SQL between engines (`sql-dialect.ts`). */
+  readonly dialect: SqlDialect;
   transaction<T>(fn: (tx: WarehouseTx) => Promise<T>): Promise<T>;
   /**
    * A read query. `params` bind to `$1, $2…`. Values come back as JS values: integers as
    * numbers (a value beyond 2^53 throws rather than lose precision), timestamps as Dates.
+   * Prefer a named, typed query (`typed-query.ts`) to casting the rows.
    */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Judges a statement for the read-only SQL API with the engine's own parser: one SELECT over
+   * the documented views (`sql-views.ts`) and CTEs, no base table, no file, network or settings
+   * access. `sandboxQuery` runs only what this accepted.
+   */
+  checkSandboxSql(sql: string): Promise<SqlVerdict>;
+  /** Table functions the SQL API allows on this engine (listed in its documentation). */
+  readonly sandboxTableFunctions: readonly string[];
   /**
    * Runs a statement the SQL guard accepted (`sql-sandbox.ts`), on its own connection whose
    * search path is one schema of views, reading at most `maxRows` rows and interrupting it after
@@ -59,6 +74,8 @@ export interface ExportRequest {
 export interface ExportResult {
   files: { table: string; date: string; path: string; rows: number }[];
 }
+
+export type SqlVerdict = { ok: true } | { ok: false; kind: 'not_allowed' | 'invalid'; message: string };
 
 export interface SandboxQuery {
   sql: string;

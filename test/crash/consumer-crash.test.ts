@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createApiKey } from '../../src/api/access/api-keys.js';
 import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { TEST_SECRETS } from '../harness/app.js';
 import { testLogger } from '../harness/event-logs.js';
 import { type ServerProcess, spawnServer } from '../harness/server-process.js';

@@ -5,7 +5,7 @@ import { type AnalyticsConsumer, createAnalyticsConsumer } from '../../src/pipel
 import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
 import { listDeadLetters, writeDeadLetters } from '../../src/store/dead-letter-table.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { GRAINS, TABLES, TABLE_NAMES, UNKNOWN, rollupTable } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { embeddedLogFor, testLogger } from '../harness/event-logs.js';

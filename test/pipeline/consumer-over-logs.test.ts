@@ -7,7 +7,7 @@ import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.j
 import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
 import { recordPaymentsInTx } from '../../src/recorder/record-batch.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { type TestLog, createLogTestStore, describeEachLog, kafkaLogFor, testLogger, waitFor } from '../harness/event-logs.js';
 import { cloudEvent } from '../harness/events.js';

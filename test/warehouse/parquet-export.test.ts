@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsConsumer } from '../../src/pipeline/analytics-consumer.js';
 import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { TABLES, type TableName } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { embeddedLogFor, testLogger } from '../harness/event-logs.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { paymentContribution } from '../../src/pipeline/facts.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { GRAINS, type RollupDelta, type RowOf, rollupTable } from '../../src/warehouse/tables.js';
 import { testLogger } from '../harness/event-logs.js';
 import { warehousePayment } from '../harness/warehouse-payments.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
-import { openDuckDbWarehouse } from '../../warehouse/duckdb-adapter.js';
+import { openDuckDbWarehouse } from '../../warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import { createLiveFeed, localDayStart } from './live-feed.js';
 

@@ -16,7 +16,9 @@
  * - parse-tree shapes this guard does not know (a new DuckDB table reference kind) are refused.
  */
 
-export type SqlVerdict = { ok: true } | { ok: false; kind: 'not_allowed' | 'invalid'; message: string };
+import type { SqlVerdict } from '../warehouse-port.js';
+
+export type { SqlVerdict };
 
 export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['range', 'generate_series', 'unnest', 'json_each', 'json_tree']);
 

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../../core/logger.js';
 import {
   type ColumnType,
   GRAINS,
@@ -14,11 +14,13 @@ import {
   type TableName,
   UNKNOWN,
   rollupTable,
-} from './tables.js';
-import { COLLECTED_STATUSES } from '../contracts/payment-lifecycle.js';
-import { createPaymentReads } from './payment-reads.js';
-import { sqlViewStatements } from './sql-views.js';
-import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from './warehouse-port.js';
+} from '../tables.js';
+import { COLLECTED_STATUSES } from '../../contracts/payment-lifecycle.js';
+import { createPaymentReads } from '../payment-reads.js';
+import { SQL_VIEW_NAMES, sqlViewStatements } from '../sql-views.js';
+import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from '../warehouse-port.js';
+import { duckDbDialect } from './duckdb-dialect.js';
+import { ALLOWED_TABLE_FUNCTIONS, checkSerializedSql } from './sql-guard.js';
 
 /**
  * The DuckDB warehouse: one `DuckDBInstance` per file per process (two instances on one file
@@ -147,8 +149,34 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
     return run;
   };
 
+  const read = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> => {
+    const connection = await instance.connect();
+    try {
+      const reader = await connection.runAndReadAll(sql, params.length > 0 ? (params as never) : undefined);
+      return reader.getRowObjectsJS().map(toJsRow) as R[];
+    } finally {
+      connection.closeSync();
+    }
+  };
+  // The relations the catalog holds, so the guard can tell a view from a base table (cached a minute).
+  let relations: { at: number; names: Set<string> } | null = null;
+  const catalogRelations = async (): Promise<Set<string>> => {
+    if (relations && Date.now() - relations.at < 60_000) return relations.names;
+    const rows = await read<{ name: string }>(
+      'SELECT lower(table_name) AS name FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views()',
+    );
+    relations = { at: Date.now(), names: new Set(rows.map((r) => r.name)) };
+    return relations.names;
+  };
+
   return {
-    kind: 'duckdb',
+    engine: 'duckdb',
+    dialect: duckDbDialect,
+    sandboxTableFunctions: [...ALLOWED_TABLE_FUNCTIONS],
+    async checkSandboxSql(sql) {
+      const [serialized] = await read<{ tree: string }>('SELECT json_serialize_sql($1::VARCHAR) AS tree', [sql]);
+      return checkSerializedSql(serialized?.tree ?? '', SQL_VIEW_NAMES, await catalogRelations());
+    },
     transaction: (fn) =>
       serialise(async () => {
         if (closed) throw new Error('the warehouse is closed');
@@ -162,15 +190,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
           throw error;
         }
       }),
-    async query<R>(sql: string, params: readonly unknown[] = []) {
-      const connection = await instance.connect();
-      try {
-        const reader = await connection.runAndReadAll(sql, params.length > 0 ? (params as never) : undefined);
-        return reader.getRowObjectsJS().map(toJsRow) as R[];
-      } finally {
-        connection.closeSync();
-      }
-    },
+    query: read,
     ...createPaymentReads(instance, toJsRow),
     sandboxQuery: (request) => sandboxQuery(instance, request),
     exportParquet: async (request) => {

@@ -1,0 +1,21 @@
+import type { SqlDialect } from '../sql-dialect.js';
+
+const literal = (ms: number) => {
+  if (!Number.isSafeInteger(ms)) throw new Error(`timestamp literal: ${ms} is not whole epoch milliseconds`);
+  return `TIMESTAMP '${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}'`;
+};
+
+/** DuckDB's SQL for what differs between engines (see `sql-dialect.ts`). Timestamps are UTC `TIMESTAMP`s. */
+export const duckDbDialect: SqlDialect = {
+  timestamp: literal,
+  timestampParam: (index) => `$${index}::TIMESTAMP`,
+  epochMs: (expr) => `epoch_ms(${expr})`,
+  plusMs: (expr, ms) => `(${expr} + to_milliseconds(${typeof ms === 'number' ? ms : `(${ms})`}))`,
+  truncate: (expr, unit) => `date_trunc('${unit}', ${expr})`,
+  utcDate: (expr) => `strftime(${expr}, '%Y-%m-%d')`,
+  now: () => `now()::TIMESTAMP`,
+  quantileDisc: (expr, q) => `quantile_disc(${expr}, ${q})::BIGINT`,
+  median: (expr) => `median(${expr})`,
+  countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
+  sumIf: (expr, condition) => `COALESCE(sum(${expr}) FILTER (WHERE ${condition}), 0)`,
+};

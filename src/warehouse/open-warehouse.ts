@@ -1,0 +1,33 @@
+import type { WarehouseConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { Warehouse } from './warehouse-port.js';
+
+export interface OpenWarehouseOptions {
+  logger: Logger;
+  /**
+   * The one directory the instance may write files in (the Parquet export's output). Absent — the
+   * server — it writes none (ADR 0007).
+   */
+  exportDir?: string;
+}
+
+/**
+ * Opens the warehouse a configuration names. The composition roots (`app.ts`, the CLI) call this
+ * and nothing else: each engine's adapter is loaded only when chosen, so a DuckDB deployment never
+ * loads the ClickHouse client and the reverse.
+ */
+export async function openWarehouse(config: WarehouseConfig, options: OpenWarehouseOptions): Promise<Warehouse> {
+  switch (config.engine) {
+    case 'duckdb': {
+      const { openDuckDbWarehouse } = await import('./duckdb/duckdb-adapter.js');
+      return openDuckDbWarehouse({
+        path: config.path,
+        logger: options.logger,
+        ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
+        ...(options.exportDir ? { exportDir: options.exportDir } : {}),
+      });
+    }
+    case 'clickhouse':
+      throw new Error('CLICKHOUSE_URL: the ClickHouse warehouse is not part of this build yet; unset CLICKHOUSE_URL to use DuckDB');
+  }
+}
