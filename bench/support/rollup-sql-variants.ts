@@ -15,6 +15,7 @@
  *   bounds (zone maps skip every other row group) and a constant bucket index.
  */
 import { type Bucket, rollupSql, segmentsOf } from '../../src/analytics/rollup-query.js';
+import type { SqlDialect } from '../../src/warehouse/sql-dialect.js';
 import type { Grain } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 
@@ -29,7 +30,10 @@ function outer(parts: readonly string[]): string {
 }
 
 /** The three statements for the same buckets (no filters, no grouping: the KPI / time-series case). */
-export function variantsOf(buckets: readonly Bucket[]): Record<'current' | 'equality_join' | 'union_per_segment', string> {
+export function variantsOf(
+  dialect: SqlDialect,
+  buckets: readonly Bucket[],
+): Record<'current' | 'equality_join' | 'union_per_segment', string> {
   const segments = segmentsOf(buckets);
   const byGrain = new Map<Grain, typeof segments>();
   for (const s of segments) byGrain.set(s.grain, [...(byGrain.get(s.grain) ?? []), s]);
@@ -52,7 +56,7 @@ export function variantsOf(buckets: readonly Bucket[]): Record<'current' | 'equa
     current: outer(rangeJoin),
     equality_join: outer(equality),
     // what src/ sends now; checked to be the same statement as union_per_segment's rows
-    union_per_segment: rollupSql('payments', segments, { group: null, extra: ['status'], measures: MEASURES }, {}, []),
+    union_per_segment: rollupSql(dialect, 'payments', segments, { group: null, extra: ['status'], measures: MEASURES }, {}, []),
   };
 }
 
@@ -78,7 +82,7 @@ export async function compareVariants(
       .join('\n');
   const out: VariantResult[] = [];
   for (const c of cases) {
-    const variants = variantsOf(c.buckets);
+    const variants = variantsOf(warehouse.dialect, c.buckets);
     const counts = new Map<string, number>();
     for (const s of segmentsOf(c.buckets)) counts.set(s.grain, (counts.get(s.grain) ?? 0) + 1);
     let same = true;

@@ -1,5 +1,5 @@
 import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
-import type { Warehouse } from '../warehouse/warehouse-port.js';
+import { type QueryRunner, runQuery } from '../warehouse/typed-query.js';
 import { ratio } from './decimal.js';
 import { notesOf } from './filters.js';
 import { type UsedRate, convertTotals, ratesFor, ratesView } from './fx-rates.js';
@@ -7,7 +7,7 @@ import { type Kpis, type Totals, addTotals, emptyTotals, kpisOf } from './kpis.j
 import { type LifecycleStats, queryLifecycleStats } from './lifecycle-stats.js';
 import type { AnalyticsQuery, ResolvedRange } from './query-params.js';
 import { rangeView } from './query-params.js';
-import { type Cell, type GroupBy, readTotals, rollupSql, segmentsOf } from './rollup-query.js';
+import { type Cell, type GroupBy, type RollupRow, defineRollupQuery, readTotals, segmentsOf } from './rollup-query.js';
 import { type Granularity, formatLocal, localBucketStarts, localDateOf } from './time-zones.js';
 
 /**
@@ -33,7 +33,11 @@ const byCurrency = (a: { currency: string }, b: { currency: string }) => a.curre
 /** The last local date of a range: the day rates are looked up for. */
 const lastLocalDate = (range: ResolvedRange) => localDateOf(range.tz, range.to - 1);
 
-async function reportRates(warehouse: Warehouse, q: AnalyticsQuery, cells: readonly Cell[]): Promise<Result<Map<string, UsedRate> | null>> {
+async function reportRates(
+  warehouse: QueryRunner,
+  q: AnalyticsQuery,
+  cells: readonly Cell[],
+): Promise<Result<Map<string, UsedRate> | null>> {
   if (!q.reportCurrency) return ok(null);
   return ratesFor(
     warehouse,
@@ -60,7 +64,7 @@ export interface KpisResponse {
 }
 
 /** `GET /api/v1/analytics/kpis`: the KPIs of the range, per currency. */
-export async function queryKpis(warehouse: Warehouse, q: AnalyticsQuery): Promise<Result<KpisResponse>> {
+export async function queryKpis(warehouse: QueryRunner, q: AnalyticsQuery): Promise<Result<KpisResponse>> {
   const [cells, lifecycle] = await Promise.all([
     readTotals(warehouse, [{ from: q.range.from, to: q.range.to }], q.filters),
     queryLifecycleStats(warehouse, q.range, q.filters),
@@ -89,7 +93,7 @@ export interface BreakdownItem extends Kpis {
 
 /** Every (value, currency) of a dimension, sorted; or one converted row per value with a report currency. */
 async function breakdownItems(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   dimension: Dimension,
 ): Promise<Result<{ items: BreakdownItem[]; rates: Map<string, UsedRate> | null }>> {
@@ -115,7 +119,7 @@ const byGmv = (a: BreakdownItem, b: BreakdownItem) =>
 
 /** `GET /api/v1/analytics/breakdown`: KPIs per value of a dimension, paginated. */
 export async function queryBreakdown(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   options: { dimension: Dimension; limit: number; offset: number },
 ): Promise<Result<Record<string, unknown>>> {
@@ -144,7 +148,7 @@ export type TopMetric = keyof typeof TOP_METRICS;
 
 /** `GET /api/v1/analytics/top`: the top `n` values of a dimension per currency by a metric. */
 export async function queryTop(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   options: { dimension: Dimension; n: number; metric: TopMetric },
 ): Promise<Result<Record<string, unknown>>> {
@@ -172,7 +176,7 @@ export async function queryTop(
 
 /** `GET /api/v1/analytics/timeseries`: KPIs per local bucket, every bucket present. */
 export async function queryTimeseries(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   options: { granularity: Granularity },
 ): Promise<Result<Record<string, unknown>>> {
@@ -224,6 +228,15 @@ export async function queryTimeseries(
 export const FAILURE_GROUPS = ['category', 'code'] as const;
 export type FailureGroup = (typeof FAILURE_GROUPS)[number];
 
+/** Failed payments per failure category (`group_value`) and code. */
+const failureTotals = defineRollupQuery('rollup_failure_totals', 'payments', {
+  extra: ['failure_code'],
+  measures: ['payments', 'amount_minor'],
+});
+type FailureRow = RollupRow<'failure_code', 'payments' | 'amount_minor'>;
+/** Refunds per reason (`group_value`). */
+const refundReasonTotals = defineRollupQuery('rollup_refund_reasons', 'refunds', { extra: [], measures: ['refunds', 'amount_minor'] });
+
 interface FailureCount {
   count: number;
   amount_minor: number;
@@ -237,33 +250,28 @@ interface FailureCount {
  * existed counts under `(unknown)`; one without a code under its reason text.
  */
 export async function queryFailureReasons(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   options: { group: FailureGroup; category: string | null; limit: number },
 ): Promise<Result<Record<string, unknown>>> {
-  const segments = segmentsOf([{ from: q.range.from, to: q.range.to }]);
-  const params: unknown[] = [];
-  let where = ` AND r.status = 'failed'`;
-  if (options.category !== null) {
-    params.push(options.category);
-    where += ` AND r.failure_category = $${params.length}`;
-  }
-  const sql = rollupSql(
-    'payments',
-    segments,
-    { group: 'failure_category', extra: ['failure_code'], measures: ['payments', 'amount_minor'] },
-    q.filters,
-    params,
-    where,
-  );
-  const rows = (await warehouse.query<Record<string, unknown>>(sql, params)).filter((r) => Number(r.payments) !== 0);
+  const rows = (
+    await runQuery(warehouse, failureTotals, {
+      segments: segmentsOf([{ from: q.range.from, to: q.range.to }]),
+      group: 'failure_category',
+      filters: q.filters,
+      equal: [
+        { column: 'status', value: 'failed' },
+        ...(options.category === null ? [] : [{ column: 'failure_category', value: options.category }]),
+      ],
+    })
+  ).filter((r) => r.payments !== 0);
   const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.currency as string, (totals.get(r.currency as string) ?? 0) + Number(r.payments));
+  for (const r of rows) totals.set(r.currency, (totals.get(r.currency) ?? 0) + r.payments);
   const share = (n: number, currency: string) => ratio(n, totals.get(currency) ?? 0);
-  const add = <K extends string>(map: Map<K, FailureCount>, key: K, r: Record<string, unknown>) => {
+  const add = <K extends string>(map: Map<K, FailureCount>, key: K, r: FailureRow) => {
     const c = map.get(key) ?? { count: 0, amount_minor: 0 };
-    c.count += Number(r.payments);
-    c.amount_minor += Number(r.amount_minor);
+    c.count += r.payments;
+    c.amount_minor += r.amount_minor;
     map.set(key, c);
   };
   const byCount = <T extends { count: number }>(a: T, b: T, ka: string, kb: string) => b.count - a.count || ka.localeCompare(kb);
@@ -271,16 +279,10 @@ export async function queryFailureReasons(
   if (options.group === 'code') {
     const cells = new Map<string, FailureCount & { code: string; category: string; currency: string }>();
     for (const r of rows) {
-      const key = `${r.currency}\u0000${r.failure_code}\u0000${r.failure_category}`;
-      const c = cells.get(key) ?? {
-        code: String(r.failure_code),
-        category: String(r.failure_category),
-        currency: String(r.currency),
-        count: 0,
-        amount_minor: 0,
-      };
-      c.count += Number(r.payments);
-      c.amount_minor += Number(r.amount_minor);
+      const key = `${r.currency}\u0000${r.failure_code}\u0000${r.group_value}`;
+      const c = cells.get(key) ?? { code: r.failure_code, category: r.group_value, currency: r.currency, count: 0, amount_minor: 0 };
+      c.count += r.payments;
+      c.amount_minor += r.amount_minor;
       cells.set(key, c);
     }
     const items = [...cells.values()]
@@ -299,15 +301,15 @@ export async function queryFailureReasons(
 
   const categories = new Map<string, { currency: string; category: string; total: FailureCount; codes: Map<string, FailureCount> }>();
   for (const r of rows) {
-    const key = `${r.currency}\u0000${r.failure_category}`;
+    const key = `${r.currency}\u0000${r.group_value}`;
     let c = categories.get(key);
     if (!c) {
-      c = { currency: String(r.currency), category: String(r.failure_category), total: { count: 0, amount_minor: 0 }, codes: new Map() };
+      c = { currency: r.currency, category: r.group_value, total: { count: 0, amount_minor: 0 }, codes: new Map() };
       categories.set(key, c);
     }
-    c.total.count += Number(r.payments);
-    c.total.amount_minor += Number(r.amount_minor);
-    add(c.codes, String(r.failure_code), r);
+    c.total.count += r.payments;
+    c.total.amount_minor += r.amount_minor;
+    add(c.codes, r.failure_code, r);
   }
   const items = [...categories.values()]
     .map((c) => ({
@@ -332,23 +334,26 @@ function limitPerCurrency<T extends { currency: string }>(items: readonly T[], l
 
 /** `GET /api/v1/analytics/refund-reasons`: counts and amounts per refund reason and currency. */
 export async function queryRefundReasons(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   options: { limit: number },
 ): Promise<Result<Record<string, unknown>>> {
-  const segments = segmentsOf([{ from: q.range.from, to: q.range.to }]);
-  const params: unknown[] = [];
-  const sql = rollupSql('refunds', segments, { group: 'reason', extra: [], measures: ['refunds', 'amount_minor'] }, q.filters, params);
-  const rows = (await warehouse.query<Record<string, unknown>>(sql, params)).filter((r) => Number(r.refunds) !== 0);
+  const rows = (
+    await runQuery(warehouse, refundReasonTotals, {
+      segments: segmentsOf([{ from: q.range.from, to: q.range.to }]),
+      group: 'reason',
+      filters: q.filters,
+    })
+  ).filter((r) => r.refunds !== 0);
   const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.currency as string, (totals.get(r.currency as string) ?? 0) + Number(r.refunds));
+  for (const r of rows) totals.set(r.currency, (totals.get(r.currency) ?? 0) + r.refunds);
   const items = rows
     .map((r) => ({
-      reason: String(r.reason),
-      currency: r.currency as string,
-      count: Number(r.refunds),
-      amount_minor: r.amount_minor as number,
-      share: ratio(Number(r.refunds), totals.get(r.currency as string) ?? 0),
+      reason: r.group_value,
+      currency: r.currency,
+      count: r.refunds,
+      amount_minor: r.amount_minor,
+      share: ratio(r.refunds, totals.get(r.currency) ?? 0),
     }))
     .sort((a, b) => byCurrency(a, b) || b.count - a.count || a.reason.localeCompare(b.reason));
   return ok({ range: rangeView(q.range), items: limitPerCurrency(items, options.limit), notes: notesOf(q.filters) });

@@ -1,9 +1,24 @@
 import { FILTER_NAMES, type FilterName, PAYMENT_FILTER_COLUMNS, type PaymentFilters } from '../contracts/payment-filters.js';
+import { z } from 'zod';
 import type { RollupName } from '../warehouse/tables.js';
 
 /** Filters of every analytics query: the payment filter vocabulary of the data contract. */
 export type AnalyticsFilters = PaymentFilters;
 export { FILTER_NAMES, type FilterName };
+
+const values = z.array(z.string()).readonly().optional();
+/** The filters as a typed query's parameter (`typed-query.ts`). */
+export const analyticsFiltersSchema: z.ZodType<AnalyticsFilters> = z.object({
+  merchant: values,
+  gateway: values,
+  method: values,
+  region: values,
+  currency: values,
+  status: values,
+});
+
+/** `'a', 'b'` — a list of SQL string literals for constants of the code (never for input). */
+export const sqlStrings = (list: readonly string[]): string => list.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ');
 
 /** The column each filter reads, per rollup; a filter a rollup does not have cannot apply to it. */
 const COLUMNS: Record<RollupName, Partial<Record<FilterName, string>>> = {

@@ -1,6 +1,8 @@
 import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
 import { currencyExponent, isKnownCurrency } from '../core/money.js';
+import { z } from 'zod';
 import type { RowOf } from '../warehouse/tables.js';
+import { type QueryRunner, column, defineQuery, runQuery } from '../warehouse/typed-query.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { divideHalfEven, formatDecimal, parseDecimal } from './decimal.js';
 import type { Kpis, Totals } from './kpis.js';
@@ -88,10 +90,44 @@ export async function storeFxRates(warehouse: Warehouse, rows: readonly FxRateRo
   return { loaded: rows.length };
 }
 
-export async function listFxRates(warehouse: Warehouse): Promise<{ date: string; base: string; quote: string; rate: string }[]> {
-  const rows = await warehouse.query<{ rate_date: string; base: string; quote: string; rate_units: number; rate_scale: number }>(
-    'SELECT rate_date::VARCHAR AS rate_date, base, quote, rate_units, rate_scale FROM fx_rates ORDER BY rate_date, base, quote',
-  );
+const rateRow = z.object({
+  rate_date: column.text,
+  base: column.text,
+  quote: column.text,
+  rate_units: column.integer,
+  rate_scale: column.integer,
+});
+const RATE_COLUMNS = 'rate_date::VARCHAR AS rate_date, base, quote, rate_units, rate_scale';
+
+const allRates = defineQuery({
+  name: 'fx_rates_all',
+  params: z.object({}),
+  row: rateRow,
+  sql: () => ({ sql: `SELECT ${RATE_COLUMNS} FROM fx_rates ORDER BY rate_date, base, quote`, params: [] }),
+});
+
+/** The stored rates between `report` and any of `currencies` on or before a day, latest first (a direct pair before an inverse one). */
+const ratesOnOrBefore = defineQuery({
+  name: 'fx_rates_on_or_before',
+  params: z.object({ report: z.string(), onOrBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), currencies: z.array(z.string()).min(1) }),
+  row: rateRow,
+  sql: (_d, p) => {
+    const params: unknown[] = [p.report, p.onOrBefore];
+    const slots = p.currencies.map((c) => {
+      params.push(c);
+      return `$${params.length}`;
+    });
+    return {
+      sql: `SELECT ${RATE_COLUMNS} FROM fx_rates
+     WHERE rate_date <= $2::DATE AND ((quote = $1 AND base IN (${slots.join(', ')})) OR (base = $1 AND quote IN (${slots.join(', ')})))
+     ORDER BY rate_date DESC, (quote = $1) DESC`,
+      params,
+    };
+  },
+});
+
+export async function listFxRates(warehouse: QueryRunner): Promise<{ date: string; base: string; quote: string; rate: string }[]> {
+  const rows = await runQuery(warehouse, allRates, {});
   return rows.map((r) => ({ date: r.rate_date, base: r.base, quote: r.quote, rate: formatDecimal(BigInt(r.rate_units), r.rate_scale) }));
 }
 
@@ -112,7 +148,7 @@ export interface UsedRate {
 
 /** The latest rate on or before `onOrBefore` for each currency; FX_RATE_MISSING when one has none. */
 export async function ratesFor(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   currencies: readonly string[],
   report: string,
   onOrBefore: string,
@@ -124,17 +160,7 @@ export async function ratesFor(
     out.set(report, { currency: report, rate_date: null, base: report, quote: report, rate: '1', inverted: false, num: 1n, den: 1n });
   }
   if (others.length === 0) return ok(out);
-  const params: unknown[] = [report, onOrBefore];
-  const slots = others.map((c) => {
-    params.push(c);
-    return `$${params.length}`;
-  });
-  const rows = await warehouse.query<{ rate_date: string; base: string; quote: string; rate_units: number; rate_scale: number }>(
-    `SELECT rate_date::VARCHAR AS rate_date, base, quote, rate_units, rate_scale FROM fx_rates
-     WHERE rate_date <= $2::DATE AND ((quote = $1 AND base IN (${slots.join(', ')})) OR (base = $1 AND quote IN (${slots.join(', ')})))
-     ORDER BY rate_date DESC, (quote = $1) DESC`,
-    params,
-  );
+  const rows = await runQuery(warehouse, ratesOnOrBefore, { report, onOrBefore, currencies: others });
   const missing: string[] = [];
   for (const c of others) {
     const r = rows.find((x) => x.base === c || x.quote === c);
@@ -180,9 +206,9 @@ const conv = (v: number | null, r: UsedRate) => (v === null ? null : convertMino
 export function convertTotals(t: Totals, rate: UsedRate): Totals {
   return {
     ...t,
-    gmv_minor: conv(t.gmv_minor, rate) as number,
-    fee_minor: conv(t.fee_minor, rate) as number,
-    refunded_minor: conv(t.refunded_minor, rate) as number,
+    gmv_minor: convertMinor(t.gmv_minor, rate),
+    fee_minor: convertMinor(t.fee_minor, rate),
+    refunded_minor: convertMinor(t.refunded_minor, rate),
     refund_amount_minor: conv(t.refund_amount_minor, rate),
     dispute_amount_minor: conv(t.dispute_amount_minor, rate),
   };

@@ -1,10 +1,12 @@
+import { z } from 'zod';
+import { COLLECTED_STATUSES, SETTLEMENT_STATUSES } from '../contracts/index.js';
 import { PAYMENT_FILTER_COLUMNS } from '../contracts/payment-filters.js';
 import { ErrorCode, type Result, err, failure, ok } from '../core/errors.js';
-import { COLLECTED_STATUSES } from '../contracts/index.js';
-import type { Warehouse } from '../warehouse/warehouse-port.js';
+import type { SqlDialect } from '../warehouse/sql-dialect.js';
+import { type QueryRunner, column, defineQuery, runQuery } from '../warehouse/typed-query.js';
 import { ratio } from './decimal.js';
+import { type AnalyticsFilters, analyticsFiltersSchema, filterSql, sqlStrings } from './filters.js';
 import { type UsedRate, convertMinor, ratesFor, ratesView } from './fx-rates.js';
-import { type AnalyticsFilters, filterSql } from './filters.js';
 import { type AnalyticsQuery, rangeView } from './query-params.js';
 import { readTotals } from './rollup-query.js';
 import { formatLocal, localBucketStarts, localDateOf, offsetSegments } from './time-zones.js';
@@ -23,16 +25,15 @@ import { formatLocal, localBucketStarts, localDateOf, offsetSegments } from './t
 export const MAX_TREND_HOURS = 744;
 const TOP_MERCHANTS = 10;
 
-const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
-const COLLECTED_SQL = COLLECTED_STATUSES.map((s) => `'${s}'`).join(', ');
+const COLLECTED_SQL = sqlStrings(COLLECTED_STATUSES);
 
 /** The zone's UTC offset at `column` in milliseconds, as SQL: the offsets in force over the range as a CASE (no per-row zone lookup). */
-function offsetMsSql(tz: string, from: number, to: number, column: string): string {
+function offsetMsSql(d: SqlDialect, tz: string, from: number, to: number, column: string): string {
   const segments = offsetSegments(tz, from, to);
   if (segments.length === 1) return String(segments[0]?.offsetMs);
   const cases = segments
     .slice(1)
-    .map((s, i) => `WHEN ${column} < ${ts(s.from)} THEN ${segments[i]?.offsetMs}`)
+    .map((s, i) => `WHEN ${column} < ${d.timestamp(s.from)} THEN ${segments[i]?.offsetMs}`)
     .join(' ');
   return `CASE ${cases} ELSE ${segments.at(-1)?.offsetMs} END`;
 }
@@ -42,7 +43,8 @@ function paymentFilterSql(filters: AnalyticsFilters, params: unknown[]): string 
   return filterSql('payments', filters, params, 'p', PAYMENT_FILTER_COLUMNS).replace(/p\.(\w+) IN/g, "coalesce(p.$1, '(unknown)') IN");
 }
 
-type Stage = 'UNBATCHED' | 'PENDING' | 'RECONCILED' | 'SETTLED';
+const STAGES = ['UNBATCHED', ...SETTLEMENT_STATUSES] as const;
+type Stage = (typeof STAGES)[number];
 
 /** One cell of the scan: the successful payments of one local hour, currency, merchant, stage and settlement date. */
 interface Cell {
@@ -69,43 +71,54 @@ interface StageSums {
 const noStages = (): StageSums => ({ UNBATCHED: 0, PENDING: 0, RECONCILED: 0, SETTLED: 0 });
 const DAY_MS = 86_400_000;
 
-async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[]> {
-  const { from, to, tz } = q.range;
-  const params: unknown[] = [];
-  const filter = paymentFilterSql(q.filters, params);
-  const offsetMs = offsetMsSql(tz, from, to, 'p.payment_time');
-  // Grouped by the local wall hour and the offset in force (so the hour's UTC start is exact, also
-  // around a DST change); the merchant's name and cycle are joined from the merchant dimension (what
-  // the payments carry) after the grouping, and dates become text only then: string keys,
-  // any_value over strings and casts per row cost more than the scan (bench/analytics.bench.ts).
-  const rows = await warehouse.query<{
-    local_hour: Date;
-    offset_ms: number;
-    currency: string;
-    merchant_id: string;
-    merchant_name: string | null;
-    settlement_cycle: string | null;
-    stage: Stage;
-    settlement_date: string | null;
-    n: number;
-    amount: number;
-    oldest: Date;
-  }>(
-    `SELECT g.local_hour, g.offset_ms, g.currency, g.merchant_id, m.name AS merchant_name, m.settlement_cycle, g.stage,
+/**
+ * The successful payments of a range per local hour (with the offset in force), currency,
+ * merchant, stage and settlement date. Grouped by the local wall hour and the offset in force (so
+ * the hour's UTC start is exact, also around a DST change); the merchant's name and cycle are
+ * joined from the merchant dimension (what the payments carry) after the grouping, and dates
+ * become text only then: string keys, any_value over strings and casts per row cost more than the
+ * scan (bench/analytics.bench.ts).
+ */
+const settlementCells = defineQuery({
+  name: 'settlement_cells',
+  params: z.object({ from: z.number().int(), to: z.number().int(), tz: z.string(), filters: analyticsFiltersSchema }),
+  row: z.object({
+    local_hour: column.instant,
+    offset_ms: column.integer,
+    currency: column.text,
+    merchant_id: column.text,
+    merchant_name: column.nullableText,
+    settlement_cycle: column.nullableText,
+    stage: z.enum(STAGES),
+    settlement_date: column.nullableText,
+    n: column.integer,
+    amount: column.integer,
+    oldest: column.instant,
+  }),
+  sql: (d, p) => {
+    const params: unknown[] = [];
+    const filter = paymentFilterSql(p.filters, params);
+    const offsetMs = offsetMsSql(d, p.tz, p.from, p.to, 'p.payment_time');
+    const sql = `SELECT g.local_hour, g.offset_ms, g.currency, g.merchant_id, m.name AS merchant_name, m.settlement_cycle, g.stage,
             g.settlement_date::VARCHAR AS settlement_date, g.n, g.amount, g.oldest
      FROM (
-       SELECT date_trunc('hour', p.payment_time + to_milliseconds(${offsetMs})) AS local_hour, ${offsetMs} AS offset_ms,
+       SELECT ${d.truncate(d.plusMs('p.payment_time', offsetMs), 'hour')} AS local_hour, ${offsetMs} AS offset_ms,
               p.currency, coalesce(p.merchant_id, '(unknown)') AS merchant_id,
               coalesce(s.status, p.settlement_status, 'UNBATCHED') AS stage, s.settlement_date,
               count(*)::BIGINT AS n, sum(coalesce(p.captured_minor, p.amount_minor))::BIGINT AS amount, min(p.payment_time) AS oldest
        FROM payments p LEFT JOIN settlements s ON s.batch_id = p.settlement_batch_id
-       WHERE p.payment_time >= ${ts(from)} AND p.payment_time < ${ts(to)} AND p.status IN (${COLLECTED_SQL})${filter}
+       WHERE p.payment_time >= ${d.timestamp(p.from)} AND p.payment_time < ${d.timestamp(p.to)} AND p.status IN (${COLLECTED_SQL})${filter}
        GROUP BY ALL) g
-     LEFT JOIN merchants m ON m.merchant_id = g.merchant_id`,
-    params,
-  );
+     LEFT JOIN merchants m ON m.merchant_id = g.merchant_id`;
+    return { sql, params };
+  },
+});
+
+async function scanCells(warehouse: QueryRunner, q: AnalyticsQuery): Promise<Cell[]> {
+  const { from, to, tz } = q.range;
+  const rows = await runQuery(warehouse, settlementCells, { from, to, tz, filters: q.filters });
   return rows.map((r) => ({
-    hour: r.local_hour.getTime() - Number(r.offset_ms),
+    hour: r.local_hour.getTime() - r.offset_ms,
     localDate: r.local_hour.toISOString().slice(0, 10),
     currency: r.currency,
     merchantId: r.merchant_id,
@@ -113,8 +126,8 @@ async function scanCells(warehouse: Warehouse, q: AnalyticsQuery): Promise<Cell[
     cycle: r.settlement_cycle,
     stage: r.stage,
     settlementDate: r.settlement_date,
-    count: Number(r.n),
-    amount: Number(r.amount),
+    count: r.n,
+    amount: r.amount,
     oldest: r.oldest.getTime(),
   }));
 }
@@ -211,7 +224,7 @@ function unsettledByMerchant(cells: readonly Cell[]): Unsettled[] {
 }
 
 export async function querySettlementTiles(
-  warehouse: Warehouse,
+  warehouse: QueryRunner,
   q: AnalyticsQuery,
   now = Date.now(),
 ): Promise<Result<Record<string, unknown>>> {

@@ -15,7 +15,10 @@
 export interface SqlDialect {
   /** A UTC instant (epoch ms) as a timestamp literal. */
   timestamp(ms: number): string;
-  /** A parameter holding a Date (or ISO string) as a timestamp: `$n` with the engine's cast. */
+  /**
+   * A parameter holding an instant as a timestamp: `$n` with the engine's cast. Bind the value
+   * made by `timestampValue` (an ISO-8601 string in UTC): DuckDB's client cannot bind a JS Date.
+   */
   timestampParam(index: number): string;
   /** The instant of a timestamp expression as integer epoch milliseconds. */
   epochMs(expr: string): string;
@@ -38,4 +41,12 @@ export interface SqlDialect {
   countIf(condition: string): string;
   /** `sum(expr)` over the rows matching `condition`, 0 when none. */
   sumIf(expr: string, condition: string): string;
+  /**
+   * `min(expr)` over the rows matching `condition`, NULL when none (an engine whose conditional
+   * aggregates return the type's default for no rows must make it NULL: callers count it).
+   */
+  minIf(expr: string, condition: string): string;
 }
+
+/** The value to bind for a `timestampParam`: the instant as an ISO-8601 string in UTC (`…T…Z`). */
+export const timestampValue = (at: Date | number): string => new Date(at).toISOString();

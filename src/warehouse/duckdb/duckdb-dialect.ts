@@ -18,4 +18,5 @@ export const duckDbDialect: SqlDialect = {
   median: (expr) => `median(${expr})`,
   countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
   sumIf: (expr, condition) => `COALESCE(sum(${expr}) FILTER (WHERE ${condition}), 0)`,
+  minIf: (expr, condition) => `min(${expr}) FILTER (WHERE ${condition})`,
 };
