@@ -8,10 +8,13 @@ import type { WebhookSourceConfig } from '../core/config.js';
 import { DOCS_BASE, ErrorCode, failure, httpStatusOf } from '../core/errors.js';
 import type { Metrics } from '../core/metrics.js';
 import type { RelayStatus } from '../log/outbox-relay.js';
+import type { AnalyticsConsumer } from '../pipeline/analytics-consumer.js';
+import type { MerchantDirectory } from '../pipeline/merchant-dimension.js';
 import type { EventIntake } from '../sources/events/event-intake.js';
 import type { WebhookIntake } from '../sources/webhooks/webhook-intake.js';
-import type { OperationalStore } from '../store/store-port.js';
+import type { OperationalStore, SqlExecutor } from '../store/store-port.js';
 import { createSqlSandbox } from '../warehouse/sql-sandbox.js';
+import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { installAccess } from './access/access-hook.js';
 import { createAuditLog } from './access/audit-log.js';
 import { installStrictJsonParser } from './body-parsers.js';
@@ -25,15 +28,38 @@ import { registerSessionRoutes } from './routes/session-route.js';
 import { registerSqlRoutes } from './routes/sql-route.js';
 import { registerAnalyticsRoutes } from './routes/analytics-routes.js';
 import { registerDashboardRoutes } from './routes/dashboard-route.js';
+import { registerDataProductRoutes } from './routes/data-product-route.js';
+import { registerDataQualityRoutes } from './routes/data-quality-route.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters-route.js';
 import { registerEventRoutes } from './routes/events-route.js';
 import { registerFxRateRoutes } from './routes/fx-rates-route.js';
+import { registerMerchantRoutes } from './routes/merchants-route.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
 import { registerPaymentsExplorerRoutes } from './routes/payments-explorer-route.js';
-import { type PipelineRouteDeps, registerPipelineRoutes } from './routes/pipeline-routes.js';
 import { registerSchemaRoutes } from './routes/schemas-route.js';
 import { registerSettlementRoutes } from './routes/settlement-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
+
+/**
+ * The pipeline's operations surface — data quality and the data product descriptor, dead letters
+ * (list, replay), the merchant dimension (load, list) — and the warehouse the analytics API reads.
+ * Given to the process that runs the analytics consumer (it owns the warehouse).
+ */
+export interface PipelineRouteDeps {
+  store: SqlExecutor;
+  /** The bare warehouse: data quality, dead letters, merchants, ad-hoc SQL. */
+  warehouse: Warehouse;
+  /** The same warehouse timed for the query SLO: what the analytics API and the live feed read. */
+  servedWarehouse: Warehouse;
+  analytics: AnalyticsConsumer;
+  merchants: MerchantDirectory;
+  /** p95 of the served queries over the SLO window. */
+  queryLatency: () => { p95_ms: number | null; samples: number };
+  dataProductOwner: string;
+  /** Replays capture-stage dead letters; null when this process runs no intake. */
+  eventIntake: EventIntake | null;
+}
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -201,7 +227,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   await app.register(async (scope) => registerDashboardRoutes(scope, deps.dashboardDir ? { dir: deps.dashboardDir } : {}));
   if (deps.pipeline) {
     const pipeline = deps.pipeline;
-    await app.register(async (scope) => registerPipelineRoutes(scope, pipeline));
+    // The pipeline's operations surface in one scope: the merchants route's text/csv parser covers
+    // all four, as it did when they were one module.
+    await app.register(async (scope) => {
+      await registerDataQualityRoutes(scope, pipeline);
+      await registerDataProductRoutes(scope, pipeline);
+      await registerDeadLetterRoutes(scope, pipeline);
+      await registerMerchantRoutes(scope, pipeline);
+    });
     // Analytics over the warehouse (issue 4): docs/analytics-api.md.
     const warehouse = { warehouse: pipeline.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));

@@ -1,7 +1,10 @@
 import { listSchemas } from '../contracts/index.js';
 import { countDeadLetters } from '../store/dead-letter-table.js';
+import { countLedgerPaymentsByDay } from '../store/ledger-counts.js';
 import type { SqlExecutor } from '../store/store-port.js';
+import { statusOnlyPaymentCount, warehousePaymentsByDay } from '../warehouse/queries/data-quality-queries.js';
 import { TABLES } from '../warehouse/tables.js';
+import { runQuery } from '../warehouse/typed-query.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { SLO_WINDOW_MS } from '../core/sample-window.js';
 import type { AnalyticsStatus } from './analytics-consumer.js';
@@ -60,8 +63,6 @@ export interface DataQualityReport {
   consumer: { state: string; applied_since_start: number; last_error: string | null } | null;
 }
 
-type Cell = { day: string; currency: string; n: number; amount: number };
-
 export async function dataQualityReport(
   deps: DataQualityDeps,
   options: { days: number; now?: Date; graceMs?: number },
@@ -72,21 +73,11 @@ export async function dataQualityReport(
   const from = new Date(to.getTime() - options.days * 86_400_000);
   // The warehouse before the ledger (see above): never in parallel.
   const [warehouse, statusOnly] = await Promise.all([
-    deps.warehouse.query<Cell>(
-      `SELECT strftime(payment_time, '%Y-%m-%d') AS day, currency, count(*)::BIGINT AS n, sum(amount_minor)::BIGINT AS amount
-       FROM payments WHERE in_ledger AND payment_time >= $1::TIMESTAMP AND payment_time < $2::TIMESTAMP GROUP BY 1, 2`,
-      [iso(from), iso(to)],
-    ),
-    deps.warehouse.query<{ n: number }>('SELECT count(*)::BIGINT AS n FROM payments WHERE NOT in_ledger'),
+    runQuery(deps.warehouse, warehousePaymentsByDay, { from, to }),
+    runQuery(deps.warehouse, statusOnlyPaymentCount, {}),
   ]);
   const [ledger, letters] = await Promise.all([
-    deps.store.query<Cell & { recent_n: number; recent_amount: number }>(
-      `SELECT to_char(payment_date, 'YYYY-MM-DD') AS day, currency, count(*)::bigint AS n, sum(amount_minor)::bigint AS amount,
-              count(*) FILTER (WHERE created_at >= $3)::bigint AS recent_n,
-              coalesce(sum(amount_minor) FILTER (WHERE created_at >= $3), 0)::bigint AS recent_amount
-       FROM payment_service.payments WHERE payment_date >= $1 AND payment_date < $2 GROUP BY 1, 2`,
-      [from.toISOString(), to.toISOString(), new Date(now.getTime() - graceMs).toISOString()],
-    ),
+    countLedgerPaymentsByDay(deps.store, { from, to, recentSince: new Date(now.getTime() - graceMs) }),
     countDeadLetters(deps.store),
   ]);
   const key = (r: { day: string; currency: string }) => `${r.day} ${r.currency}`;
@@ -110,14 +101,14 @@ export async function dataQualityReport(
     }
     return c;
   };
-  for (const r of ledger.rows)
+  for (const r of ledger)
     Object.assign(cell(r), {
-      ledger_count: Number(r.n),
-      ledger_amount_minor: Number(r.amount),
-      recent_count: Number(r.recent_n),
-      recent_amount_minor: Number(r.recent_amount),
+      ledger_count: r.count,
+      ledger_amount_minor: r.amountMinor,
+      recent_count: r.recentCount,
+      recent_amount_minor: r.recentAmountMinor,
     });
-  for (const r of warehouse) Object.assign(cell(r), { warehouse_count: Number(r.n), warehouse_amount_minor: Number(r.amount) });
+  for (const r of warehouse) Object.assign(cell(r), { warehouse_count: r.n, warehouse_amount_minor: r.amount });
   const rows: ConservationRow[] = [...cells.values()]
     .sort((a, b) => (a.day === b.day ? a.currency.localeCompare(b.currency) : a.day.localeCompare(b.day)))
     .map(({ recent_count, recent_amount_minor, ...r }) => {
@@ -146,7 +137,7 @@ export async function dataQualityReport(
       warehouse: totals((r) => [r.warehouse_count, r.warehouse_amount_minor]),
       in_flight: rows.reduce((n, r) => n + r.in_flight_count, 0),
       grace_ms: graceMs,
-      status_only: Number(statusOnly[0]?.n ?? 0),
+      status_only: statusOnly[0]?.n ?? 0,
     },
     freshness: {
       ...(status?.freshness ?? { p50_ms: null, p95_ms: null, max_ms: null, samples: 0, backfill_excluded: 0 }),
@@ -238,8 +229,4 @@ export async function dataProductDescriptor(deps: DataProductDeps) {
     slos,
     measured_at: new Date().toISOString(),
   };
-}
-
-function iso(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -1,7 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../core/errors.js';
+import { listMerchants } from '../warehouse/queries/merchant-queries.js';
 import type { RowOf } from '../warehouse/tables.js';
+import { runQuery } from '../warehouse/typed-query.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import type { PaymentRow, SettlementRow } from './facts.js';
 
@@ -67,8 +69,8 @@ export function createMerchantDirectory(warehouse: Warehouse): MerchantDirectory
       return { merchants: rows.length, ...counts };
     },
     async refresh() {
-      const rows = await warehouse.query<RowOf<'merchants'>>('SELECT * FROM merchants');
-      byId = new Map(rows.map((r) => [r.merchant_id as string, r]));
+      const rows = await runQuery(warehouse, listMerchants, {});
+      byId = new Map(rows.map((r) => [r.merchant_id, r]));
     },
     size: () => byId.size,
   };

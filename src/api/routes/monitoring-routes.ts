@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../../core/metrics.js';
 import type { RelayStatus } from '../../log/outbox-relay.js';
+import { countUnpublished } from '../../log/outbox-table.js';
 import type { AnalyticsStatus } from '../../pipeline/analytics-consumer.js';
+import { type StagingStatus, readStagingStatus } from '../../store/staging-status.js';
 import type { OperationalStore } from '../../store/store-port.js';
 import type { WebhookStats } from '../webhook-stats.js';
 
@@ -16,30 +18,6 @@ export interface MonitoringDeps {
   metrics: Metrics;
   stats: WebhookStats;
   metricsEnabled: boolean;
-}
-
-async function stagingStatus(store: OperationalStore) {
-  const [backlog, last, today] = await Promise.all([
-    store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE'),
-    store.query<{ at: Date | null }>(`SELECT max(completed_at) AS at FROM payment_service.staging_process_log WHERE status = 'completed'`),
-    store.query<{ processed: number | null; avg_ms: number | null }>(
-      `SELECT sum(processed_records)::bigint AS processed,
-              round(avg(extract(epoch FROM completed_at - started_at) * 1000))::bigint AS avg_ms
-       FROM payment_service.staging_process_log
-       WHERE status = 'completed' AND started_at >= date_trunc('day', now())`,
-    ),
-  ]);
-  return {
-    backlog: backlog.rows[0]?.n ?? 0,
-    lastRun: last.rows[0]?.at ? new Date(last.rows[0].at).toISOString() : null,
-    processedToday: today.rows[0]?.processed ?? 0,
-    averageBatchMs: today.rows[0]?.avg_ms ?? 0,
-  };
-}
-
-async function outboxBacklog(store: OperationalStore): Promise<number> {
-  const r = await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_service.outbox WHERE published_at IS NULL');
-  return r.rows[0]?.n ?? 0;
 }
 
 function analyticsCheck(analytics: { status(): AnalyticsStatus } | null) {
@@ -69,10 +47,10 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
   app.get('/health', async (_request, reply) => {
     const database = await check(() => deps.store.query('SELECT 1'));
     const redis = deps.redis ? await check(() => (deps.redis as Redis).ping()) : 'not_configured';
-    let staging: Awaited<ReturnType<typeof stagingStatus>> | null = null;
+    let staging: StagingStatus | null = null;
     let backlog: number | null = null;
     if (database === 'ok') {
-      [staging, backlog] = await Promise.all([stagingStatus(deps.store), outboxBacklog(deps.store)]).catch(() => [null, null]);
+      [staging, backlog] = await Promise.all([readStagingStatus(deps.store), countUnpublished(deps.store)]).catch(() => [null, null]);
     }
     const relay = deps.relay?.status() ?? null;
     // The relay's last attempt to reach the log; the embedded log is the database itself.
@@ -100,7 +78,7 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
   });
 
   app.get('/api/v1/payments/stats', async () => {
-    const staging = await stagingStatus(deps.store);
+    const staging = await readStagingStatus(deps.store);
     return {
       staging: {
         processed_today: staging.processedToday,
@@ -115,7 +93,7 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
     app.get('/metrics', async (_request, reply) => {
       const { metrics, store } = deps;
       try {
-        const [staging, backlog] = await Promise.all([stagingStatus(store), outboxBacklog(store)]);
+        const [staging, backlog] = await Promise.all([readStagingStatus(store), countUnpublished(store)]);
         metrics.stagingBacklog.set(staging.backlog);
         metrics.outboxBacklog.set(backlog);
       } catch {

@@ -16,10 +16,10 @@ import {
   rollupTable,
 } from '../tables.js';
 import { COLLECTED_STATUSES } from '../../contracts/payment-lifecycle.js';
-import { createPaymentReads } from '../payment-reads.js';
 import { SQL_VIEW_NAMES, sqlViewStatements } from '../sql-views.js';
 import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from '../warehouse-port.js';
-import { duckDbDialect } from './duckdb-dialect.js';
+import { duckDbDialect, timestampText } from './duckdb-dialect.js';
+import { createDuckDbPaymentReads } from './duckdb-payment-reads.js';
 import { ALLOWED_TABLE_FUNCTIONS, checkSerializedSql } from './sql-guard.js';
 
 /**
@@ -152,7 +152,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
   const read = async <R>(sql: string, params: readonly unknown[] = []): Promise<R[]> => {
     const connection = await instance.connect();
     try {
-      const reader = await connection.runAndReadAll(sql, params.length > 0 ? (params as never) : undefined);
+      const reader = await connection.runAndReadAll(sql, params.length > 0 ? (params.map(toDuckDbParam) as never) : undefined);
       return reader.getRowObjectsJS().map(toJsRow) as R[];
     } finally {
       connection.closeSync();
@@ -191,7 +191,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
         }
       }),
     query: read,
-    ...createPaymentReads(instance, toJsRow),
+    ...createDuckDbPaymentReads(instance, toJsRow),
     sandboxQuery: (request) => sandboxQuery(instance, request),
     exportParquet: async (request) => {
       if (exportDir === null || !`${resolve(request.dir)}/`.startsWith(exportDir)) {
@@ -348,7 +348,7 @@ function transactionOn(db: DuckDBConnection): WarehouseTx {
       // can match; listing those hours lets DuckDB skip every other row group by its min/max.
       const hours = [...new Set(events.map((e) => Math.floor(e.time.getTime() / 3_600_000)))];
       const ranges = hours
-        .map((h) => `(a.event_time >= '${iso(h * 3_600_000)}' AND a.event_time < '${iso((h + 1) * 3_600_000)}')`)
+        .map((h) => `(a.event_time >= '${timestampText(h * 3_600_000)}' AND a.event_time < '${timestampText((h + 1) * 3_600_000)}')`)
         .join(' OR ');
       const rows = (
         await db.runAndReadAll(
@@ -531,8 +531,12 @@ function toJsValue(v: unknown, column: string): unknown {
   return v;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+/**
+ * A bound parameter as DuckDB takes it: the node API cannot bind a JS `Date` to an untyped `$n`, so
+ * an instant goes in as its UTC `TIMESTAMP` text (`dialect.timestampParam` casts it back).
+ */
+function toDuckDbParam(v: unknown): unknown {
+  return v instanceof Date ? timestampText(v.getTime()) : v;
 }
 
 // ── read-only SQL ─────────────────────────────────────────────────────────────────────────────────

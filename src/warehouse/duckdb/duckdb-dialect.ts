@@ -1,9 +1,15 @@
 import type { SqlDialect } from '../sql-dialect.js';
 
-const literal = (ms: number) => {
+/**
+ * A UTC instant as DuckDB's zone-free `TIMESTAMP` text (`YYYY-MM-DD HH:MM:SS.mmm`): the one place
+ * the DuckDB adapter formats an instant, for literals and for bound `Date` parameters.
+ */
+export function timestampText(ms: number): string {
   if (!Number.isSafeInteger(ms)) throw new Error(`timestamp literal: ${ms} is not whole epoch milliseconds`);
-  return `TIMESTAMP '${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}'`;
-};
+  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+}
+
+const literal = (ms: number) => `TIMESTAMP '${timestampText(ms)}'`;
 
 /** DuckDB's SQL for what differs between engines (see `sql-dialect.ts`). Timestamps are UTC `TIMESTAMP`s. */
 export const duckDbDialect: SqlDialect = {
