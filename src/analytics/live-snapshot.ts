@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { COLLECTED_STATUSES } from '../contracts/index.js';
-import { timestampValue } from '../warehouse/sql-dialect.js';
 import { type QueryRunner, column, defineQuery, runQuery } from '../warehouse/typed-query.js';
 import { ratio } from './decimal.js';
 import { sqlStrings } from './filters.js';
@@ -49,7 +48,7 @@ const collectedSince = defineQuery({
   sql: (d, p) => ({
     sql: `SELECT currency, sum(captured_minor)::BIGINT AS amount_minor, sum(payments)::BIGINT AS payments FROM payments_by_minute
        WHERE bucket >= ${d.timestampParam(1)} AND status IN (${sqlStrings(SUCCESS)}) GROUP BY currency ORDER BY currency`,
-    params: [timestampValue(p.from)],
+    params: [p.from],
   }),
 });
 
@@ -59,7 +58,7 @@ const paymentsByStatusSince = defineQuery({
   row: z.object({ status: column.text, payments: column.integer }),
   sql: (d, p) => ({
     sql: `SELECT status, sum(payments)::BIGINT AS payments FROM payments_by_minute WHERE bucket >= ${d.timestampParam(1)} GROUP BY status`,
-    params: [timestampValue(p.from)],
+    params: [p.from],
   }),
 });
 
@@ -70,7 +69,7 @@ const paymentsPerMinute = defineQuery({
   sql: (d, p) => ({
     sql: `SELECT bucket AS minute, sum(payments)::BIGINT AS payments FROM payments_by_minute
        WHERE bucket >= ${d.timestampParam(1)} AND bucket < ${d.timestampParam(2)} GROUP BY bucket`,
-    params: [timestampValue(p.from), timestampValue(p.to)],
+    params: [p.from, p.to],
   }),
 });
 

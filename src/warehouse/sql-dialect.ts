@@ -15,10 +15,7 @@
 export interface SqlDialect {
   /** A UTC instant (epoch ms) as a timestamp literal. */
   timestamp(ms: number): string;
-  /**
-   * A parameter holding an instant as a timestamp: `$n` with the engine's cast. Bind the value
-   * made by `timestampValue` (an ISO-8601 string in UTC): DuckDB's client cannot bind a JS Date.
-   */
+  /** A parameter holding an instant (bind a JS `Date`) as a timestamp: `$n` with the engine's cast. */
   timestampParam(index: number): string;
   /** The instant of a timestamp expression as integer epoch milliseconds. */
   epochMs(expr: string): string;
@@ -47,6 +44,3 @@ export interface SqlDialect {
    */
   minIf(expr: string, condition: string): string;
 }
-
-/** The value to bind for a `timestampParam`: the instant as an ISO-8601 string in UTC (`…T…Z`). */
-export const timestampValue = (at: Date | number): string => new Date(at).toISOString();
