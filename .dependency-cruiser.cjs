@@ -18,16 +18,10 @@ module.exports = {
     {
       name: 'demo-sends-through-the-api',
       comment:
-        'src/demo generates data and sends it over HTTP like any outside sender: it may import core, contracts and sources (signing, the staging CSV loader) only',
+        'src/cli/demo generates data and sends it over HTTP like any outside sender: it may import core, contracts and sources (signing, the staging CSV loader) only',
       severity: 'error',
-      from: { path: '^src/demo/' },
-      to: { path: '^src/(?!(core|contracts|sources|demo)/)[^/]+/' },
-    },
-    {
-      name: 'only-the-cli-uses-demo',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(app\\.ts|cli/|demo/)' },
-      to: { path: '^src/demo/' },
+      from: { path: '^src/cli/demo/' },
+      to: { path: '^src/', pathNot: '^src/(core|contracts|sources|cli/demo)/' },
     },
     {
       name: 'adapters-only-in-composition-root',

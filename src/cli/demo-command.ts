@@ -12,7 +12,7 @@ import {
   resolveApiKey,
   runDemo,
   stagingSinkOf,
-} from '../demo/index.js';
+} from './demo/index.js';
 import { createRecorder } from '../recorder/recorder.js';
 import { createStagingProcessor } from '../sources/staging/staging-processor.js';
 import type { OperationalStore } from '../store/store-port.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type AccessRole, apiKeyView, createApiKey, listApiKeys, parseRoles, revokeApiKey } from '../api/access/api-keys.js';
 import type { Config } from '../core/config.js';
-import { resolveApiKey } from '../demo/index.js';
+import { resolveApiKey } from './demo/index.js';
 import { DataDirLockedError } from '../store/data-dir-lock.js';
 import type { OperationalStore } from '../store/store-port.js';
 

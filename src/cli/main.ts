@@ -15,7 +15,7 @@ import { createPartitionManager, partitionTableRows } from '../store/partition-m
 import type { OperationalStore } from '../store/store-port.js';
 import { openDuckDbWarehouse } from '../warehouse/duckdb-adapter.js';
 import { TABLE_NAMES, type TableName } from '../warehouse/tables.js';
-import { demoSecretsOf, resolveApiKey, runDemo, stagingSinkOf } from '../demo/index.js';
+import { demoSecretsOf, resolveApiKey, runDemo, stagingSinkOf } from './demo/index.js';
 import { demoProgressBars, formatSummary, registerDemoCommand } from './demo-command.js';
 import { registerKeysCommand } from './keys-command.js';
 
