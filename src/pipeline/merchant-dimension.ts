@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ErrorCode, type Failure, type Result, err, failure, ok } from '../core/errors.js';
 import type { RowOf } from '../warehouse/tables.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
-import type { PaymentRow, SettlementRow } from './facts.js';
+import type { PaymentRow, SettlementRow } from './facts/index.js';
 
 /**
  * The merchant dimension: names, categories and settlement cycles, loaded from a CSV file or the
