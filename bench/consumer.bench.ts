@@ -31,7 +31,7 @@ import { validateEvent } from '../src/contracts/index.js';
 import { createLogger } from '../src/core/logger.js';
 import type { LogRecord } from '../src/log/event-log-port.js';
 import { createAnalyticsConsumer } from '../src/pipeline/analytics-consumer.js';
-import { factsOf } from '../src/pipeline/facts.js';
+import { factsOf } from '../src/pipeline/facts/index.js';
 import { createMerchantDirectory } from '../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../src/pipeline/pseudonymise-step.js';
 import type { SqlExecutor } from '../src/store/store-port.js';

@@ -5,7 +5,7 @@
  * size the issue names. The schema is the real one (`openDuckDbWarehouse` creates it); the rollups
  * are then built from the fact tables with the same bucketing and the same dimension values the
  * pipeline's `paymentContribution` / `refundContribution` / `disputeContribution` produce
- * (src/pipeline/facts.ts), so every rollup row is what the consumer would have upserted.
+ * (src/pipeline/facts/), so every rollup row is what the consumer would have upserted.
  *
  * The data is deterministic (DuckDB `hash()` of the row number, no `random()`): the same N and
  * end day give the same warehouse.
@@ -286,7 +286,7 @@ export async function loadAnalyticsWarehouse(warehouse: Warehouse, options: Load
      FROM c WHERE opened_at0 < ${ts(endMs)} ORDER BY opened_at`,
   );
 
-  // Rollups: what the consumer upserts, cell by cell (facts.ts *Contribution, duckdb-adapter
+  // Rollups: what the consumer upserts, cell by cell (facts/contributions.ts *Contribution, duckdb-adapter
   // bucketOf), built here with one GROUP BY per grain, in bucket order as the consumer's
   // append-as-time-passes leaves them on disk.
   const dim = (column: string) => `coalesce(nullif(${column}, ''), '${UNKNOWN}')`;

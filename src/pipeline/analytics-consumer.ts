@@ -8,7 +8,7 @@ import type { SqlExecutor } from '../store/store-port.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
 import { type ApplyOutcome, type PreparedEvent, applyBatch } from './apply-batch.js';
 import { createDecodeStep } from './decode-step.js';
-import { factsOf } from './facts.js';
+import { factsOf } from './facts/index.js';
 import type { MerchantDirectory } from './merchant-dimension.js';
 import type { Pseudonymiser } from './pseudonymise-step.js';
 import type { StepResult } from './step.js';

@@ -15,7 +15,7 @@ import {
   mergeSettlement,
   paymentContribution,
   refundContribution,
-} from './facts.js';
+} from './facts/index.js';
 import type { MerchantDirectory } from './merchant-dimension.js';
 
 /** One event ready for the warehouse: its id, times and facts. */

@@ -5,7 +5,7 @@ import { listMerchants } from '../warehouse/queries/merchant-queries.js';
 import type { RowOf } from '../warehouse/tables.js';
 import { runQuery } from '../warehouse/typed-query.js';
 import type { Warehouse } from '../warehouse/warehouse-port.js';
-import type { PaymentRow, SettlementRow } from './facts.js';
+import type { PaymentRow, SettlementRow } from './facts/index.js';
 
 /**
  * The merchant dimension: names, categories and settlement cycles, loaded from a CSV file or the

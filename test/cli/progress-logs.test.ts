@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { demoProgressBars } from '../../src/cli/demo-command.js';
+import { demoProgressBars } from '../../src/cli/commands/demo-command.js';
 import { createLogOutput, createLogger } from '../../src/core/logger.js';
 import { waitFor } from '../harness/event-logs.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEvent } from '../../src/contracts/index.js';
-import { generateDemo } from '../../src/demo/generate.js';
-import { type DemoSummary, runDemo, stagingCsv } from '../../src/demo/run-demo.js';
-import { stagingSinkOf } from '../../src/demo/staging-sink.js';
+import { generateDemo } from '../../src/cli/demo/generate.js';
+import { type DemoSummary, runDemo, stagingCsv } from '../../src/cli/demo/run-demo.js';
+import { stagingSinkOf } from '../../src/cli/demo/staging-sink.js';
 import { normalisePayment } from '../../src/recorder/payment.js';
 import { stagingRowOf } from '../../src/sources/staging/staging-csv-loader.js';
 import { razorpayAdapter } from '../../src/sources/webhooks/channels/razorpay-adapter.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CloudEvent, type ValidEvent, findContract } from '../../src/contracts/index.js';
-import { type Fact, type PaymentRow, factsOf, mergePayment, paymentContribution } from '../../src/pipeline/facts.js';
+import { type Fact, type PaymentRow, factsOf, mergePayment, paymentContribution } from '../../src/pipeline/facts/index.js';
 import { cloudEvent } from '../harness/events.js';
 import { type Delivery, finalState, ledgerEvents } from '../harness/ledger-events.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { paymentContribution } from '../../src/pipeline/facts.js';
+import { paymentContribution } from '../../src/pipeline/facts/index.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { GRAINS, type RollupDelta, type RowOf, rollupTable } from '../../src/warehouse/tables.js';
 import { testLogger } from '../harness/event-logs.js';

@@ -1,8 +1,23 @@
 /**
- * Reading the analytics responses. The shapes are documented in docs/analytics-api.md; these
- * helpers accept the documented field names and their obvious variants, so that a renamed field
- * shows as "—" rather than breaking a page.
+ * Reading the API's responses. Their types come from the server's own response schemas
+ * (src/api/contracts/responses.ts, `z.infer` of the zod schemas the routes document in OpenAPI),
+ * so a page that reads a field the server does not send fails `npm run typecheck`. Type-only
+ * imports: nothing of the server reaches the bundle. The helpers below still accept the
+ * documented field names and their obvious variants, for the responses without a schema (the
+ * live feed, data quality) and so that a renamed field shows as "—" rather than breaking a page.
  */
+
+export type {
+  BreakdownResponse,
+  FailureReasonsResponse,
+  Kpis,
+  KpisResponse,
+  PaymentDetailResponse,
+  PaymentsListResponse,
+  SessionResponse,
+  SettlementTilesResponse,
+  TimeseriesResponse,
+} from '../../src/api/contracts/responses';
 
 export type Row = Record<string, unknown>;
 

@@ -122,7 +122,7 @@ const lifecycleResponse = z.object({
     p90_ms: z.number().int().nullable().describe('Nearest-rank 90th percentile'),
   }),
 });
-const kpisRouteResponse = z.object({
+export const kpisRouteResponse = z.object({
   range: rangeResponse,
   currencies: z.array(kpisResponse),
   lifecycle: z.array(lifecycleResponse).describe('Per currency, from the status history of the range’s payments'),
@@ -130,7 +130,7 @@ const kpisRouteResponse = z.object({
   notes: notesResponse,
 });
 const breakdownItem = kpisResponse.extend({ value: z.string() });
-const breakdownResponse = z.object({
+export const breakdownResponse = z.object({
   range: rangeResponse,
   dimension,
   total: z.number().int(),
@@ -141,7 +141,7 @@ const breakdownResponse = z.object({
   notes: notesResponse,
 });
 const pointResponse = kpisResponse.extend({ start: z.string().describe('Local bucket start with offset') });
-const timeseriesResponse = z.object({
+export const timeseriesResponse = z.object({
   range: rangeResponse,
   granularity: z.enum(['minute', 'hour', 'day', 'week', 'month']),
   buckets: z.array(z.string()),
@@ -149,13 +149,13 @@ const timeseriesResponse = z.object({
   report: z.object({ currency: z.string(), points: z.array(pointResponse), rates: ratesResponse }).optional(),
   notes: notesResponse,
 });
-const reasonsResponse = z.object({
+export const reasonsResponse = z.object({
   range: rangeResponse,
   items: z.array(z.object({ reason: z.string(), currency: z.string(), count: z.number().int(), amount_minor: minor, share: rate })),
   notes: notesResponse,
 });
 const failureCodeCount = z.object({ code: z.string(), count: z.number().int(), amount_minor: minor, share: rate });
-const failureReasonsResponse = z.object({
+export const failureReasonsResponse = z.object({
   range: rangeResponse,
   group: z.enum(FAILURE_GROUPS),
   items: z.array(
@@ -175,7 +175,7 @@ const failureReasonsResponse = z.object({
   ),
   notes: notesResponse,
 });
-const topResponse = z.object({
+export const topResponse = z.object({
   range: rangeResponse,
   dimension,
   metric: z.enum(metricNames as [TopMetric, ...TopMetric[]]),

@@ -38,7 +38,7 @@ const CLOUD_EVENT = z.looseObject({
   data: z.record(z.string(), z.unknown()),
 });
 const CAPTURE_BODY = z.union([z.array(CLOUD_EVENT).min(1).max(MAX_EVENTS_PER_BATCH), CLOUD_EVENT]);
-const CAPTURE_RESPONSE = z.object({
+export const CAPTURE_RESPONSE = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),
   rejected: z.number().int(),

@@ -12,8 +12,8 @@ const fxRatesCsv = z
   .describe(
     'CSV with the header date,base,quote,rate; `2026-11-07,USD,INR,83.2512` means 1 USD = 83.2512 INR on that date. All rows or none; a new upload replaces the same (date, base, quote).',
   );
-const fxRatesLoaded = z.object({ loaded: z.number().int().describe('Rows stored') });
-const fxRatesList = z.object({
+export const fxRatesLoaded = z.object({ loaded: z.number().int().describe('Rows stored') });
+export const fxRatesList = z.object({
   items: z.array(
     z.object({
       date: z.string().describe('YYYY-MM-DD'),

@@ -6,7 +6,7 @@ import { ACCESS_ROLES, apiKeyView, createApiKey, listApiKeys, revokeApiKey } fro
 import { sendFailure } from '../http-errors.js';
 import { validationFailure } from '../openapi/route-docs.js';
 
-const keyView = z.object({
+export const keyView = z.object({
   id: z.number().int(),
   name: z.string(),
   key_prefix: z.string().describe('The first 12 characters, to recognise a key; never the secret'),
@@ -21,7 +21,7 @@ const createBody = z
     roles: z.array(z.enum(ACCESS_ROLES)).min(1).max(ACCESS_ROLES.length),
   })
   .strict();
-const createdResponse = keyView.extend({ key: z.string().describe('The secret: shown this once, only its SHA-256 is stored') });
+export const createdResponse = keyView.extend({ key: z.string().describe('The secret: shown this once, only its SHA-256 is stored') });
 const idParams = z.object({ id: z.coerce.number().int().positive().describe('The key id (GET /api/v1/keys)') });
 
 const view = apiKeyView;

@@ -87,7 +87,7 @@ export const paymentItem = z.object(
     ]),
   ),
 );
-const listResponse = z.object({
+export const listResponse = z.object({
   items: z.array(paymentItem),
   total: z.number().int().describe('Payments matching the selection, on every page'),
   limit: z.number().int(),
@@ -112,7 +112,7 @@ const historyItem = z.object({
   applied: z.boolean().nullable().describe('False when kept in history without moving the state; null for events not from the ledger'),
   version: z.number().int().nullable().describe("The payment's ledger version after the event"),
 });
-const detailResponse = z.object({
+export const detailResponse = z.object({
   payment: paymentItem,
   status_history: z.array(historyItem).describe('One row per event, ordered by event time'),
   refunds: z.array(z.record(z.string(), z.unknown())),

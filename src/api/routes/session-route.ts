@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Access, SESSION_COOKIE } from '../access/access-hook.js';
 
-const sessionResponse = z.object({
+export const sessionResponse = z.object({
   key: z.object({ id: z.number().int(), name: z.string(), roles: z.array(z.enum(['ingest', 'analyst', 'finance', 'admin'])) }),
   via: z.enum(['api-key', 'session']),
   expires_at: z.string().nullable(),

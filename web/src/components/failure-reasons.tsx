@@ -1,6 +1,7 @@
 import { Fragment, useState } from 'react';
 import { formatCount, formatMoney, formatRate } from '../format';
 import { useApi } from '../hooks';
+import type { FailureReasonsResponse } from '../shapes';
 import { Async, Empty } from './states';
 import { Card } from './tile';
 
@@ -9,21 +10,6 @@ import { Card } from './tile';
  * filters, one currency at a time; a category opens to the gateway codes in it
  * (`GET /api/v1/analytics/failure-reasons`, docs/analytics-api.md).
  */
-
-interface CodeCount {
-  code: string;
-  count: number;
-  amount_minor: number;
-  share: number | null;
-}
-interface CategoryItem {
-  category: string;
-  currency: string;
-  count: number;
-  amount_minor: number;
-  share: number | null;
-  codes?: CodeCount[];
-}
 
 const LABELS: Record<string, string> = {
   insufficient_funds: 'Insufficient funds',
@@ -37,7 +23,7 @@ const LABELS: Record<string, string> = {
 };
 
 export function FailureReasons(props: { query: Record<string, string> }) {
-  const state = useApi<{ items?: CategoryItem[] }>('/api/v1/analytics/failure-reasons', { ...props.query, group: 'category', limit: '10' });
+  const state = useApi<FailureReasonsResponse>('/api/v1/analytics/failure-reasons', { ...props.query, group: 'category', limit: '10' });
   const [open, setOpen] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   return (

@@ -7,6 +7,7 @@ import { formatChartMoney, formatCount, formatDateTime, formatMoney, formatRate,
 import { useApi, useMerchantNames } from '../hooks';
 import {
   BUCKET_FIELDS,
+  type TimeseriesResponse,
   COUNT_FIELDS,
   currenciesByAmount,
   currencyOf,
@@ -168,7 +169,7 @@ function GmvTrend() {
       tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
     };
   }, []);
-  const state = useApi<unknown>('/api/v1/analytics/timeseries', query, 30_000);
+  const state = useApi<TimeseriesResponse>('/api/v1/analytics/timeseries', query, 30_000);
   const [chosen, setChosen] = useState('');
   // Amounts of different currencies are never added: the chart shows one currency, named in the
   // title, the largest by default, and the reader may pick another.

@@ -4,7 +4,7 @@ import { Async, Empty } from '../components/states';
 import { Card } from '../components/tile';
 import { formatCount, formatDateTime, formatMoney } from '../format';
 import { useApi, useMerchantNames } from '../hooks';
-import type { Row } from '../shapes';
+import type { PaymentDetailResponse, PaymentsListResponse, Row } from '../shapes';
 import {
   FilterBar,
   type Filters,
@@ -25,12 +25,8 @@ import {
 
 const PAGE_SIZE = 25;
 
-interface ListBody {
-  items: Row[];
-  total: number;
-  next_cursor: string | null;
-  masked: string[];
-}
+/** The list response (the server's schema: src/api/routes/payments-explorer-route.ts). */
+type ListBody = PaymentsListResponse;
 
 function selectionQuery(f: Filters, q: string): Record<string, string> {
   const base = filterQuery(f);
@@ -91,7 +87,7 @@ function historyRows(rows: Row[]): Row[] {
 }
 
 function PaymentDetail(props: { id: string; tz: string; onClose(): void }) {
-  const state = useApi<Row>(`/api/v1/payments/${encodeURIComponent(props.id)}`);
+  const state = useApi<PaymentDetailResponse>(`/api/v1/payments/${encodeURIComponent(props.id)}`);
   return (
     <Card
       title={`Payment ${props.id}`}

@@ -7,6 +7,9 @@ import { formatChartMoney, formatCount, formatMoney, formatRate, minorToChartVal
 import { useApi, useMerchantNames } from '../hooks';
 import {
   BUCKET_FIELDS,
+  type BreakdownResponse,
+  type KpisResponse,
+  type TimeseriesResponse,
   COUNT_FIELDS,
   currenciesByAmount,
   currencyOf,
@@ -115,7 +118,7 @@ export function filterQuery(f: Filters): Record<string, string> {
  * which is no payment status, and lacked "succeeded").
  */
 export function useStatusOptions(query: Record<string, string>): string[] {
-  const state = useApi<unknown>('/api/v1/analytics/breakdown', { ...query, status: '', dimension: 'status', limit: 50 });
+  const state = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...query, status: '', dimension: 'status', limit: 50 });
   return useMemo(() => {
     const counts = new Map<string, number>();
     for (const r of listOf(state.data)) {
@@ -131,10 +134,10 @@ const OPTION_DIMENSIONS = ['gateway', 'payment_method', 'region', 'merchant', 'c
 /** The values of each filter over the range (every other filter off), from the breakdown API: what the selects offer. */
 export function useFilterOptions(f: Filters): Record<string, string[]> {
   const range = { from: f.from, to: f.to, tz: f.tz, limit: 500 };
-  const gateway = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'gateway' });
-  const method = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'payment_method' });
-  const region = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'region' });
-  const merchant = useApi<unknown>('/api/v1/analytics/breakdown', { ...range, dimension: 'merchant' });
+  const gateway = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...range, dimension: 'gateway' });
+  const method = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...range, dimension: 'payment_method' });
+  const region = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...range, dimension: 'region' });
+  const merchant = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...range, dimension: 'merchant' });
   const states = [gateway, method, region, merchant];
   // biome-ignore lint/correctness/useExhaustiveDependencies: the four answers are the inputs
   return useMemo(() => {
@@ -220,7 +223,7 @@ export function FilterBar(props: {
 }
 
 function Kpis(props: { query: Record<string, string> }) {
-  const state = useApi<unknown>('/api/v1/analytics/kpis', props.query);
+  const state = useApi<KpisResponse>('/api/v1/analytics/kpis', props.query);
   return (
     <div data-testid="kpis-area">
       <Async state={state} what="the KPIs">
@@ -280,7 +283,7 @@ function Kpis(props: { query: Record<string, string> }) {
 
 function Timeseries(props: { query: Record<string, string>; days: number }) {
   const granularity = props.days <= 2 ? 'hour' : props.days <= 120 ? 'day' : 'week';
-  const state = useApi<unknown>('/api/v1/analytics/timeseries', { ...props.query, granularity });
+  const state = useApi<TimeseriesResponse>('/api/v1/analytics/timeseries', { ...props.query, granularity });
   return (
     <Card title={`GMV and transactions per ${granularity} (${props.query.tz})`} testId="timeseries-card">
       <Async state={state} what="the time series">
@@ -342,7 +345,7 @@ function Breakdown(props: {
   names: Map<string, string>;
   onRows(dim: string, keys: string[]): void;
 }) {
-  const state = useApi<unknown>('/api/v1/analytics/breakdown', { ...props.query, dimension: props.dimension, limit: 50 });
+  const state = useApi<BreakdownResponse>('/api/v1/analytics/breakdown', { ...props.query, dimension: props.dimension, limit: 50 });
   return (
     <Card title={props.title} testId={`breakdown-${props.dimension}`}>
       <Async state={state} what={props.title.toLowerCase()}>

@@ -4,7 +4,18 @@ import { Async, Empty } from '../components/states';
 import { Card, Tile } from '../components/tile';
 import { formatChartMoney, formatCount, formatDecimal, formatMoney, formatRate, minorToChartValue } from '../format';
 import { useApi, useMerchantNames } from '../hooks';
-import { BUCKET_FIELDS, currencyOf, GMV_FIELDS, groupKey, listOf, pick, type Row, rate, seriesOf } from '../shapes';
+import {
+  BUCKET_FIELDS,
+  currencyOf,
+  GMV_FIELDS,
+  groupKey,
+  listOf,
+  pick,
+  type Row,
+  rate,
+  type SettlementTilesResponse,
+  seriesOf,
+} from '../shapes';
 import { FilterBar, type Filters, filterQuery, filtersFromSearch, rangeProblem, searchOfFilters, useFilterOptions } from './payments';
 
 /** The tiles API answers at most 744 local hours (TOO_MANY_POINTS beyond): 31 days. */
@@ -59,7 +70,7 @@ export function SettlementPage() {
   const problem = rangeProblem(filters, MAX_DAYS);
   const query = useMemo(() => ({ ...filterQuery(filters), status: '' }), [filters]);
   const days = Math.max(1, Math.round((Date.parse(filters.to) - Date.parse(filters.from)) / 86_400_000) + 1);
-  const state = useApi<Row>(problem ? null : '/api/v1/settlement/tiles', query, 30_000);
+  const state = useApi<SettlementTilesResponse>(problem ? null : '/api/v1/settlement/tiles', query, 30_000);
   return (
     <div className="page">
       <h1>Settlement</h1>
@@ -71,14 +82,15 @@ export function SettlementPage() {
       ) : (
         <Async state={state} what="the settlement tiles">
           {(body) => {
-            const tiles = (body.tiles as Row | undefined) ?? body;
+            const tiles = body.tiles;
             // Every money tile is a list per currency (docs/analytics-api.md#settlement-tiles): show the
             // currency with the largest GMV, the others underneath.
-            const perCurrency = (name: string) => listOf(tiles[name] ?? []);
+            type Tile = keyof typeof tiles;
+            const perCurrency = (name: Tile) => listOf(tiles[name] ?? []);
             const gmvs = [...perCurrency('gmv')].sort((a, b) => (pick(b, 'gmv_minor') ?? 0) - (pick(a, 'gmv_minor') ?? 0));
             const currency = currencyOf(gmvs[0]) ?? currencyOf(body);
-            const of = (name: string) => perCurrency(name).find((r) => r.currency === currency) ?? null;
-            const others = (name: string, field: string) =>
+            const of = (name: Tile) => perCurrency(name).find((r) => r.currency === currency) ?? null;
+            const others = (name: Tile, field: string) =>
               perCurrency(name)
                 .filter((r) => r.currency !== currency)
                 .map((r) => formatMoney(pick(r, field), currencyOf(r), true))
@@ -252,7 +264,7 @@ export function SettlementPage() {
                         <tbody>
                           {gmvs.map((g) => {
                             const c = String(g.currency ?? '');
-                            const row = (name: string) => perCurrency(name).find((r) => r.currency === c) ?? null;
+                            const row = (name: Tile) => perCurrency(name).find((r) => r.currency === c) ?? null;
                             return (
                               <tr key={c} data-testid="settlement-currency-row" data-currency={c}>
                                 <td>{c}</td>

@@ -1,9 +1,9 @@
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
-import { openStore } from '../app.js';
-import { type Config, loadConfig } from '../core/config.js';
-import { type LogOutput, createLogOutput, createLogger } from '../core/logger.js';
-import { createMetrics } from '../core/metrics.js';
+import { openStore } from '../../app.js';
+import { type Config, loadConfig } from '../../core/config.js';
+import { type LogOutput, createLogOutput, createLogger } from '../../core/logger.js';
+import { createMetrics } from '../../core/metrics.js';
 import {
   type DemoProgress,
   type DemoSummary,
@@ -13,9 +13,9 @@ import {
   runDemo,
   stagingSinkOf,
 } from '../demo/index.js';
-import { createRecorder } from '../recorder/recorder.js';
-import { createStagingProcessor } from '../sources/staging/staging-processor.js';
-import type { OperationalStore } from '../store/store-port.js';
+import { createRecorder } from '../../recorder/recorder.js';
+import { createStagingProcessor } from '../../sources/staging/staging-processor.js';
+import type { OperationalStore } from '../../store/store-port.js';
 
 /** `payscope demo`: realistic demo data sent through the running server's real ingestion paths. */
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WebhookChannel } from './generate.js';
+import type { WebhookChannel } from './plan-types.js';
 
 /**
  * Where the demo finds what a real sender would have: the webhook secrets (configured sources,

@@ -1,4 +1,4 @@
-import { loadStagingCsv } from '../sources/staging/staging-csv-loader.js';
+import { loadStagingCsv } from '../../sources/staging/staging-csv-loader.js';
 import type { StagingSink } from './run-demo.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DemoGenerator } from './generate.js';
+import { createDemoGenerator } from './generator.js';
 import { arrivalsBetween, maxPerHourAfter, paymentsPerHour } from './pace.js';
 import { createRng } from './random.js';
 
@@ -24,7 +24,7 @@ function perHourOfDay(times: readonly number[], from: number, to: number): numbe
 describe('the demo traffic curve', () => {
   const now = Date.parse('2026-03-15T12:00:00Z');
   const history = { payments: 200_000, days: 30, now };
-  const gen = new DemoGenerator(11, new Date(now), history.days, 20);
+  const gen = createDemoGenerator({ seed: 11, now: new Date(now), days: history.days, customerCount: 20 });
   const past = Array.from({ length: history.payments }, () => gen.sampleTime(new Date(now), history.days).getTime());
   const curve = paymentsPerHour(history);
   const week = 7 * DAY;

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signStandardWebhook, signXSignature } from '../sources/webhooks/signature.js';
+import { signStandardWebhook, signXSignature } from '../../sources/webhooks/signature.js';
 import { arrivalsBetween, paymentsPerHour } from './pace.js';
 import { createRng } from './random.js';
+import { createDemoGenerator } from './generator.js';
 import {
-  DemoGenerator,
   type DemoPlan,
   type PaymentPath,
   type PlannedEvent,
@@ -225,14 +225,14 @@ async function runLive(
 ): Promise<{ payments: number; events: number; rejected: number }> {
   const signal = options.signal;
   const startedAt = Date.now();
-  const gen = new DemoGenerator(
-    history.seed,
-    history.now,
-    history.days,
-    Math.max(20, Math.round(history.payments * 0.3)),
-    `live-${history.seed}-${startedAt}`,
-    createRng(`${history.seed}/live/${startedAt}`),
-  );
+  const gen = createDemoGenerator({
+    seed: history.seed,
+    now: history.now,
+    days: history.days,
+    customerCount: Math.max(20, Math.round(history.payments * 0.3)),
+    idPrefix: `live-${history.seed}-${startedAt}`,
+    rng: createRng(`${history.seed}/live/${startedAt}`),
+  });
   const rng = createRng(`${history.seed}/live-rate/${startedAt}`);
   const pending: { due: number; event: PlannedEvent }[] = [];
   const pendingWebhooks: { due: number; delivery: WebhookDelivery }[] = [];

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type AccessRole, apiKeyView, createApiKey, listApiKeys, parseRoles, revokeApiKey } from '../api/access/api-keys.js';
-import type { Config } from '../core/config.js';
+import { type AccessRole, apiKeyView, createApiKey, listApiKeys, parseRoles, revokeApiKey } from '../../api/access/api-keys.js';
+import type { Config } from '../../core/config.js';
 import { resolveApiKey } from '../demo/index.js';
-import { DataDirLockedError } from '../store/data-dir-lock.js';
-import type { OperationalStore } from '../store/store-port.js';
+import { DataDirLockedError } from '../../store/data-dir-lock.js';
+import type { OperationalStore } from '../../store/store-port.js';
 
-type WithStore = <T>(fn: (store: OperationalStore, cfg: Config) => Promise<T>) => Promise<T>;
+import type { WithStore } from '../open-stores.js';
 
 /** A key as the CLI shows it (the store's row or the API's JSON). */
 type KeyRow = ReturnType<typeof apiKeyView>;
