@@ -32,8 +32,14 @@ const CH_TYPES: Record<ColumnType, string> = {
 
 function baseTableStatements(database: string): string[] {
   const tables = Object.entries(TABLES).map(([name, def]) => {
-    const columns = Object.entries(def.columns).map(([c, t]) => `${c} Nullable(${CH_TYPES[t as ColumnType]})`);
-    return `CREATE TABLE ${database}.${name} (${columns.join(', ')}) ENGINE = MergeTree ORDER BY tuple()`;
+    const key = 'key' in def ? def.key : null;
+    const columns = Object.entries(def.columns).map(([c, t]) =>
+      c === key ? `${c} ${CH_TYPES[t as ColumnType]}` : `${c} Nullable(${CH_TYPES[t as ColumnType]})`,
+    );
+    // As the adapter's design has it: keyed tables merge by version, the rest append.
+    return key
+      ? `CREATE TABLE ${database}.${name} (${columns.join(', ')}, _version UInt64 DEFAULT 0) ENGINE = ReplacingMergeTree(_version) ORDER BY ${key}`
+      : `CREATE TABLE ${database}.${name} (${columns.join(', ')}) ENGINE = MergeTree ORDER BY tuple()`;
   });
   const rollups = (Object.keys(ROLLUPS) as RollupName[]).flatMap((rollup) =>
     GRAINS.map((grain) => {
@@ -308,7 +314,7 @@ describe('ClickHouse SQL sandbox on in-process chDB: the escape corpus', () => {
     expect(result).toEqual({
       ok: true,
       columns: [
-        { name: 'reference_number', type: 'Nullable(String)' },
+        { name: 'reference_number', type: 'String' },
         { name: 'amount_minor', type: 'Nullable(Int64)' },
         { name: 'payment_time', type: "Nullable(DateTime64(3, 'UTC'))" },
         { name: 'status', type: 'Nullable(String)' },
@@ -324,6 +330,19 @@ describe('ClickHouse SQL sandbox on in-process chDB: the escape corpus', () => {
     if (limited.ok) expect(limited.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i]));
     const exact = await f.run('SELECT number FROM numbers(10)', { maxRows: 10 });
     expect(exact).toMatchObject({ ok: true, truncated: false });
+  });
+
+  it('reads keyed tables merged (final = 1): a payment replaced by a newer version is seen once', async () => {
+    for (const [version, status] of [
+      [1, 'pending'],
+      [2, 'succeeded'],
+    ] as const) {
+      await f.client.command({
+        query: `INSERT INTO ${f.database}.payments (reference_number, currency, status, _version) VALUES ('SQL-SEC-3', 'USD', '${status}', ${version})`,
+      });
+    }
+    const outcome = await f.run(`SELECT reference_number, status FROM v_payments WHERE currency = 'USD'`);
+    expect(outcome).toMatchObject({ ok: true, rows: [['SQL-SEC-3', 'succeeded']] });
   });
 
   it('binds $1, $2… as typed parameters, never as SQL, and leaves $n inside strings alone', async () => {

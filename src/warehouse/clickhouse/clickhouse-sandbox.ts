@@ -145,6 +145,9 @@ export function createClickHouseSandbox(deps: ClickHouseSandboxDeps): ClickHouse
         `max_memory_usage = ${maxMemory}`,
         `max_result_rows = ${request.maxRows + 1}`,
         `result_overflow_mode = 'break'`,
+        // Keyed tables are ReplacingMergeTree and rollups SummingMergeTree (the adapter's schema):
+        // read them merged, as the adapter's own reads do; tables without FINAL ignore it.
+        'final = 1',
         'output_format_json_quote_64bit_integers = 1',
         `date_time_output_format = 'iso'`,
         'cancel_http_readonly_queries_on_client_close = 1',
