@@ -467,5 +467,11 @@ describe('ClickHouse SQL sandbox over real HTTP (chDB served by scripts/clickhou
     if (!server) return ctx.skip();
     const slow = await f.run('SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 1', { timeoutMs: 500 });
     expect(slow).toMatchObject({ ok: false, reason: 'timeout' });
+    // Rows already streaming when the time runs out: still a timeout, not a half-read body.
+    const streaming = await f.run('SELECT number FROM numbers(100000000000) WHERE sipHash64(number) % 100000 = 0', {
+      timeoutMs: 500,
+      maxRows: 1_000_000,
+    });
+    expect(streaming).toMatchObject({ ok: false, reason: 'timeout' });
   });
 });
