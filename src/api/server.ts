@@ -219,6 +219,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     relay: deps.relay,
     eventLogKind: deps.eventLogKind,
     analytics: deps.pipeline?.analytics ?? null,
+    warehouse: deps.pipeline?.warehouse ?? null,
     metrics: deps.metrics,
     stats,
     metricsEnabled: deps.metricsEnabled,

@@ -52,7 +52,7 @@ describeWithRedis('monitoring routes (happy)', (redisUrl) => {
   });
   afterAll(() => t?.stop());
 
-  it('reports healthy with every check: database, Redis, event log, relay, analytics, backlogs', async () => {
+  it('reports healthy with every check: database, Redis, event log, relay, analytics, warehouse, backlogs', async () => {
     const res = await fetch(`${t.url}/health`);
     expect(res.status).toBe(200);
     expect((await res.json()) as Health).toEqual({
@@ -64,6 +64,7 @@ describeWithRedis('monitoring routes (happy)', (redisUrl) => {
         kafka: 'not_configured',
         relay: { state: 'running', connected: true, last_error: null, last_published_at: null },
         analytics: expect.objectContaining({ state: 'running', dead_lettered: 0 }),
+        warehouse: { engine: 'duckdb', status: 'ok' },
         outbox_backlog: expect.any(Number),
         staging_backlog: 0,
         last_staging_run: null,

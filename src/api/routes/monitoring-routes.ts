@@ -6,6 +6,7 @@ import { countUnpublished } from '../../log/outbox-table.js';
 import type { AnalyticsStatus } from '../../pipeline/analytics-consumer.js';
 import { type StagingStatus, readStagingStatus } from '../../store/staging-status.js';
 import type { OperationalStore } from '../../store/store-port.js';
+import type { Warehouse } from '../../warehouse/warehouse-port.js';
 import type { WebhookStats } from '../webhook-stats.js';
 
 export interface MonitoringDeps {
@@ -15,6 +16,8 @@ export interface MonitoringDeps {
   eventLogKind: 'embedded' | 'kafka';
   /** The analytics consumer's status; null when this process runs none. */
   analytics: { status(): AnalyticsStatus } | null;
+  /** The warehouse this process reads or writes; null when it has none. */
+  warehouse: Pick<Warehouse, 'engine' | 'query'> | null;
   metrics: Metrics;
   stats: WebhookStats;
   metricsEnabled: boolean;
@@ -52,10 +55,14 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
     if (database === 'ok') {
       [staging, backlog] = await Promise.all([readStagingStatus(deps.store), countUnpublished(deps.store)]).catch(() => [null, null]);
     }
+    const warehouse = deps.warehouse
+      ? { engine: deps.warehouse.engine, status: await check(() => (deps.warehouse as Warehouse).query('SELECT 1')) }
+      : 'not_running';
     const relay = deps.relay?.status() ?? null;
     // The relay's last attempt to reach the log; the embedded log is the database itself.
     const eventLog = deps.eventLogKind === 'embedded' ? database : relay?.connected === false ? 'error' : relay ? 'ok' : 'not_running';
-    const healthy = database === 'ok' && redis !== 'error' && eventLog !== 'error';
+    const healthy =
+      database === 'ok' && redis !== 'error' && eventLog !== 'error' && (warehouse === 'not_running' || warehouse.status === 'ok');
     return reply.code(healthy ? 200 : 503).send({
       status: healthy ? 'healthy' : 'unhealthy',
       checks: {
@@ -70,6 +77,7 @@ export async function registerMonitoringRoutes(app: FastifyInstance, deps: Monit
           last_published_at: relay.lastPublishedAt?.toISOString() ?? null,
         },
         analytics: analyticsCheck(deps.analytics),
+        warehouse,
         outbox_backlog: backlog,
         staging_backlog: staging?.backlog ?? null,
         last_staging_run: staging?.lastRun ?? null,
