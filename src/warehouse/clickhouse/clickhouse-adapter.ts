@@ -27,6 +27,14 @@ export interface ClickHouseWarehouseOptions {
 }
 
 /**
+ * Settings that make ClickHouse read portable SQL as DuckDB does: FINAL on every table of the
+ * query (the newest row per key, the summed rollup cells); `sum(x) AS x … HAVING sum(x)` names
+ * the column, not the alias (ClickHouse's aliases are otherwise visible everywhere and the HAVING
+ * would nest aggregates); `NULL::VARCHAR` stays NULL instead of failing.
+ */
+const PORTABLE_READ_SETTINGS = { final: 1, prefer_column_name_to_alias: 1, cast_keep_nullable: 1 } as const;
+
+/**
  * The ClickHouse warehouse (issue 11 §2) over the official `@clickhouse/client` — a server over
  * HTTP or chDB in this process. Writes go through the journal of `clickhouse-writes.ts` (atomic
  * and exact without transactions); every read runs with `final = 1`, so a keyed table shows the
@@ -54,8 +62,7 @@ export async function openClickHouseWarehouse(options: ClickHouseWarehouseOption
       query: bound.sql,
       query_params: bound.params,
       format: 'JSON',
-      // FINAL on every table of the query: the newest row per key, the summed rollup cells.
-      clickhouse_settings: { final: 1 },
+      clickhouse_settings: PORTABLE_READ_SETTINGS,
     });
     const body = await result.json<Record<string, unknown>>();
     return decodeRows(body.meta ?? [], body.data) as R[];
