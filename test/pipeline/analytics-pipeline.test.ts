@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/contracts/index.js';
 import { type AnalyticsConsumer, createAnalyticsConsumer } from '../../src/pipeline/analytics-consumer.js';
 import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';

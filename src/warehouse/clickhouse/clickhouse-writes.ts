@@ -55,6 +55,8 @@ export interface ClickHouseWriter {
   transaction<T>(fn: (tx: WarehouseTx) => Promise<T>): Promise<T>;
   /** Completes every journalled batch that has no done row (idempotent). */
   recover(): Promise<number>;
+  /** Resolves when no commit is running (for close: an unfinished batch is left to the next open). */
+  idle(): Promise<void>;
 }
 
 export async function createClickHouseWriter(options: ClickHouseWriterOptions): Promise<ClickHouseWriter> {
@@ -117,6 +119,7 @@ export async function createClickHouseWriter(options: ClickHouseWriterOptions): 
 
   return {
     recover: () => serialise(recover),
+    idle: () => serialise(async () => undefined),
     transaction: (fn) =>
       serialise(async () => {
         if (needsRecovery) await recover();
