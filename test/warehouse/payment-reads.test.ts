@@ -24,7 +24,7 @@ const newer = rows.slice(0, 30).map((r) => ({ ...r, status: 'refunded', amount_m
 
 const byOrder = (a: (typeof rows)[number], b: (typeof rows)[number]) =>
   (b.payment_time as Date).getTime() - (a.payment_time as Date).getTime() ||
-  (a.reference_number < b.reference_number ? 1 : a.reference_number > b.reference_number ? -1 : 0);
+  (String(a.reference_number) < String(b.reference_number) ? 1 : String(a.reference_number) > String(b.reference_number) ? -1 : 0);
 
 describeEachWarehouse('payment reads', (engine) => {
   let w: TestWarehouse;
@@ -65,7 +65,7 @@ describeEachWarehouse('payment reads', (engine) => {
         (r.payment_time as Date).getTime() >= BASE + 5 * 61_007 &&
         (r.payment_time as Date).getTime() < BASE + 30 * 61_007,
     ],
-    ['a reference prefix', { filters: {}, search: 'REF-01' }, (r) => r.reference_number.startsWith('REF-01')],
+    ['a reference prefix', { filters: {}, search: 'REF-01' }, (r) => String(r.reference_number).startsWith('REF-01')],
   ];
 
   for (const [name, selection, keep] of selections) {
