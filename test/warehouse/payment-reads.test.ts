@@ -79,14 +79,14 @@ describeEachWarehouse('payment reads', (engine) => {
       let after: PaymentPosition | null = null;
       for (;;) {
         const page = await w.warehouse.listPayments(selection, { after, limit: 17 });
-        paged.push(...page.map((p) => p.reference_number));
+        paged.push(...page.map((p) => String(p.reference_number)));
         if (page.length < 17) break;
         after = page[page.length - 1]?.position ?? null;
       }
       expect(paged).toEqual(expected);
       expect(await w.warehouse.countPayments(selection)).toBe(expected.length);
       const streamed: string[] = [];
-      for await (const chunk of w.warehouse.streamPayments(selection)) streamed.push(...chunk.map((p) => p.reference_number));
+      for await (const chunk of w.warehouse.streamPayments(selection)) streamed.push(...chunk.map((p) => String(p.reference_number)));
       expect(streamed).toEqual(expected);
     });
   }
