@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -20,7 +21,7 @@ import { clickHouseTime, decodeRows, encodeRow } from './clickhouse-values.js';
  * `transaction(fn)` buffers its writes (reads inside it see them) and commits in four steps:
  *
  * 1. the batch number: one more than any journalled batch (one writer: held in memory);
- * 2. ONE row into `write_journal` holding the whole write set as JSON — a single-row insert is
+ * 2. ONE row into `write_journal` holding the whole write set as gzipped JSON — a single-row insert is
  *    atomic, so from here the batch will be applied in full;
  * 3. each table's rows, in chunks, each insert with `insert_deduplication_token = batch:table:chunk`
  *    (tables keep the tokens of their last blocks, so repeating an insert is skipped); keyed rows
@@ -104,7 +105,7 @@ export async function createClickHouseWriter(options: ClickHouseWriterOptions): 
     for (const row of pending) {
       const batch = Number(row.batch);
       logger.warn({ warehouse: 'clickhouse', batch }, 'replaying a journalled warehouse batch that did not finish');
-      await apply(batch, JSON.parse(row.payload as string) as JournalPayload);
+      await apply(batch, JSON.parse(gunzipSync(Buffer.from(row.payload as string, 'base64')).toString('utf8')) as JournalPayload);
     }
     needsRecovery = false;
     return pending.length;
