@@ -129,11 +129,10 @@ export async function createClickHouseWriter(options: ClickHouseWriterOptions): 
         const payload = payloadOf(buffer, lastBatch + 1);
         if (payload.inserts.length === 0) return result;
         const batch = ++lastBatch;
-        await insert(
-          'write_journal',
-          [{ batch, payload: JSON.stringify(payload), written_at: clickHouseTime(Date.now()) }],
-          `journal:${batch}`,
-        );
+        // Gzipped: the write set is as large as the batch's rows, and inserting text is what
+        // costs in chDB (~2.5 MB/s of JSON measured on a busy machine); gzip makes it ~10× smaller.
+        const journal = gzipSync(JSON.stringify(payload), { level: 1 }).toString('base64');
+        await insert('write_journal', [{ batch, payload: journal, written_at: clickHouseTime(Date.now()) }], `journal:${batch}`);
         // From here the batch is committed: a failure below is finished by recover() before anything else runs.
         needsRecovery = true;
         options.onCommitStep?.('journaled', { batch });
