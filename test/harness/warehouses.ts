@@ -14,10 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { openClickHouseWarehouse } from '../../src/warehouse/clickhouse/clickhouse-adapter.js';
 import { createClickHouseClient } from '../../src/warehouse/clickhouse/clickhouse-client.js';
 import type { CommitStep } from '../../src/warehouse/clickhouse/clickhouse-writes.js';
@@ -52,11 +52,23 @@ function chdbStatus(): { available: true; dir: string } | { available: false; re
   try {
     createRequire(import.meta.url).resolve('chdb/connection');
     // One data directory per process (chDB allows one); test files run in separate processes.
-    chdbState = { available: true, dir: mkdtempSync(join(tmpdir(), 'payscope-chdb-')) };
+    const dir = mkdtempSync(join(tmpdir(), 'payscope-chdb-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    chdbState = { available: true, dir };
   } catch (error) {
     chdbState = { available: false, reason: `chdb is not installed (${(error as Error).message.split('\n')[0]})` };
   }
   return chdbState;
+}
+
+let removalRegistered = false;
+/** The process's chDB directory goes when the file's tests are done (a killed worker fires no 'exit'). */
+function removeChdbDirAfterFile(): void {
+  if (removalRegistered) return;
+  removalRegistered = true;
+  afterAll(() => {
+    if (chdbState?.available) rmSync(chdbState.dir, { recursive: true, force: true });
+  });
 }
 
 function isCi(): boolean {
@@ -65,6 +77,7 @@ function isCi(): boolean {
 
 /** Declares `describe(title [engine])` once per warehouse engine; ClickHouse skips with one loud line when chDB is missing outside CI. */
 export function describeEachWarehouse(title: string, fn: (engine: WarehouseEngine) => void): void {
+  removeChdbDirAfterFile();
   for (const engine of WAREHOUSE_ENGINES) {
     const status = engine === 'clickhouse' ? chdbStatus() : { available: true as const };
     if (status.available || isCi()) {
