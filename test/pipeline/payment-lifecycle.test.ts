@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { queryKpis } from '../../src/analytics/analytics-queries.js';
 import { querySettlementTiles } from '../../src/analytics/settlement-tiles.js';
 import type { AnalyticsQuery } from '../../src/analytics/query-params.js';
