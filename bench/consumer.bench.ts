@@ -35,6 +35,8 @@ import { factsOf } from '../src/pipeline/facts/index.js';
 import { createMerchantDirectory } from '../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../src/pipeline/pseudonymise-step.js';
 import type { SqlExecutor } from '../src/store/store-port.js';
+import { openClickHouseWarehouse } from '../src/warehouse/clickhouse/clickhouse-adapter.js';
+import { createClickHouseClient } from '../src/warehouse/clickhouse/clickhouse-client.js';
 import { openDuckDbWarehouse } from '../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../src/warehouse/warehouse-port.js';
 import { logRecord, recordedEvent } from '../test/harness/events.js';
@@ -61,6 +63,7 @@ const USAGE = `usage: npx tsx bench/consumer.bench.ts [options]
   --seed N            seed of the event mix (default 42)
   --max-wait N        seconds to wait for other work on the machine to finish before each run (default 300)
   --warehouse file|memory   a DuckDB file in a temp dir (default), or :memory: (experiment: what storage costs)
+  --engine duckdb|clickhouse  the warehouse engine (default duckdb); clickhouse = chDB in the bench process, a fresh data dir per run
   --set NAME=VALUE    a DuckDB setting for the run (SET GLOBAL; repeatable), e.g. checkpoint_threshold=1GB (experiments)
   --max-others N      a run during which other processes used more than N % of a core is repeated (default 30)
   --retries N         how many times such a run is repeated before it is kept, flagged (default 3)
@@ -85,6 +88,7 @@ interface Options {
   cpuProf: boolean;
   write: boolean;
   warehouse: 'file' | 'memory';
+  engine: 'duckdb' | 'clickhouse';
   settings: string[];
 }
 
@@ -97,6 +101,7 @@ type ChildTask =
       window: number;
       maxWait: number;
       warehouse: 'file' | 'memory';
+      engine: 'duckdb' | 'clickhouse';
       settings: string[];
     }
   | { kind: 'stages'; events: number; seed: number };
@@ -115,6 +120,7 @@ function parseOptions(): Options | { child: ChildTask; resultFile: string } {
       'cpu-prof': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       warehouse: { type: 'string', default: 'file' },
+      engine: { type: 'string', default: 'duckdb' },
       set: { type: 'string', multiple: true, default: [] },
       'child-task': { type: 'string' },
       'result-file': { type: 'string' },
@@ -135,6 +141,7 @@ function parseOptions(): Options | { child: ChildTask; resultFile: string } {
   };
   const events = whole('events', values.events, 1_000, 20_000_000);
   if (values.warehouse !== 'file' && values.warehouse !== 'memory') fail(`--warehouse ${values.warehouse}: expected file or memory`);
+  if (values.engine !== 'duckdb' && values.engine !== 'clickhouse') fail(`--engine ${values.engine}: expected duckdb or clickhouse`);
   for (const setting of values.set) if (!/^[a-z_]+=[A-Za-z0-9_.]+$/.test(setting)) fail(`--set ${setting}: expected name=value`);
   return {
     events,
@@ -148,6 +155,7 @@ function parseOptions(): Options | { child: ChildTask; resultFile: string } {
     cpuProf: values['cpu-prof'],
     write: !values['no-write'],
     warehouse: values.warehouse,
+    engine: values.engine,
     settings: values.set,
   };
 }
@@ -263,7 +271,14 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
   const dir = await mkdtemp(join(tmpdir(), 'payscope-bench-consumer-'));
   const path = join(dir, 'warehouse.duckdb');
   try {
-    const inner = await openDuckDbWarehouse({ path: task.warehouse === 'memory' ? ':memory:' : path, logger });
+    const inner =
+      task.engine === 'clickhouse'
+        ? await openClickHouseWarehouse({
+            client: await createClickHouseClient(`chdb:${join(dir, 'chdb')}`, 'bench'),
+            database: 'bench',
+            logger,
+          })
+        : await openDuckDbWarehouse({ path: task.warehouse === 'memory' ? ':memory:' : path, logger });
     for (const setting of task.settings) {
       const [name, value] = setting.split('=');
       await inner.query(`SET GLOBAL ${name} = '${value}'`);
@@ -310,7 +325,7 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
     const closeStarted = performance.now();
     await inner.close(); // CHECKPOINT: what a deferred checkpoint still costs
     const closeSeconds = (performance.now() - closeStarted) / 1000;
-    const fileBytes = task.warehouse === 'memory' ? 0 : (await stat(path)).size;
+    const fileBytes = task.warehouse === 'memory' || task.engine === 'clickhouse' ? 0 : (await stat(path)).size;
     return {
       kind: 'run',
       events: task.events,
@@ -696,6 +711,7 @@ async function main(): Promise<void> {
             window: options.window,
             maxWait: options.maxWait,
             warehouse: options.warehouse,
+            engine: options.engine,
             settings: options.settings,
           },
           options,

@@ -27,7 +27,21 @@ export async function openWarehouse(config: WarehouseConfig, options: OpenWareho
         ...(options.exportDir ? { exportDir: options.exportDir } : {}),
       });
     }
-    case 'clickhouse':
-      throw new Error('CLICKHOUSE_URL: the ClickHouse warehouse is not part of this build yet; unset CLICKHOUSE_URL to use DuckDB');
+    case 'clickhouse': {
+      const { createClickHouseClient } = await import('./clickhouse/clickhouse-client.js');
+      const { openClickHouseWarehouse } = await import('./clickhouse/clickhouse-adapter.js');
+      const client = await createClickHouseClient(config.url, config.database);
+      try {
+        return await openClickHouseWarehouse({
+          client,
+          database: config.database,
+          logger: options.logger,
+          ...(options.exportDir ? { exportDir: options.exportDir } : {}),
+        });
+      } catch (error) {
+        await client.close().catch(() => undefined);
+        throw error;
+      }
+    }
   }
 }

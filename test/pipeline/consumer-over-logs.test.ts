@@ -9,6 +9,7 @@ import { recordPaymentsInTx } from '../../src/recorder/record-batch.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
+import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 import { type TestLog, createLogTestStore, describeEachLog, kafkaLogFor, testLogger, waitFor } from '../harness/event-logs.js';
 import { cloudEvent } from '../harness/events.js';
 import { payment } from '../harness/fixtures.js';
@@ -68,43 +69,47 @@ async function warehouseMatchesLedger(warehouse: Warehouse, store: OperationalSt
   return w?.n === n && Number(ledger.rows[0]?.n) === n && w?.failed === Math.ceil(n / 5);
 }
 
-describeEachLog('analytics consumer over the event log', (kind) => {
-  let t: TestLog | null = null;
-  let warehouse: Warehouse | null = null;
-  afterEach(async () => {
-    await warehouse?.close();
-    await t?.close();
-    t = null;
-  });
+describeEachLog('analytics consumer over the event log', (kind) =>
+  describeEachWarehouse('into the warehouse', (engine) => {
+    let t: TestLog | null = null;
+    let opened: TestWarehouse | null = null;
+    afterEach(async () => {
+      await opened?.close();
+      opened = null;
+      await t?.close();
+      t = null;
+    });
 
-  it('lands every recorded payment and status once, across a consumer replaced mid-stream', async () => {
-    t = await kind.create();
-    const db = t.db;
-    warehouse = await openDuckDbWarehouse({ path: ':memory:', logger: testLogger });
-    const relay = createOutboxRelay({ store: db.store, log: t.log, batchSize: 100, logger: testLogger, pollIntervalMs: 20 });
-    relay.start();
-    const group = uniqueName('analytics');
-    const prefix = randomUUID().slice(0, 8);
-    const N = 600;
-    try {
-      const first = consumerFor(t.log, warehouse, db.store, group);
-      await first.start();
-      await recordPayments(db.store, N, prefix);
-      await waitFor(() => first.status().applied > 100, 'the first consumer to apply some events');
-      await first.stop();
-      const second = consumerFor(t.reopen(), warehouse, db.store, group);
-      await second.start();
-      await waitFor(() => warehouseMatchesLedger(warehouse as Warehouse, db.store, prefix, N), 'the warehouse to equal the ledger', 60_000);
-      await second.stop();
-      const [applied] = await warehouse.query<{ n: number; ids: number }>(
-        'SELECT count(*)::BIGINT AS n, count(DISTINCT event_id)::BIGINT AS ids FROM applied_events',
-      );
-      expect(applied).toEqual({ n: N + N / 5, ids: N + N / 5 });
-    } finally {
-      await relay.stop();
-    }
-  }, 90_000);
-});
+    it('lands every recorded payment and status once, across a consumer replaced mid-stream', async () => {
+      t = await kind.create();
+      const db = t.db;
+      opened = await openTestWarehouse(engine);
+      const warehouse = opened.warehouse;
+      const relay = createOutboxRelay({ store: db.store, log: t.log, batchSize: 100, logger: testLogger, pollIntervalMs: 20 });
+      relay.start();
+      const group = uniqueName('analytics');
+      const prefix = randomUUID().slice(0, 8);
+      const N = 600;
+      try {
+        const first = consumerFor(t.log, warehouse, db.store, group);
+        await first.start();
+        await recordPayments(db.store, N, prefix);
+        await waitFor(() => first.status().applied > 100, 'the first consumer to apply some events');
+        await first.stop();
+        const second = consumerFor(t.reopen(), warehouse, db.store, group);
+        await second.start();
+        await waitFor(() => warehouseMatchesLedger(warehouse, db.store, prefix, N), 'the warehouse to equal the ledger', 60_000);
+        await second.stop();
+        const [applied] = await warehouse.query<{ n: number; ids: number }>(
+          'SELECT count(*)::BIGINT AS n, count(DISTINCT event_id)::BIGINT AS ids FROM applied_events',
+        );
+        expect(applied).toEqual({ n: N + N / 5, ids: N + N / 5 });
+      } finally {
+        await relay.stop();
+      }
+    }, 90_000);
+  }),
+);
 
 const canRunKafka = kafkaMockAvailable() || process.env.CI === 'true';
 (canRunKafka ? describe : describe.skip)(

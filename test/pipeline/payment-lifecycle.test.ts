@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { queryKpis } from '../../src/analytics/analytics-queries.js';
 import { querySettlementTiles } from '../../src/analytics/settlement-tiles.js';
 import type { AnalyticsQuery } from '../../src/analytics/query-params.js';
@@ -8,7 +8,6 @@ import { type AnalyticsConsumer, createAnalyticsConsumer } from '../../src/pipel
 import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
 import { listDeadLetters } from '../../src/store/dead-letter-table.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { GRAINS, rollupTable } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { seeded } from '../harness/analytics-data.js';
@@ -16,9 +15,10 @@ import { embeddedLogFor, testLogger } from '../harness/event-logs.js';
 import { cloudEvent, logRecord, recordedEvent } from '../harness/events.js';
 import { type Delivery, finalState, ledgerEvents } from '../harness/ledger-events.js';
 import { type TestStore, storeKinds } from '../harness/stores.js';
+import { type TestWarehouse, type WarehouseEngine, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 
 /**
- * The payment lifecycle through the real consumer and DuckDB: the ledger's payment.recorded /
+ * The payment lifecycle through the real consumer and each warehouse engine: the ledger's payment.recorded /
  * payment.status_changed / payment.refunded in any log order and batch split give the ledger's
  * final state; GMV counts captured amounts; a refund in another currency than its payment is a
  * dead letter whichever batch the payment came in; the lifecycle KPIs equal a recomputation from
@@ -26,12 +26,15 @@ import { type TestStore, storeKinds } from '../harness/stores.js';
  */
 
 let db: TestStore;
+let engine: WarehouseEngine;
+let opened: TestWarehouse | undefined;
 let warehouse: Warehouse;
 let consumer: AnalyticsConsumer;
 
 async function freshPipeline(): Promise<void> {
-  await warehouse?.close();
-  warehouse = await openDuckDbWarehouse({ path: ':memory:', logger: testLogger });
+  await opened?.close();
+  opened = await openTestWarehouse(engine);
+  warehouse = opened.warehouse;
   await db.store.query('DELETE FROM payment_service.dead_letters');
   consumer = createAnalyticsConsumer({
     log: embeddedLogFor(db),
@@ -48,10 +51,15 @@ beforeAll(async () => {
   db = await (storeKinds()[0] as { create(): Promise<TestStore> }).create();
 });
 afterAll(async () => {
-  await warehouse?.close();
+  await opened?.close();
   await db?.close();
 });
 beforeEach(freshPipeline);
+/** Sets the engine the suite's `freshPipeline` opens (a describe's beforeAll runs before the file's beforeEach). */
+const onEngine = (e: WarehouseEngine) =>
+  beforeAll(() => {
+    engine = e;
+  });
 
 const DAY = Date.UTC(2026, 10, 20);
 const at = (minute: number) => new Date(DAY + minute * 60_000);
@@ -127,7 +135,8 @@ function shuffle<T>(xs: readonly T[], seed: number): T[] {
     .map(({ x }) => x);
 }
 
-describe('payment lifecycle through the consumer', () => {
+describeEachWarehouse('payment lifecycle through the consumer', (e) => {
+  onEngine(e);
   it('counts a partial capture at its captured amount in GMV and in every rollup', async () => {
     const events = ledgerEvents('PC-1', [
       { kind: 'status', status: 'authorized', amount_minor: 10_000, at: at(1) },
@@ -244,7 +253,8 @@ describe('payment lifecycle through the consumer', () => {
   });
 });
 
-describe('lifecycle KPIs equal a recomputation from the deliveries', () => {
+describeEachWarehouse('lifecycle KPIs equal a recomputation from the deliveries', (e) => {
+  onEngine(e);
   it('authorization rate, capture rate, GMV, refund rate by amount, attempts and time to capture, per currency', async () => {
     const lifecycles = randomLifecycles(29, 120, ['INR', 'USD']);
     const events = lifecycles.flatMap((l) => ledgerEvents(l.reference, l.deliveries, { currency: l.currency }));

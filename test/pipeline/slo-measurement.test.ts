@@ -2,26 +2,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsConsumer } from '../../src/pipeline/analytics-consumer.js';
 import { createMerchantDirectory } from '../../src/pipeline/merchant-dimension.js';
 import { createPseudonymiseStep } from '../../src/pipeline/pseudonymise-step.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { embeddedLogFor, testLogger } from '../harness/event-logs.js';
 import { cloudEvent, logRecord, recordedEvent } from '../harness/events.js';
 import { type TestStore, storeKinds } from '../harness/stores.js';
 import { type TestApp, authFetch, startTestApp } from '../harness/app.js';
+import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 
 // Issue 9 item 14: `npm start`'s own demo reported every SLO failing (freshness p95 5.9 s, query
 // p95 1.4 s) while live traffic applied in ≤ 1 s. The back-fill's 37,000 historical events filled
 // the freshness window, and ad-hoc and internal reads counted as the product's query latency.
 
-describe('freshness SLO measurement', () => {
+describeEachWarehouse('freshness SLO measurement', (engine) => {
   let db: TestStore;
+  let opened: TestWarehouse;
   let warehouse: Warehouse;
   beforeAll(async () => {
     db = await (storeKinds()[0] as { create(): Promise<TestStore> }).create();
-    warehouse = await openDuckDbWarehouse({ path: ':memory:', logger: testLogger });
+    opened = await openTestWarehouse(engine);
+    warehouse = opened.warehouse;
   });
   afterAll(async () => {
-    await warehouse?.close();
+    await opened?.close();
     await db?.close();
   });
 

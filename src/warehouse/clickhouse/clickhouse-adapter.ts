@@ -1,0 +1,154 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../../core/logger.js';
+import { TABLES, TABLE_NAMES } from '../tables.js';
+import type { ExportRequest, ExportResult, Warehouse } from '../warehouse-port.js';
+import { createClickHousePaymentReads } from './clickhouse-payment-reads.js';
+import { clickHouseDialect } from './clickhouse-dialect.js';
+import { createClickHouseSandbox } from './clickhouse-sandbox.js';
+import { createClickHouseSchema } from './clickhouse-schema.js';
+import { bindParameters, decodeRows } from './clickhouse-values.js';
+import { type CommitStep, createClickHouseWriter } from './clickhouse-writes.js';
+
+export interface ClickHouseWarehouseOptions {
+  /**
+   * An already-built client whose default database is `database` (`createClickHouseClient` builds
+   * one from a URL): analytics name tables without their database.
+   */
+  client: ClickHouseClient;
+  database: string;
+  logger: Logger;
+  /** The one directory the Parquet export may write to (`payscope export --out`); absent, it writes none. */
+  exportDir?: string;
+  /** Tests stop a commit between its steps with a throw here (a crash), then reopen. */
+  onCommitStep?: (step: CommitStep, detail: { batch: number; table?: string; chunk?: number }) => void;
+}
+
+/**
+ * Settings that make ClickHouse read portable SQL as DuckDB does: FINAL on every table of the
+ * query (the newest row per key, the summed rollup cells); `sum(x) AS x … HAVING sum(x)` names
+ * the column, not the alias (ClickHouse's aliases are otherwise visible everywhere and the HAVING
+ * would nest aggregates); `NULL::VARCHAR` stays NULL instead of failing.
+ */
+const PORTABLE_READ_SETTINGS = { final: 1, prefer_column_name_to_alias: 1, cast_keep_nullable: 1 } as const;
+
+/**
+ * The ClickHouse warehouse (issue 11 §2) over the official `@clickhouse/client` — a server over
+ * HTTP or chDB in this process. Writes go through the journal of `clickhouse-writes.ts` (atomic
+ * and exact without transactions); every read runs with `final = 1`, so a keyed table shows the
+ * newest version of each key and rollups their summed cells. Unfinished journalled batches are
+ * replayed before the warehouse is returned.
+ */
+export async function openClickHouseWarehouse(options: ClickHouseWarehouseOptions): Promise<Warehouse> {
+  const { client, database, logger } = options;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`bad ClickHouse database name ${database}`);
+  await createClickHouseSchema(client, database);
+  // The read-only SQL API: its views over the base tables, judged and run per clickhouse-sandbox.ts.
+  const sandbox = createClickHouseSandbox({ client, database });
+  await sandbox.createViews();
+  const writer = await createClickHouseWriter({
+    client,
+    database,
+    logger,
+    ...(options.onCommitStep ? { onCommitStep: options.onCommitStep } : {}),
+  });
+  const replayed = await writer.recover();
+  logger.info({ warehouse: 'clickhouse', database, replayed_batches: replayed }, 'warehouse opened');
+
+  let closed = false;
+  const query = async <R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> => {
+    if (closed) throw new Error('the warehouse is closed');
+    const bound = bindParameters(sql, params);
+    const result = await client.query({
+      query: bound.sql,
+      query_params: bound.params,
+      format: 'JSON',
+      clickhouse_settings: PORTABLE_READ_SETTINGS,
+    });
+    const body = await result.json<Record<string, unknown>>();
+    return decodeRows(body.meta ?? [], body.data) as R[];
+  };
+  const exportDir = options.exportDir === undefined ? null : `${resolve(options.exportDir)}/`;
+
+  return {
+    engine: 'clickhouse',
+    dialect: clickHouseDialect,
+    sandboxTableFunctions: sandbox.sandboxTableFunctions,
+    checkSandboxSql: (sql) => sandbox.checkSandboxSql(sql),
+    sandboxQuery: (request) => sandbox.sandboxQuery(request),
+    transaction: (fn) => {
+      if (closed) return Promise.reject(new Error('the warehouse is closed'));
+      return writer.transaction(fn);
+    },
+    query,
+    ...createClickHousePaymentReads((sql, params) => query(sql, params)),
+    exportParquet: async (request) => {
+      if (exportDir === null || !`${resolve(request.dir)}/`.startsWith(exportDir)) {
+        throw new Error(
+          `this warehouse may not write to ${request.dir}: open it with exportDir set to that directory (payscope export --out does)`,
+        );
+      }
+      return exportParquet(client, database, request);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Let a commit in flight finish; a journalled batch that failed is finished by the next open.
+      await writer.idle();
+      await client.close();
+    },
+  };
+}
+
+/**
+ * The same Hive layout as DuckDB's export (`DIR/<table>/date=YYYY-MM-DD/part-0.parquet`), written
+ * from `SELECT … FORMAT Parquet` streamed to the file; keyed tables read FINAL.
+ */
+async function exportParquet(client: ClickHouseClient, database: string, request: ExportRequest): Promise<ExportResult> {
+  const tables = request.tables ?? TABLE_NAMES.filter((t) => t !== 'applied_events');
+  const days: string[] = [];
+  for (let t = Date.parse(`${request.from}T00:00:00Z`); t <= Date.parse(`${request.to}T00:00:00Z`); t += 86_400_000) {
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  const files: ExportResult['files'] = [];
+  const total = tables.length * days.length;
+  let done = 0;
+  for (const table of tables) {
+    const time = TABLES[table].timeColumn;
+    const result = await client.query({
+      query: `SELECT formatDateTime(${time}, '%Y-%m-%d', 'UTC') AS d, count() AS n FROM ${database}.${table}
+              WHERE ${time} >= toDateTime64({from:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({to:String}, 3, 'UTC'), 1) GROUP BY d`,
+      query_params: { from: `${request.from} 00:00:00`, to: `${request.to} 00:00:00` },
+      format: 'JSONEachRow',
+      clickhouse_settings: { final: 1 },
+    });
+    const counts = new Map((await result.json<{ d: string; n: string }>()).map((r) => [r.d, Number(r.n)]));
+    for (const day of days) {
+      const rows = counts.get(day) ?? 0;
+      const partition = join(request.dir, table, `date=${day}`);
+      const path = join(partition, 'part-0.parquet');
+      rmSync(partition, { recursive: true, force: true });
+      if (rows > 0) {
+        mkdirSync(partition, { recursive: true });
+        const tmp = join(partition, '.part-0.parquet.tmp');
+        const out = await client.exec({
+          query: `SELECT * FROM ${database}.${table} WHERE ${time} >= toDateTime64({day:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({day:String}, 3, 'UTC'), 1)
+                  ORDER BY ${time} FORMAT Parquet`,
+          query_params: { day: `${day} 00:00:00` },
+          clickhouse_settings: { final: 1, output_format_parquet_compression_method: 'zstd' },
+        });
+        const file = createWriteStream(tmp);
+        await pipeline(out.stream, file);
+        if (!file.closed) await once(file, 'close');
+        renameSync(tmp, path);
+        files.push({ table, date: day, path, rows });
+      }
+      done++;
+      request.onProgress?.(done, total, { table, date: day, rows });
+    }
+  }
+  return { files };
+}

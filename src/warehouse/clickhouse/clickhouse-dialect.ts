@@ -1,0 +1,36 @@
+import type { SqlDialect } from '../sql-dialect.js';
+import { clickHouseTime } from './clickhouse-values.js';
+
+const literal = (ms: number) => {
+  if (!Number.isSafeInteger(ms)) throw new Error(`timestamp literal: ${ms} is not whole epoch milliseconds`);
+  return `toDateTime64('${clickHouseTime(ms)}', 3, 'UTC')`;
+};
+
+const TRUNCATE = { minute: 'toStartOfMinute', hour: 'toStartOfHour', day: 'toStartOfDay' } as const;
+
+/**
+ * ClickHouse's SQL for what differs between engines (see `sql-dialect.ts`). Timestamps are
+ * `DateTime64(3, 'UTC')`. `median()` and `quantile()` are approximate in ClickHouse (a sample of
+ * 8,192 values), so both are spelled out exactly as DuckDB computes them: the median as
+ * `quantileExactInclusive(0.5)` (the mean of the two middle values), the nearest-rank quantile from
+ * the sorted values — `quantileExactLow` picks the next value up when q·n is whole (checked
+ * against DuckDB's `quantile_disc` in clickhouse-dialect.test.ts).
+ */
+export const clickHouseDialect: SqlDialect = {
+  timestamp: literal,
+  timestampParam: (index) => `$${index}::TIMESTAMP`,
+  epochMs: (expr) => `toUnixTimestamp64Milli(${expr})`,
+  plusMs: (expr, ms) => `addMilliseconds(${expr}, ${typeof ms === 'number' ? ms : `(${ms})`})`,
+  truncate: (expr, unit) => `toDateTime64(${TRUNCATE[unit]}(${expr}, 'UTC'), 3, 'UTC')`,
+  utcDate: (expr) => `formatDateTime(${expr}, '%Y-%m-%d', 'UTC')`,
+  now: () => `now64(3, 'UTC')`,
+  quantileDisc: (expr, q) => {
+    if (!(q >= 0 && q <= 1)) throw new Error(`quantile ${q} is not between 0 and 1`);
+    return `if(count(${expr}) = 0, NULL, toInt64(arrayElement(arraySort(groupArray(${expr})), toUInt64(greatest(1, ceil(${q} * count(${expr})))))))`;
+  },
+  median: (expr) => `if(count(${expr}) = 0, NULL, quantileExactInclusive(0.5)(${expr}))`,
+  countIf: (condition) => `countIf(${condition})`,
+  sumIf: (expr, condition) => `coalesce(sumIf(${expr}, ${condition}), 0)`,
+  // minIf alone answers the type's default (0, 1970-01-01) when no row matches; the OrNull combinator gives NULL.
+  minIf: (expr, condition) => `minOrNullIf(${expr}, ${condition})`,
+};
