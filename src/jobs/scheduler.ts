@@ -9,13 +9,14 @@ export interface Job {
 
 /**
  * Runs each job on its cron expression (UTC). A run that is still going when the next one is due
- * is skipped, not stacked. Returns a stop function that waits for running jobs to finish.
+ * is skipped, not stacked. Returns a stop function that waits for running jobs to finish. The crons
+ * are unnamed: croner keeps named ones in one registry per process, and two apps in a process would collide.
  */
 export function scheduleJobs(entries: ReadonlyArray<{ job: Job; cron: string }>, logger: Logger): () => Promise<void> {
   const running = new Set<Promise<unknown>>();
   const crons = entries.map(
     ({ job, cron }) =>
-      new Cron(cron, { protect: true, timezone: 'UTC', name: job.name }, async () => {
+      new Cron(cron, { protect: true, timezone: 'UTC' }, async () => {
         const run = job.run();
         running.add(run);
         try {

@@ -134,3 +134,14 @@ export async function openTestWarehouse(engine: WarehouseEngine, options: OpenOp
     close: () => warehouse.close(),
   };
 }
+
+/**
+ * Environment for a test app (`startTestApp`) whose warehouse is ClickHouse in this process: the
+ * process's chDB directory and a fresh database.
+ */
+export function clickHouseTestEnv(): Record<string, string> {
+  const status = chdbStatus();
+  if (!status.available) throw new Error(`a ClickHouse test app needs chDB: ${status.reason}`);
+  removeChdbDirAfterFile();
+  return { CLICKHOUSE_URL: `chdb:${status.dir}`, CLICKHOUSE_DATABASE: `app_${randomBytes(5).toString('hex')}` };
+}
