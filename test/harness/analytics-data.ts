@@ -37,6 +37,7 @@ export interface SeedPlan {
 
 /** Sends the plan's events and waits until the warehouse holds them all. */
 export async function seedAnalytics(t: TestApp, plan: SeedPlan): Promise<void> {
+  const appliedBefore = t.app.analytics?.status().applied ?? 0;
   const rnd = seeded(plan.seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
   const events: ReturnType<typeof cloudEvent>[] = [];
@@ -111,6 +112,9 @@ export async function seedAnalytics(t: TestApp, plan: SeedPlan): Promise<void> {
   const count = async (sql: string) => (await wh.query<{ n: number }>(sql))[0]?.n ?? 0;
   await waitFor(
     async () =>
+      // Applied counts committed batches: on ClickHouse a batch's facts are readable a moment
+      // before its rollups (the journal writes table by table), so the rows alone are not enough.
+      (t.app.analytics?.status().applied ?? 0) - appliedBefore >= events.length &&
       (await count(`SELECT count(*)::INT AS n FROM payments WHERE reference_number LIKE 'AN-${plan.seed}-%'`)) === plan.payments &&
       (await count(`SELECT count(*)::INT AS n FROM refunds WHERE refund_id LIKE 'RF-${plan.seed}-%'`)) === refunds &&
       (await count(`SELECT count(*)::INT AS n FROM disputes WHERE dispute_id LIKE 'DP-${plan.seed}-%'`)) === disputes,
