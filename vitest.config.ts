@@ -27,7 +27,9 @@ export default defineConfig({
         extends: true,
         test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SLOW], globalSetup: HARNESS },
       },
-      { extends: true, test: { name: 'e2e', include: SLOW, globalSetup: HARNESS } },
+      // Each test starts, kills and restarts server processes or a browser: on two shared cores
+      // one took over the 60 s that suits a test running in-process.
+      { extends: true, test: { name: 'e2e', include: SLOW, globalSetup: HARNESS, testTimeout: 240_000, hookTimeout: 300_000 } },
     ],
   },
 });

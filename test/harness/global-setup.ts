@@ -7,6 +7,9 @@
  * - `CI=true`: the run fails, naming what is missing and the apt package that provides it;
  * - otherwise: one loud line on stderr, and the suites that need it are skipped.
  *
+ * Both the `integration` and the `e2e` project list this file; they share one set of servers per
+ * run (the first project's setup starts them, the last teardown stops them).
+ *
  * `PAYSCOPE_TEST_DATABASE_URL` / `PAYSCOPE_TEST_REDIS_URL` point the tests at servers of your own
  * instead; `PAYSCOPE_PG_BIN` (directory holding initdb/pg_ctl) and `PAYSCOPE_REDIS_SERVER` (path
  * of the redis-server binary) override where the binaries are looked for.
