@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type TestApp, startTestApp } from '../harness/app.js';
+import { cliArgs, REPO_ROOT } from '../harness/cli.js';
 
 /** `/api/v1/keys` and `payscope keys` beside a running embedded server (the CLI then goes through the API). */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp('pglite');
@@ -42,8 +41,8 @@ it('creates a key whose secret is answered once, lists keys without secrets, and
 
 it('payscope keys create|list|revoke work while the server holds the embedded store, through its API', async () => {
   const run = async (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', ...args], {
-      cwd: ROOT,
+    promisify(execFile)(process.execPath, [...(await cliArgs()), 'keys', ...args], {
+      cwd: REPO_ROOT,
       env: { ...process.env, DATA_DIR: t.dataDir, PORT: new URL(t.url).port, PAYSCOPE_API_KEY: t.adminKey, LOG_LEVEL: 'warn' },
       timeout: 60_000,
     });

@@ -7,6 +7,9 @@
  * - `CI=true`: the run fails, naming what is missing and the apt package that provides it;
  * - otherwise: one loud line on stderr, and the suites that need it are skipped.
  *
+ * Both the `integration` and the `e2e` project list this file; they share one set of servers per
+ * run (the first project's setup starts them, the last teardown stops them).
+ *
  * `PAYSCOPE_TEST_DATABASE_URL` / `PAYSCOPE_TEST_REDIS_URL` point the tests at servers of your own
  * instead; `PAYSCOPE_PG_BIN` (directory holding initdb/pg_ctl) and `PAYSCOPE_REDIS_SERVER` (path
  * of the redis-server binary) override where the binaries are looked for.
@@ -62,7 +65,43 @@ interface Started {
   stopSync(): void;
 }
 
+/** What one harness start hands to every project that uses it. */
+interface Harness {
+  provided: {
+    payscopePostgres: HarnessComponent;
+    payscopeRedis: HarnessComponent;
+    payscopeKafka: HarnessComponent;
+    payscopeRunId: string;
+    payscopeHarnessDir: string;
+  };
+  /** Projects (vitest `projects`) whose setup received this harness and have not torn down yet. */
+  users: number;
+  teardown(): Promise<void>;
+}
+
+// Vitest loads a global setup file once per project (integration, e2e) in the same main process:
+// the servers are started by the first and shared, and stopped when the last one tears down.
+const SHARED = Symbol.for('payscope.test-harness');
+type WithHarness = typeof globalThis & { [SHARED]?: Promise<Harness> };
+
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+  const shared = globalThis as WithHarness;
+  shared[SHARED] ??= startHarness();
+  const harness = await shared[SHARED];
+  harness.users++;
+  for (const [key, value] of Object.entries(harness.provided)) provide(key as keyof Harness['provided'], value as never);
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    harness.users--;
+    if (harness.users > 0) return;
+    delete shared[SHARED];
+    await harness.teardown();
+  };
+}
+
+async function startHarness(): Promise<Harness> {
   const ci = process.env.CI === 'true';
   const runId = randomBytes(3).toString('hex');
   const startedAt = performance.now();
@@ -123,15 +162,20 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
     process.stderr.write(`\n⚠ SKIPPING ${f.component} suites: ${f.reason} (${f.fix}) — these tests did not run\n\n`);
   }
 
-  provide('payscopePostgres', postgres);
-  provide('payscopeRedis', redis);
-  provide('payscopeKafka', kafka);
-  provide('payscopeRunId', runId);
-  provide('payscopeHarnessDir', baseDir);
   if (process.env.PAYSCOPE_HARNESS_VERBOSE === 'true') {
     process.stderr.write(`test harness ready in ${Math.round(performance.now() - startedAt)} ms\n`);
   }
-  return teardown;
+  return {
+    provided: {
+      payscopePostgres: postgres,
+      payscopeRedis: redis,
+      payscopeKafka: kafka,
+      payscopeRunId: runId,
+      payscopeHarnessDir: baseDir,
+    },
+    users: 0,
+    teardown,
+  };
 }
 
 type StartOutcome = { kind: 'started'; server: Started } | { kind: 'external'; server: Pick<Started, 'url'> };

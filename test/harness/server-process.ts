@@ -1,14 +1,17 @@
 /**
- * Runs `payscope start` as a separate OS process (through tsx, so no build step is needed), for
+ * Runs `payscope start` as a separate OS process (the CLI bundled once per run, see cli.ts), for
  * tests that must kill the server the hard way.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js';
 import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
+import { cliArgs } from './cli.js';
+import { seedMigratedPglite } from './stores.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,7 +25,11 @@ export interface ServerProcess {
 
 /** `args` are passed after `start` (e.g. `--demo`). */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000, args: readonly string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', ...args], {
+  // A first start on an embedded data directory: give it the run's migrated PGlite database
+  // (PGlite's initdb in WebAssembly costs the child ~6 s of CPU). A restart finds its own.
+  const pgliteDir = env.DATA_DIR && !env.DATABASE_URL ? join(env.DATA_DIR, 'pglite') : null;
+  if (pgliteDir && !existsSync(pgliteDir)) await seedMigratedPglite(pgliteDir);
+  const child = spawn(process.execPath, [...(await cliArgs()), 'start', ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

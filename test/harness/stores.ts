@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +24,7 @@ import { createPgliteStore, openPglite } from '../../src/store/pglite-adapter.js
 import { createPgPool, createPostgresStore } from '../../src/store/postgres-adapter.js';
 import type { OperationalStore } from '../../src/store/store-port.js';
 import type { HarnessComponent } from './global-setup.js';
+import { buildOncePerRun } from './run-cache.js';
 
 const run = promisify(execFile);
 
@@ -83,7 +84,7 @@ export async function createPostgresDatabase(): Promise<string> {
 }
 
 async function createPostgresTestStore(): Promise<TestStore> {
-  const url = await createPostgresDatabase();
+  const url = await createMigratedPostgresDatabase();
   const pool = createPgPool(url, { min: 0, max: 10 });
   // DROP DATABASE … WITH (FORCE) may kill a connection the pool is still closing.
   pool.on('error', () => undefined);
@@ -102,11 +103,11 @@ async function createPostgresTestStore(): Promise<TestStore> {
 }
 
 async function createPgliteTestStore(): Promise<TestStore> {
-  const template = await pgliteTemplate();
   const dataDir = await mkdtemp(join(tmpdir(), 'payscope-pglite-'));
   const removeDir = () => rm(dataDir, { recursive: true, force: true });
   let store: OperationalStore;
   try {
+    const template = await pgliteMigratedTemplate();
     if (template) await run('cp', ['-R', `${template}/.`, dataDir]);
     store = createPgliteStore(await openPglite(dataDir), removeDir);
   } catch (error) {
@@ -115,7 +116,8 @@ async function createPgliteTestStore(): Promise<TestStore> {
   }
   const close = once(() => store.close());
   try {
-    await migrateOrThrow(store);
+    await migrateOrThrow(store); // a no-op on the migrated copy; the whole migration without a harness
+    await renewStoreId(store);
   } catch (error) {
     await close();
     throw error;
@@ -123,37 +125,110 @@ async function createPgliteTestStore(): Promise<TestStore> {
   return { name: 'pglite', store, location: dataDir, close };
 }
 
+/**
+ * Fills `dataDir` (empty or missing) with a migrated PGlite database of its own, as the app's
+ * first start would leave it: copied from the run's migrated template (~0.3 s instead of PGlite's
+ * in-WebAssembly initdb and the migrations, ~3 s of CPU), with a new `store_id`. Outside a
+ * harness run it does nothing and the app creates the database itself.
+ */
+export async function seedMigratedPglite(dataDir: string): Promise<void> {
+  const template = await pgliteMigratedTemplate();
+  if (!template) return;
+  await mkdir(dataDir, { recursive: true });
+  await run('cp', ['-R', `${template}/.`, dataDir]);
+  const store = createPgliteStore(await openPglite(dataDir));
+  try {
+    await renewStoreId(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Creates a fresh MIGRATED database on the harness's PostgreSQL server (a copy of the run's
+ * migrated template database, with a new `store_id`) and returns its URL. Use
+ * `createPostgresDatabase()` for tests of migration itself.
+ */
+export async function createMigratedPostgresDatabase(): Promise<string> {
+  const admin = adminUrl();
+  const template = await postgresMigratedTemplate();
+  const name = `test_${inject('payscopeRunId') ?? 'norun'}_${randomBytes(5).toString('hex')}`;
+  await withAdminClient(admin, (client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  const url = databaseUrl(admin, name);
+  const client = new pg.Client({ connectionString: url, application_name: 'payscope-test-harness' });
+  await client.connect();
+  try {
+    await client.query(RENEW_STORE_ID);
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
+/**
+ * The migration writes a random `store_id` (it namespaces the Redis dedup keys): a copy of a
+ * template must not share it with the other copies, or two apps on one Redis would see each
+ * other's references.
+ */
+const RENEW_STORE_ID = `UPDATE payment_service.meta SET value = gen_random_uuid()::text WHERE key = 'store_id'`;
+
+async function renewStoreId(store: OperationalStore): Promise<void> {
+  await store.query(RENEW_STORE_ID);
+}
+
 let pgliteTemplatePromise: Promise<string | undefined> | undefined;
 
 /**
  * A fresh, unmigrated PGlite data directory, made once per run and copied for each store:
- * PGlite's in-WebAssembly initdb costs ~6 s of CPU, copying the result ~1 s. Several workers may
- * build it at once; the first to rename its copy into place wins.
+ * PGlite's in-WebAssembly initdb costs ~6 s of CPU, copying the result ~0.3 s.
  */
 function pgliteTemplate(): Promise<string | undefined> {
-  pgliteTemplatePromise ??= (async () => {
-    const harnessDir: string | undefined = inject('payscopeHarnessDir');
-    if (!harnessDir) return undefined;
-    const target = join(harnessDir, 'pglite-template');
-    if (
-      await access(join(target, 'PG_VERSION')).then(
-        () => true,
-        () => false,
-      )
-    )
-      return target;
-    const building = await mkdtemp(join(harnessDir, 'pglite-template-building-'));
-    await (await openPglite(building)).close();
-    try {
-      await rename(building, target);
-    } catch (error) {
-      await rm(building, { recursive: true, force: true });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    }
-    return target;
-  })();
+  pgliteTemplatePromise ??= buildOncePerRun('pglite-template', async (dir) => {
+    await (await openPglite(dir)).close();
+  });
   return pgliteTemplatePromise;
+}
+
+let pgliteMigratedTemplatePromise: Promise<string | undefined> | undefined;
+
+/** The unmigrated template with every migration applied, made once per run. */
+function pgliteMigratedTemplate(): Promise<string | undefined> {
+  pgliteMigratedTemplatePromise ??= (async () => {
+    const base = await pgliteTemplate();
+    if (!base) return undefined;
+    return buildOncePerRun('pglite-migrated-template', async (dir) => {
+      await run('cp', ['-R', `${base}/.`, dir]);
+      const store = createPgliteStore(await openPglite(dir));
+      try {
+        await migrateOrThrow(store);
+      } finally {
+        await store.close();
+      }
+    });
+  })();
+  return pgliteMigratedTemplatePromise;
+}
+
+let postgresTemplatePromise: Promise<string> | undefined;
+
+/** The name of this run's migrated template database on the harness's PostgreSQL server. */
+function postgresMigratedTemplate(): Promise<string> {
+  postgresTemplatePromise ??= (async () => {
+    const admin = adminUrl();
+    const name = `test_${inject('payscopeRunId') ?? 'norun'}_template`;
+    const built = await buildOncePerRun('postgres-template', async () => {
+      await withAdminClient(admin, (client) => client.query(`CREATE DATABASE "${name}"`));
+      const pool = createPgPool(databaseUrl(admin, name), { min: 0, max: 2 });
+      try {
+        await migrateOrThrow(createPostgresStore(pool));
+      } finally {
+        await pool.end();
+      }
+    });
+    if (!built) throw new Error('the PostgreSQL template database needs the test harness (test/harness/global-setup.ts)');
+    return name;
+  })();
+  return postgresTemplatePromise;
 }
 
 async function migrateOrThrow(store: OperationalStore): Promise<void> {

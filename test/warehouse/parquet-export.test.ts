@@ -11,6 +11,7 @@ import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.j
 import { TABLES, type TableName } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { embeddedLogFor, testLogger } from '../harness/event-logs.js';
+import { cliArgs, REPO_ROOT } from '../harness/cli.js';
 import { cloudEvent, logRecord, recordedEvent } from '../harness/events.js';
 import { type TestStore, storeKinds } from '../harness/stores.js';
 import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
@@ -124,7 +125,7 @@ describe('Parquet export', () => {
 
   it('runs from the CLI with a progress bar, and names the lock when the server holds the warehouse', async () => {
     const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' };
-    const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, timeout: 60_000 });
+    const cli = async (args: string[]) => run(process.execPath, [...(await cliArgs()), ...args], { cwd: REPO_ROOT, env, timeout: 60_000 });
     const held = await cli(['export', '--from', '2026-11-18', '--to', '2026-11-21', '--out', join(dir, 'cli')]).catch(
       (e: { stderr: string }) => e,
     );
