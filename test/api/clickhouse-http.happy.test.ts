@@ -58,6 +58,19 @@ describe('Payscope on ClickHouse over HTTP', () => {
     expect(kpis.currencies.reduce((n, k) => n + k.payment_count, 0)).toBe(150);
   });
 
+  it('probes and loads a default-size batch of keys (6,000: more than one HTTP form field holds)', async (ctx) => {
+    if (!server) return ctx.skip();
+    const w = t.app.warehouse;
+    if (!w) throw new Error('no warehouse');
+    const [known] = await w.query<{ reference_number: string }>('SELECT reference_number FROM payments LIMIT 1');
+    const references = [...Array.from({ length: 6_000 }, (_, i) => `NOT-THERE-${i}-${'x'.repeat(30)}`), known?.reference_number ?? ''];
+    const events = Array.from({ length: 6_000 }, (_, i) => ({ id: crypto.randomUUID(), time: new Date(START + i * 1000) }));
+    // A transaction that only reads commits nothing.
+    const [applied, loaded] = await w.transaction(async (tx) => [await tx.findApplied(events), await tx.load('payments', references)]);
+    expect(applied.size).toBe(0);
+    expect(loaded.map((r) => r.reference_number)).toEqual([known?.reference_number]);
+  });
+
   it('lists payments and answers read-only SQL over the masked views', async (ctx) => {
     if (!server) return ctx.skip();
     const page = (await get('/api/v1/payments?limit=10')) as { items: unknown[]; next_cursor: string | null };

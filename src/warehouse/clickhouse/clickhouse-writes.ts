@@ -60,6 +60,9 @@ export interface ClickHouseWriter {
   idle(): Promise<void>;
 }
 
+/** Most values bound in one array parameter: 1,000 ids of ~40 bytes stay far below the server's 128 KiB field limit. */
+const PARAMETER_SLICE = 1_000;
+
 export async function createClickHouseWriter(options: ClickHouseWriterOptions): Promise<ClickHouseWriter> {
   const { client, database, logger } = options;
   const q = (table: string) => `${database}.${table}`;
@@ -170,6 +173,17 @@ function bufferedTx(
     }
     return rows;
   };
+  /**
+   * Reads `query` once per slice of `values`, bound as the parameter `name`: over HTTP the client
+   * sends parameters as form fields, which the server caps (`http_max_field_value_size`, 128 KiB) —
+   * 5,000 event ids in one field were refused.
+   */
+  const readInSlices = async <T>(values: readonly T[], read: (slice: readonly T[]) => Promise<Record<string, unknown>[]>) => {
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < values.length; i += PARAMETER_SLICE) rows.push(...(await read(values.slice(i, i + PARAMETER_SLICE))));
+    return rows;
+  };
+
   const stored = async (table: KeyedTable, where: string, params: Record<string, unknown>) =>
     (await read(`SELECT * FROM ${q(table)} FINAL WHERE ${where}`, params)) as Record<string, unknown>[];
 
@@ -178,7 +192,8 @@ function bufferedTx(
     const key = keyOf(table);
     const wanted = [...new Set(keys)];
     const mine = keyedRows(table);
-    const fromStore = wanted.some((k) => !mine.has(k)) ? await stored(table, `${key} IN {keys:Array(String)}`, { keys: wanted }) : [];
+    const missing = wanted.filter((k) => !mine.has(k));
+    const fromStore = await readInSlices(missing, (slice) => stored(table, `${key} IN {keys:Array(String)}`, { keys: slice }));
     const byKey = new Map(fromStore.map((r) => [r[key] as string, r]));
     for (const k of wanted) {
       const own = mine.get(k);
@@ -191,10 +206,12 @@ function bufferedTx(
     async findApplied(events) {
       if (events.length === 0) return new Set();
       const wanted = new Set(events.map((e) => `${e.id}\u0000${e.time.getTime()}`));
-      const rows = await read(
-        `SELECT event_id, event_time FROM ${q('applied_events')}
-         WHERE event_time IN {times:Array(DateTime64(3, 'UTC'))} AND event_id IN {ids:Array(String)}`,
-        { times: [...new Set(events.map((e) => clickHouseTime(e.time)))], ids: [...new Set(events.map((e) => e.id))] },
+      const rows = await readInSlices(events, (slice) =>
+        read(
+          `SELECT event_id, event_time FROM ${q('applied_events')}
+           WHERE event_time IN {times:Array(DateTime64(3, 'UTC'))} AND event_id IN {ids:Array(String)}`,
+          { times: [...new Set(slice.map((e) => clickHouseTime(e.time)))], ids: [...new Set(slice.map((e) => e.id))] },
+        ),
       );
       const applied = new Set<string>();
       const mark = (id: unknown, time: unknown) => {
