@@ -80,6 +80,7 @@ const USAGE = `usage: npx tsx bench/analytics.bench.ts [options]
                         started per round on the same data directory); ClickHouse holds the same rows, copied
                         from the loaded DuckDB file through Parquet (bench/support/clickhouse-warehouse.ts)
   --clickhouse-dir DIR  keep the ClickHouse data at DIR and reuse it when it holds the same load (DIR.bench.json)
+  --load-only           load (and copy into ClickHouse with --engine clickhouse*) into --warehouse / --clickhouse-dir, then exit
   --no-breakdown        skip the in-process phase (split of each query's time, rollup SQL variants)
   --max-wait N          seconds to wait for other work on the machine to finish first (default 600)
   --no-build            use dist/ as it is instead of running npm run build
@@ -114,6 +115,7 @@ interface Options {
   breakdown: boolean;
   engine: Engine;
   clickhouseDir: string | null;
+  loadOnly: boolean;
   maxWait: number;
   build: boolean;
   write: boolean;
@@ -134,6 +136,7 @@ function parseOptions(): Options {
       'no-breakdown': { type: 'boolean', default: false },
       engine: { type: 'string', default: 'duckdb' },
       'clickhouse-dir': { type: 'string' },
+      'load-only': { type: 'boolean', default: false },
       'max-wait': { type: 'string', default: '600' },
       'no-build': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -169,6 +172,7 @@ function parseOptions(): Options {
     engine: ENGINES.includes(values.engine as Engine)
       ? (values.engine as Engine)
       : fail(`--engine ${values.engine}: expected ${ENGINES.join(', ')}`),
+    loadOnly: values['load-only'],
     clickhouseDir: values['clickhouse-dir'] === undefined ? null : resolve(values['clickhouse-dir']),
     maxWait: number('max-wait', values['max-wait'], 0, 86_400),
     build: !values['no-build'],
@@ -928,6 +932,13 @@ async function main(): Promise<void> {
     const { info, reused } = await prepareWarehouse(options, warehousePath);
     const defs = queries(info.endMs, options.days, options.engine);
     const clickhouse = options.engine === 'duckdb' ? null : await prepareClickHouse(options, info, warehousePath, workDir, problems);
+    if (options.loadOnly) {
+      if (!options.warehouse) problems.push('--load-only without --warehouse: the load was deleted again');
+      log(problems.length === 0 ? 'loaded; --load-only: exiting' : 'loaded with problems; --load-only: exiting');
+      for (const p of problems) log(`  problem: ${p}`);
+      if (problems.length > 0) process.exitCode = 1;
+      return;
+    }
 
     // An API key with the roles the routes ask for (analyst: analytics + SQL; finance: tiles).
     const dataDir = join(workDir, 'data');
