@@ -16,10 +16,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createLogger } from '../../src/core/logger.js';
 import { openClickHouseWarehouse } from '../../src/warehouse/clickhouse/clickhouse-adapter.js';
 import { createClickHouseClient } from '../../src/warehouse/clickhouse/clickhouse-client.js';
-import { openDuckDbWarehouse } from '../../src/warehouse/duckdb/duckdb-adapter.js';
 import { GRAINS, rollupTable } from '../../src/warehouse/tables.js';
 import { buildLauncher } from '../../test/harness/clickhouse-server.js';
 import { freePort } from '../../test/harness/throwaway-servers.js';
@@ -108,7 +108,16 @@ export async function loadClickHouseFromDuckDb(
   const duckCounts: Record<string, number> = {};
   const columns: Record<string, string[]> = {};
   const t0 = performance.now();
-  const duck = await openDuckDbWarehouse({ path: duckdbPath, logger });
+  // A plain read-only instance: the warehouse adapter disables DuckDB's file access (COPY TO).
+  const instance = await DuckDBInstance.create(duckdbPath, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  const duck = {
+    query: async <R>(sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as R[],
+    close: async () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
   let parquetBytes = 0;
   try {
     for (const table of tables) {
