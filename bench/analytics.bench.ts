@@ -59,7 +59,14 @@ import {
   writeBenchmarkSection,
 } from './support/report.js';
 import { type VariantResult, compareVariants } from './support/rollup-sql-variants.js';
-import { type ClickHouseLoadReport, loadClickHouseFromDuckDb, startClickHouseAt } from './support/clickhouse-warehouse.js';
+import { openClickHouseWarehouse } from '../src/warehouse/clickhouse/clickhouse-adapter.js';
+import { createClickHouseClient } from '../src/warehouse/clickhouse/clickhouse-client.js';
+import {
+  CLICKHOUSE_DATABASE,
+  type ClickHouseLoadReport,
+  loadClickHouseFromDuckDb,
+  startClickHouseAt,
+} from './support/clickhouse-warehouse.js';
 import { assertBuilt, buildServer, startServer } from './support/server-process.js';
 
 const USAGE = `usage: npx tsx bench/analytics.bench.ts [options]
@@ -168,7 +175,7 @@ function parseOptions(): Options {
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     ),
-    breakdown: !values['no-breakdown'] && values.engine === 'duckdb',
+    breakdown: !values['no-breakdown'] && values.engine !== 'clickhouse-http',
     engine: ENGINES.includes(values.engine as Engine)
       ? (values.engine as Engine)
       : fail(`--engine ${values.engine}: expected ${ENGINES.join(', ')}`),
@@ -1007,23 +1014,37 @@ async function main(): Promise<void> {
     let split = new Map<string, Split>();
     let variants: VariantResult[] = [];
     if (options.breakdown) {
-      const warehouse = await openDuckDbWarehouse({ path: warehousePath, logger: createLogger('warn', process.stderr) });
+      // ClickHouse: chDB in this process on the same directory (the server is stopped); the split only.
+      const warehouse =
+        options.engine === 'duckdb'
+          ? await openDuckDbWarehouse({ path: warehousePath, logger: createLogger('warn', process.stderr) })
+          : await openClickHouseWarehouse({
+              client: await createClickHouseClient(`chdb:${clickhouse?.dataDir}`, CLICKHOUSE_DATABASE),
+              database: CLICKHOUSE_DATABASE,
+              logger: createLogger('warn', process.stderr),
+            });
       try {
         log('in-process split (same functions as the routes, no HTTP):');
         split = await splitTimes(warehouse, defs, SPLIT_RUNS, options.slowMs);
-        log(`the payments statement of readTotals vs two rewrites returning the same rows (median of ${VARIANT_RUNS}):`);
-        variants = await compareVariants(
-          warehouse,
-          defs.flatMap((q) => (q.buckets ? [{ label: q.label, buckets: q.buckets }] : [])),
-          VARIANT_RUNS,
-        );
-        for (const v of variants) {
+        for (const [id, sp] of split)
           log(
-            `    ${v.label} (${v.segments}): ${Object.entries(v.ms)
-              .map(([name, ms]) => `${name} ${formatNumber(ms, 1)} ms`)
-              .join(', ')}${v.same ? '' : ' — ROWS DIFFER'}`,
+            `    ${id}: ${formatNumber(sp.totalMs, 1)} ms, ${sp.statements} statements, slowest ${formatNumber(sp.slowest.ms, 1)} ms: ${sp.slowest.sql.replace(/\s+/g, ' ').slice(0, 300)}`,
           );
-          if (!v.same) problems.push(`rollup SQL variants of ${v.label} returned different rows`);
+        if (options.engine === 'duckdb') {
+          log(`the payments statement of readTotals vs two rewrites returning the same rows (median of ${VARIANT_RUNS}):`);
+          variants = await compareVariants(
+            warehouse,
+            defs.flatMap((q) => (q.buckets ? [{ label: q.label, buckets: q.buckets }] : [])),
+            VARIANT_RUNS,
+          );
+          for (const v of variants) {
+            log(
+              `    ${v.label} (${v.segments}): ${Object.entries(v.ms)
+                .map(([name, ms]) => `${name} ${formatNumber(ms, 1)} ms`)
+                .join(', ')}${v.same ? '' : ' — ROWS DIFFER'}`,
+            );
+            if (!v.same) problems.push(`rollup SQL variants of ${v.label} returned different rows`);
+          }
         }
       } finally {
         await warehouse.close();
@@ -1076,7 +1097,7 @@ async function main(): Promise<void> {
               'query',
               'HTTP p50 ms',
               'in-process ms',
-              'DuckDB ms (statements)',
+              'warehouse ms (statements)',
               'slowest statement ms',
               'JSON.stringify ms',
               'HTTP p50 − in-process ms',
