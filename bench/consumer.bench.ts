@@ -584,7 +584,8 @@ function verdict(eventsPerSecond: number): string {
   return `MISSED (≥ ${formatNumber(TARGET_EVENTS_PER_SECOND)} events/s): ${formatNumber((1 - eventsPerSecond / TARGET_EVENTS_PER_SECOND) * 100)} % short, ${formatNumber(TARGET_EVENTS_PER_SECOND / eventsPerSecond, 1)}× needed`;
 }
 
-function splitTable(s: BatchSummary): string {
+function splitTable(s: BatchSummary, engine: Engine): string {
+  const store = engine === 'duckdb' ? 'DuckDB' : 'ClickHouse';
   const r = s.medianRun;
   const t = r.timing;
   const total = r.processMs;
@@ -596,10 +597,10 @@ function splitTable(s: BatchSummary): string {
   const calls = [...t.calls].sort((a, b) => b[1].ms - a[1].ms);
   const inCalls = calls.reduce((n, [, c]) => n + c.ms, 0);
   const minor = calls.filter(([, c]) => c.ms / total < 0.005);
-  for (const [name, c] of calls.filter(([, c]) => c.ms / total >= 0.005)) rows.push([`DuckDB: ${name}`, perBatch(c.ms), share(c.ms)]);
+  for (const [name, c] of calls.filter(([, c]) => c.ms / total >= 0.005)) rows.push([`${store}: ${name}`, perBatch(c.ms), share(c.ms)]);
   const minorMs = minor.reduce((n, [, c]) => n + c.ms, 0);
   if (minor.length > 0)
-    rows.push([`DuckDB: ${minor.length} other calls (tables this mix does not touch)`, perBatch(minorMs), share(minorMs)]);
+    rows.push([`${store}: ${minor.length} other calls (tables this mix does not touch)`, perBatch(minorMs), share(minorMs)]);
   rows.push([
     'merge by version, rollup deltas (JS inside the transaction, between DuckDB calls)',
     perBatch(t.applyMs - inCalls),
@@ -697,7 +698,7 @@ function markdownSection(options: Options, summaries: BatchSummary[], stages: St
     }
   }
   lines.push('');
-  for (const s of summaries) lines.push(splitTable(s), '');
+  for (const s of summaries) lines.push(splitTable(s, options.engine), '');
   if (stages) lines.push(stageTable(stages), '');
   for (const s of summaries) {
     if (s.profiles.length > 0) lines.push(`- profile, batch ${formatNumber(s.batch)} (self time, first run): ${s.profiles[0]}`);

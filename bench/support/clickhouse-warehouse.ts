@@ -159,7 +159,7 @@ export async function loadClickHouseFromDuckDb(
       url: server.url,
       database: CLICKHOUSE_DATABASE,
       request_timeout: 3_600_000,
-      clickhouse_settings: { session_timezone: 'UTC', max_insert_threads: 2 },
+      clickhouse_settings: { session_timezone: 'UTC', max_insert_threads: '2' },
     });
     try {
       const one = async (sql: string) => {
