@@ -26,6 +26,7 @@
  *
  * Figures are printed and written to BENCHMARKS.md (section `analytics:queries`); see bench/README.md.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,14 @@ import {
   writeBenchmarkSection,
 } from './support/report.js';
 import { type VariantResult, compareVariants } from './support/rollup-sql-variants.js';
+import { openClickHouseWarehouse } from '../src/warehouse/clickhouse/clickhouse-adapter.js';
+import { createClickHouseClient } from '../src/warehouse/clickhouse/clickhouse-client.js';
+import {
+  CLICKHOUSE_DATABASE,
+  type ClickHouseLoadReport,
+  loadClickHouseFromDuckDb,
+  startClickHouseAt,
+} from './support/clickhouse-warehouse.js';
 import { assertBuilt, buildServer, startServer } from './support/server-process.js';
 
 const USAGE = `usage: npx tsx bench/analytics.bench.ts [options]
@@ -73,6 +82,12 @@ const USAGE = `usage: npx tsx bench/analytics.bench.ts [options]
                         default: a temp file, deleted at the end
   --load-memory-limit X DuckDB memory_limit of the loading step (default 6GB)
   --server-env K=V      extra server environment, repeatable (e.g. WAREHOUSE_MEMORY_LIMIT=2GB)
+  --engine E            the warehouse engine the server reads: duckdb (default), clickhouse (chDB in the
+                        server process, CLICKHOUSE_URL=chdb:<dir>) or clickhouse-http (a ClickHouse HTTP server
+                        started per round on the same data directory); ClickHouse holds the same rows, copied
+                        from the loaded DuckDB file through Parquet (bench/support/clickhouse-warehouse.ts)
+  --clickhouse-dir DIR  keep the ClickHouse data at DIR and reuse it when it holds the same load (DIR.bench.json)
+  --load-only           load (and copy into ClickHouse with --engine clickhouse*) into --warehouse / --clickhouse-dir, then exit
   --no-breakdown        skip the in-process phase (split of each query's time, rollup SQL variants)
   --max-wait N          seconds to wait for other work on the machine to finish first (default 600)
   --no-build            use dist/ as it is instead of running npm run build
@@ -80,6 +95,13 @@ const USAGE = `usage: npx tsx bench/analytics.bench.ts [options]
 
 /** Issue 4's targets: KPI and breakdown p95 ≤ 50 ms; an ad-hoc SQL aggregation ≤ 500 ms. */
 const KPI_TARGET_MS = 50;
+type Engine = 'duckdb' | 'clickhouse' | 'clickhouse-http';
+const ENGINES: readonly Engine[] = ['duckdb', 'clickhouse', 'clickhouse-http'];
+const ENGINE_TITLES: Record<Engine, string> = {
+  duckdb: 'a DuckDB warehouse',
+  clickhouse: 'ClickHouse in the server process (chDB)',
+  'clickhouse-http': 'ClickHouse over HTTP',
+};
 const SQL_TARGET_MS = 500;
 const RSS_SAMPLE_MS = 50;
 /** In-process runs per query for the time split (3 for a slow query). */
@@ -98,6 +120,9 @@ interface Options {
   loadMemoryLimit: string;
   serverEnv: Record<string, string>;
   breakdown: boolean;
+  engine: Engine;
+  clickhouseDir: string | null;
+  loadOnly: boolean;
   maxWait: number;
   build: boolean;
   write: boolean;
@@ -116,6 +141,9 @@ function parseOptions(): Options {
       'load-memory-limit': { type: 'string', default: '6GB' },
       'server-env': { type: 'string', multiple: true, default: [] },
       'no-breakdown': { type: 'boolean', default: false },
+      engine: { type: 'string', default: 'duckdb' },
+      'clickhouse-dir': { type: 'string' },
+      'load-only': { type: 'boolean', default: false },
       'max-wait': { type: 'string', default: '600' },
       'no-build': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -147,7 +175,12 @@ function parseOptions(): Options {
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     ),
-    breakdown: !values['no-breakdown'],
+    breakdown: !values['no-breakdown'] && values.engine !== 'clickhouse-http',
+    engine: ENGINES.includes(values.engine as Engine)
+      ? (values.engine as Engine)
+      : fail(`--engine ${values.engine}: expected ${ENGINES.join(', ')}`),
+    loadOnly: values['load-only'],
+    clickhouseDir: values['clickhouse-dir'] === undefined ? null : resolve(values['clickhouse-dir']),
     maxWait: number('max-wait', values['max-wait'], 0, 86_400),
     build: !values['no-build'],
     write: !values['no-write'],
@@ -185,7 +218,14 @@ const GMV_BY_MERCHANT_MONTH = `SELECT merchant_id, date_trunc('month', payment_t
   count(*) FILTER (WHERE status IN ('captured', 'succeeded')) AS successful, count(*) AS payments
 FROM v_payments GROUP BY ALL ORDER BY merchant_id, month, currency`;
 
-function queries(endMs: number, days: number): QueryDef[] {
+/** The same question in ClickHouse's dialect (the /sql sandbox runs the warehouse's own SQL). */
+const GMV_BY_MERCHANT_MONTH_CLICKHOUSE = `SELECT merchant_id, toStartOfMonth(payment_time) AS month, currency,
+  sumIf(amount_minor, status IN ('captured', 'succeeded')) AS gmv_minor,
+  countIf(status IN ('captured', 'succeeded')) AS successful, count(*) AS payments
+FROM v_payments GROUP BY ALL ORDER BY merchant_id, month, currency`;
+
+function queries(endMs: number, days: number, engine: Engine = 'duckdb'): QueryDef[] {
+  const gmvSql = engine === 'duckdb' ? GMV_BY_MERCHANT_MONTH : GMV_BY_MERCHANT_MONTH_CLICKHOUSE;
   const last = isoDate(endMs - DAY_MS);
   const daysBack = (n: number) => isoDate(endMs - n * DAY_MS);
   const analytics = (params: Record<string, string>) => {
@@ -255,10 +295,9 @@ function queries(endMs: number, days: number): QueryDef[] {
       id: 'sql-gmv-by-merchant-month',
       label: `SQL: GMV by merchant and month over v_payments (all ${days} days)`,
       path: '/api/v1/sql',
-      body: { sql: GMV_BY_MERCHANT_MONTH },
+      body: { sql: gmvSql },
       targetMs: SQL_TARGET_MS,
-      inProcess: (w) =>
-        createSqlSandbox({ warehouse: w, timeoutMs: 60_000, maxRows: 10_000 }).run({ sql: GMV_BY_MERCHANT_MONTH, personal: false }),
+      inProcess: (w) => createSqlSandbox({ warehouse: w, timeoutMs: 60_000, maxRows: 10_000 }).run({ sql: gmvSql, personal: false }),
     },
   ];
 }
@@ -551,6 +590,8 @@ interface Round {
   peakRssKb: number;
   hwmKb: number;
   afterRssKb: number;
+  /** --engine clickhouse-http: the ClickHouse server's VmHWM. */
+  clickhouseHwmKb: number | null;
   rssSamples: number;
   cpu: string;
   busyBefore: number;
@@ -565,12 +606,19 @@ async function runRound(
   key: string,
   defs: readonly QueryDef[],
   onServer: (url: string) => Promise<void>,
+  clickhouseDataDir: string | null = null,
 ): Promise<Round> {
   const busyBefore = await waitForQuietMachine({ maxBusyPercent: 15, maxWaitSeconds: options.maxWait, log });
   const load = currentLoad();
   const port = await freePort();
   const t0 = performance.now();
-  const server = await startServer({ env: { ...env, PORT: String(port) }, port, timeoutMs: 120_000 });
+  // --engine clickhouse-http: a fresh ClickHouse server per round too, so each round starts cold.
+  const clickhouse = clickhouseDataDir ? await startClickHouseAt(clickhouseDataDir) : null;
+  const roundEnv = clickhouse ? { ...env, CLICKHOUSE_URL: clickhouse.url } : env;
+  const server = await startServer({ env: { ...roundEnv, PORT: String(port) }, port, timeoutMs: 120_000 }).catch(async (error) => {
+    await clickhouse?.stop();
+    throw error;
+  });
   const startMs = performance.now() - t0;
   const sampler = sampleRss(server.pid);
   const startRssKb = statusKb(server.pid, 'VmRSS') ?? 0;
@@ -578,7 +626,12 @@ async function runRound(
     `  round ${index}: server pid ${server.pid} healthy in ${formatNumber(startMs / 1000, 1)} s, RSS ${formatNumber(mib(startRssKb))} MiB`,
   );
   const result = new Map<string, QueryRound>();
-  const groups = { server: () => processTree(server.pid), bench: () => [process.pid] };
+  const clickhousePid = clickhouse?.pid;
+  const groups = {
+    server: () => processTree(server.pid),
+    bench: () => [process.pid],
+    ...(clickhousePid ? { clickhouse: () => [clickhousePid] } : {}),
+  };
   const cpuBefore = snapshotCpu(groups);
   try {
     for (const q of defs) {
@@ -601,16 +654,31 @@ async function runRound(
     await onServer(server.url);
     const hwmKb = statusKb(server.pid, 'VmHWM') ?? 0;
     const afterRssKb = statusKb(server.pid, 'VmRSS') ?? 0;
+    const clickhouseHwmKb = clickhousePid ? (statusKb(clickhousePid, 'VmHWM') ?? 0) : null;
+    if (clickhouseHwmKb !== null) log(`    ClickHouse server memory: peak RSS ${formatNumber(mib(clickhouseHwmKb))} MiB (VmHWM)`);
     const { maxKb, samples } = sampler.stop();
     log(
       `    server memory: peak RSS ${formatNumber(mib(hwmKb))} MiB (VmHWM; sampled max ${formatNumber(mib(maxKb))} MiB), at the end ${formatNumber(mib(afterRssKb))} MiB`,
     );
-    return { queries: result, startRssKb, peakRssKb: maxKb, hwmKb, afterRssKb, rssSamples: samples, cpu, busyBefore, load, startMs };
+    return {
+      queries: result,
+      startRssKb,
+      peakRssKb: maxKb,
+      hwmKb,
+      afterRssKb,
+      clickhouseHwmKb,
+      rssSamples: samples,
+      cpu,
+      busyBefore,
+      load,
+      startMs,
+    };
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver output:\n${server.output()}`);
   } finally {
     sampler.stop();
     await server.stop();
+    await clickhouse?.stop();
   }
 }
 
@@ -748,6 +816,106 @@ async function prepareWarehouse(options: Options, path: string): Promise<{ info:
   return { info, reused: false };
 }
 
+interface PreparedClickHouse {
+  dataDir: string;
+  report: ClickHouseLoadReport;
+  reused: boolean;
+  loadedAt: string;
+  dataBytes: number;
+}
+
+/** The ClickHouse copy of the loaded DuckDB file: reused from --clickhouse-dir when it holds the same load. */
+async function prepareClickHouse(
+  options: Options,
+  info: LoadInfo,
+  warehousePath: string,
+  workDir: string,
+  problems: string[],
+): Promise<PreparedClickHouse> {
+  const dir = options.clickhouseDir ?? join(workDir, 'clickhouse');
+  const dataDir = join(dir, 'data');
+  const sidecar = `${dir}.bench.json`;
+  const dataBytes = () => Number(execFileSync('du', ['-sb', dataDir], { encoding: 'utf8' }).split('\t')[0]);
+  if (existsSync(dataDir) && existsSync(sidecar)) {
+    const saved = JSON.parse(readFileSync(sidecar, 'utf8')) as {
+      payments: number;
+      days: number;
+      endMs: number;
+      report: ClickHouseLoadReport;
+      loadedAt: string;
+    };
+    if (saved.payments !== info.payments || saved.days !== info.days || saved.endMs !== info.endMs)
+      throw new Error(
+        `${dir} holds another load (${saved.payments} payments ending ${isoDate(saved.endMs)}); delete it or pick another --clickhouse-dir`,
+      );
+    log(`reusing the ClickHouse data in ${dir} (loaded ${saved.loadedAt})`);
+    return { dataDir, report: saved.report, reused: true, loadedAt: saved.loadedAt, dataBytes: dataBytes() };
+  }
+  if (existsSync(dir)) throw new Error(`${dir} exists without ${sidecar}; delete it or pick another --clickhouse-dir`);
+  log(`copying the warehouse into ClickHouse (${dataDir})…`);
+  const report = await loadClickHouseFromDuckDb(warehousePath, dataDir, log);
+  for (const c of report.checks) if (!c.ok) problems.push(`ClickHouse load: ${c.name}: ${c.detail}`);
+  const loadedAt = new Date().toISOString();
+  writeFileSync(sidecar, JSON.stringify({ payments: info.payments, days: info.days, endMs: info.endMs, report, loadedAt }, null, 2));
+  return { dataDir, report, reused: false, loadedAt, dataBytes: dataBytes() };
+}
+
+/** Where the DuckDB run keeps its answers (volatile fields removed) for the ClickHouse runs to compare. */
+const answersFile = (warehousePath: string) => `${warehousePath}.answers.json`;
+
+/** Fields that differ between two servers over the same rows (as in test/api/engine-parity.test.ts). */
+const VOLATILE = new Set(['elapsed_ms', 'generated_at', 'as_of', 'request_id']);
+
+function withoutVolatile(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutVolatile);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !VOLATILE.has(k))
+        .map(([k, v]) => [k, withoutVolatile(v)]),
+    );
+  }
+  return value;
+}
+
+/** The analytics answers (not /sql: its SQL differs per engine) of the verified DuckDB server. */
+async function saveAnswers(url: string, key: string, defs: readonly QueryDef[], file: string): Promise<void> {
+  const answers: Record<string, unknown> = {};
+  for (const q of defs) if (!q.body) answers[q.id] = withoutVolatile(JSON.parse((await sendOk(url, key, q)).text));
+  writeFileSync(file, JSON.stringify(answers));
+}
+
+/** Each analytics answer equals the DuckDB server's (saved by a DuckDB run on the same --warehouse). */
+async function verifyAgainstDuckDb(
+  url: string,
+  key: string,
+  defs: readonly QueryDef[],
+  file: string,
+  problems: string[],
+): Promise<Check[]> {
+  if (!existsSync(file)) {
+    problems.push(`no DuckDB answers at ${file}: run --engine duckdb on the same --warehouse first`);
+    return [];
+  }
+  const want = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const checks: Check[] = [];
+  for (const q of defs) {
+    if (q.body) continue;
+    const got = JSON.stringify(withoutVolatile(JSON.parse((await sendOk(url, key, q)).text)));
+    const expected = JSON.stringify(want[q.id]);
+    const ok = got === expected;
+    if (!ok) problems.push(`${q.label}: the answer differs from DuckDB's: ${firstDifference(got, expected)}`);
+    checks.push({ name: `${q.label} = DuckDB's answer`, cells: got.length, ok });
+  }
+  return checks;
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return `at ${i}: ClickHouse …${a.slice(Math.max(0, i - 80), i + 80)}… DuckDB …${b.slice(Math.max(0, i - 80), i + 80)}…`;
+}
+
 const median = (xs: readonly number[]) =>
   percentile(
     [...xs].sort((a, b) => a - b),
@@ -769,7 +937,15 @@ async function main(): Promise<void> {
   const problems: string[] = [];
   try {
     const { info, reused } = await prepareWarehouse(options, warehousePath);
-    const defs = queries(info.endMs, options.days);
+    const defs = queries(info.endMs, options.days, options.engine);
+    const clickhouse = options.engine === 'duckdb' ? null : await prepareClickHouse(options, info, warehousePath, workDir, problems);
+    if (options.loadOnly) {
+      if (!options.warehouse) problems.push('--load-only without --warehouse: the load was deleted again');
+      log(problems.length === 0 ? 'loaded; --load-only: exiting' : 'loaded with problems; --load-only: exiting');
+      for (const p of problems) log(`  problem: ${p}`);
+      if (problems.length > 0) process.exitCode = 1;
+      return;
+    }
 
     // An API key with the roles the routes ask for (analyst: analytics + SQL; finance: tiles).
     const dataDir = join(workDir, 'data');
@@ -785,7 +961,11 @@ async function main(): Promise<void> {
     const env: Record<string, string> = {
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
-      WAREHOUSE_PATH: warehousePath,
+      ...(options.engine === 'duckdb'
+        ? { WAREHOUSE_PATH: warehousePath }
+        : options.engine === 'clickhouse'
+          ? { CLICKHOUSE_URL: `chdb:${clickhouse?.dataDir}` }
+          : {}),
       ROLES: 'api,analytics',
       LOG_LEVEL: 'warn',
       ...options.serverEnv,
@@ -795,46 +975,76 @@ async function main(): Promise<void> {
     let facts: Record<string, unknown> = {};
     for (let r = 1; r <= options.rounds; r++) {
       rounds.push(
-        await runRound(r, options, env, key, defs, async (url) => {
-          if (r !== 1) return;
-          log('    checking figures against SQL over the raw tables…');
-          checks = await verify(url, key, defs, problems);
-          const [totals] = await sql(
-            url,
-            key,
-            `SELECT count(*) AS payments, count(*) FILTER (WHERE ${COLLECTED}) AS successful, count(*) FILTER (WHERE status = 'failed') AS failed,
+        await runRound(
+          r,
+          options,
+          env,
+          key,
+          defs,
+          async (url) => {
+            if (r !== 1) return;
+            if (options.engine !== 'duckdb') {
+              log('    checking every answer against the DuckDB server over the same rows…');
+              checks = await verifyAgainstDuckDb(url, key, defs, answersFile(warehousePath), problems);
+              for (const c of checks) log(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.cells} cells)`);
+              facts = { payments: clickhouse?.report.counts.payments };
+              return;
+            }
+            log('    checking figures against SQL over the raw tables…');
+            checks = await verify(url, key, defs, problems);
+            await saveAnswers(url, key, defs, answersFile(warehousePath));
+            const [totals] = await sql(
+              url,
+              key,
+              `SELECT count(*) AS payments, count(*) FILTER (WHERE ${COLLECTED}) AS successful, count(*) FILTER (WHERE status = 'failed') AS failed,
                count(DISTINCT merchant_id) AS merchants, count(DISTINCT gateway) AS gateways, count(DISTINCT payment_method) AS methods,
                count(DISTINCT region) AS regions, count(DISTINCT currency) AS currencies, count(DISTINCT failure_code) AS failure_codes,
                min(payment_time) AS first, max(payment_time) AS last FROM v_payments`,
-          );
-          facts = totals ?? {};
-          if (Number(facts.payments) !== options.payments)
-            problems.push(`v_payments holds ${String(facts.payments)} rows, expected ${options.payments}`);
-          for (const c of checks) log(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.cells} cells)`);
-        }),
+            );
+            facts = totals ?? {};
+            if (Number(facts.payments) !== options.payments)
+              problems.push(`v_payments holds ${String(facts.payments)} rows, expected ${options.payments}`);
+            for (const c of checks) log(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.cells} cells)`);
+          },
+          options.engine === 'clickhouse-http' ? (clickhouse?.dataDir ?? null) : null,
+        ),
       );
     }
 
     let split = new Map<string, Split>();
     let variants: VariantResult[] = [];
     if (options.breakdown) {
-      const warehouse = await openDuckDbWarehouse({ path: warehousePath, logger: createLogger('warn', process.stderr) });
+      // ClickHouse: chDB in this process on the same directory (the server is stopped); the split only.
+      const warehouse =
+        options.engine === 'duckdb'
+          ? await openDuckDbWarehouse({ path: warehousePath, logger: createLogger('warn', process.stderr) })
+          : await openClickHouseWarehouse({
+              client: await createClickHouseClient(`chdb:${clickhouse?.dataDir}`, CLICKHOUSE_DATABASE),
+              database: CLICKHOUSE_DATABASE,
+              logger: createLogger('warn', process.stderr),
+            });
       try {
         log('in-process split (same functions as the routes, no HTTP):');
         split = await splitTimes(warehouse, defs, SPLIT_RUNS, options.slowMs);
-        log(`the payments statement of readTotals vs two rewrites returning the same rows (median of ${VARIANT_RUNS}):`);
-        variants = await compareVariants(
-          warehouse,
-          defs.flatMap((q) => (q.buckets ? [{ label: q.label, buckets: q.buckets }] : [])),
-          VARIANT_RUNS,
-        );
-        for (const v of variants) {
+        for (const [id, sp] of split)
           log(
-            `    ${v.label} (${v.segments}): ${Object.entries(v.ms)
-              .map(([name, ms]) => `${name} ${formatNumber(ms, 1)} ms`)
-              .join(', ')}${v.same ? '' : ' — ROWS DIFFER'}`,
+            `    ${id}: ${formatNumber(sp.totalMs, 1)} ms, ${sp.statements} statements, slowest ${formatNumber(sp.slowest.ms, 1)} ms: ${sp.slowest.sql.replace(/\s+/g, ' ').slice(0, 300)}`,
           );
-          if (!v.same) problems.push(`rollup SQL variants of ${v.label} returned different rows`);
+        if (options.engine === 'duckdb') {
+          log(`the payments statement of readTotals vs two rewrites returning the same rows (median of ${VARIANT_RUNS}):`);
+          variants = await compareVariants(
+            warehouse,
+            defs.flatMap((q) => (q.buckets ? [{ label: q.label, buckets: q.buckets }] : [])),
+            VARIANT_RUNS,
+          );
+          for (const v of variants) {
+            log(
+              `    ${v.label} (${v.segments}): ${Object.entries(v.ms)
+                .map(([name, ms]) => `${name} ${formatNumber(ms, 1)} ms`)
+                .join(', ')}${v.same ? '' : ' — ROWS DIFFER'}`,
+            );
+            if (!v.same) problems.push(`rollup SQL variants of ${v.label} returned different rows`);
+          }
         }
       } finally {
         await warehouse.close();
@@ -887,7 +1097,7 @@ async function main(): Promise<void> {
               'query',
               'HTTP p50 ms',
               'in-process ms',
-              'DuckDB ms (statements)',
+              'warehouse ms (statements)',
               'slowest statement ms',
               'JSON.stringify ms',
               'HTTP p50 − in-process ms',
@@ -913,11 +1123,11 @@ async function main(): Promise<void> {
       .map(([t, n]) => `${t} ${formatNumber(n)}`)
       .join(', ');
     const serverSettings = Object.entries(env)
-      .filter(([k]) => !['DATA_DIR', 'WAREHOUSE_PATH', 'HOST'].includes(k))
+      .filter(([k]) => !['DATA_DIR', 'WAREHOUSE_PATH', 'HOST', 'CLICKHOUSE_URL'].includes(k))
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
     const body = [
-      `### Analytics queries — ${formatNumber(info.payments)} payments in a DuckDB warehouse`,
+      `### Analytics queries — ${formatNumber(info.payments)} payments in ${ENGINE_TITLES[options.engine]}`,
       '',
       table,
       '',
@@ -925,6 +1135,12 @@ async function main(): Promise<void> {
       `- machine: ${describeMachine(machine)}; ${rounds.map((r) => `${r.busyBefore} %`).join(' / ')} busy in the 2 s before each round, load average ${rounds.map((r) => r.load.split(' / ')[0]).join(' / ')} at each round's start`,
       `- command: \`${commandLine()}\``,
       `- warehouse: **loaded directly with DuckDB SQL (\`INSERT … SELECT … FROM range(N)\`), not through the pipeline** — the pipeline's throughput is the issue-3 consumer bench; this bench measures queries. ${formatNumber(info.payments)} payments over ${info.days} days ending ${isoDate(info.endMs)} (UTC), 10 merchants (skewed 22 %…3 %), 4 gateways, 4 methods, 6 regions + 1 % unknown, 3 currencies (INR 80 %), statuses 90 % succeeded/captured, 8 % failed (7 failure codes/reasons), 2 % pending/authorized; rollups built from the facts with the pipeline's bucketing and dimension values. Rows: ${countsLine}. File ${formatNumber(info.fileBytes / 2 ** 30, 2)} GiB; load ${formatNumber(info.report.seconds, 0)} s${reused ? ` (reused from ${info.loadedAt})` : ''}.`,
+      ...(clickhouse
+        ? [
+            `- ClickHouse: ${clickhouse.reused ? `reused ${clickhouse.dataDir} (loaded ${clickhouse.loadedAt}); ` : ''}the same rows copied from the DuckDB file through Parquet: export ${formatNumber(clickhouse.report.exportSeconds, 0)} s (${formatNumber(clickhouse.report.parquetBytes / 2 ** 20)} MiB Parquet), \`INSERT … SELECT … FROM file(…, Parquet)\` into the schema \`openClickHouseWarehouse\` creates ${formatNumber(clickhouse.report.insertSeconds, 0)} s (${clickhouse.report.steps.map((st) => `${st.name} ${formatNumber(st.seconds, 1)} s`).join(', ')}); data directory ${formatNumber(clickhouse.dataBytes / 2 ** 30, 2)} GiB; checks in ClickHouse: ${clickhouse.report.checks.every((c) => c.ok) ? 'pass' : '**FAIL**'} (${clickhouse.report.checks.length}: row counts = DuckDB, every rollup grain = its facts per day in count and amount, one row per payment key)`,
+            `- ClickHouse server: ${options.engine === 'clickhouse' ? '`CLICKHOUSE_URL=chdb:<dir>`: chDB inside the server process' : `\`CLICKHOUSE_URL=http://127.0.0.1:<port>\`: a launcher process started per round on the directory; its peak RSS (VmHWM) ${rounds.map((r) => `${formatNumber(mib(r.clickhouseHwmKb ?? 0))} MiB`).join(' / ')}`}`,
+          ]
+        : []),
       `- server: \`node dist/cli/main.js start\` as a child process, ${serverSettings}; WAREHOUSE_MEMORY_LIMIT ${options.serverEnv.WAREHOUSE_MEMORY_LIMIT ?? 'unset (DuckDB default: 80 % of RAM)'}; a fresh server per round (${options.rounds} rounds), healthy in ${rounds.map((r) => formatNumber(r.startMs / 1000, 1)).join(' / ')} s`,
       `- method: real HTTP over loopback (fetch, keep-alive), one request at a time, API key with roles analyst + finance; per query and round: 1 cold request, ${options.warmup} warm-up, ${options.requests} measured (a query slower than ${formatNumber(options.slowMs)} ms: 1 warm-up and ${Math.ceil(options.requests / options.rounds)} per round); latency = request sent → whole body read. p50/p95 over every measured request of all rounds (nearest rank); the per-round figures show the spread.`,
       `- server memory (VmHWM, whole process lifetime): ${rounds.map((r) => `${formatNumber(mib(r.hwmKb))} MiB`).join(' / ')} (median ${formatNumber(mib(hwm))} MiB); RSS after start ${rounds.map((r) => formatNumber(mib(r.startRssKb))).join(' / ')} MiB, at the end ${rounds.map((r) => formatNumber(mib(r.afterRssKb))).join(' / ')} MiB; sampled every ${RSS_SAMPLE_MS} ms: max ${rounds.map((r) => formatNumber(mib(r.peakRssKb))).join(' / ')} MiB`,
@@ -961,8 +1177,9 @@ async function main(): Promise<void> {
     log(`\n${body}\n`);
     for (const p of problems.slice(0, 30)) log(`  problem: ${p}`);
     if (options.write) {
-      writeBenchmarkSection('analytics:queries', body);
-      log('written to BENCHMARKS.md (section analytics:queries)');
+      const section = options.engine === 'duckdb' ? 'analytics:queries' : `analytics:queries:${options.engine}`;
+      writeBenchmarkSection(section, body);
+      log(`written to BENCHMARKS.md (section ${section})`);
     }
   } finally {
     // The temp dir holds the operational store, and the warehouse unless --warehouse kept it elsewhere.

@@ -39,6 +39,7 @@ import { openClickHouseWarehouse } from '../src/warehouse/clickhouse/clickhouse-
 import { createClickHouseClient } from '../src/warehouse/clickhouse/clickhouse-client.js';
 import { openDuckDbWarehouse } from '../src/warehouse/duckdb/duckdb-adapter.js';
 import type { Warehouse } from '../src/warehouse/warehouse-port.js';
+import { type ClickHouseServer, startClickHouseServer } from '../test/harness/clickhouse-server.js';
 import { logRecord, recordedEvent } from '../test/harness/events.js';
 import { summariseProfile } from './support/cpuprofile-summary.js';
 import { cpuUsageBetween, snapshotCpu, waitForQuietMachine } from './support/cpu-usage.js';
@@ -63,13 +64,20 @@ const USAGE = `usage: npx tsx bench/consumer.bench.ts [options]
   --seed N            seed of the event mix (default 42)
   --max-wait N        seconds to wait for other work on the machine to finish before each run (default 300)
   --warehouse file|memory   a DuckDB file in a temp dir (default), or :memory: (experiment: what storage costs)
-  --engine duckdb|clickhouse  the warehouse engine (default duckdb); clickhouse = chDB in the bench process, a fresh data dir per run
+  --engine duckdb|clickhouse|clickhouse-http  the warehouse engine (default duckdb); clickhouse = chDB in the bench process,
+                      clickhouse-http = a ClickHouse HTTP server (chDB's library run by scripts/clickhouse-http.c) on
+                      loopback; a fresh data dir per run
   --set NAME=VALUE    a DuckDB setting for the run (SET GLOBAL; repeatable), e.g. checkpoint_threshold=1GB (experiments)
   --max-others N      a run during which other processes used more than N % of a core is repeated (default 30)
   --retries N         how many times such a run is repeated before it is kept, flagged (default 3)
   --cpu-prof          run each measurement under node --cpu-prof and summarise where the time went
   --no-write          print only; leave BENCHMARKS.md alone`;
 
+const ENGINE_TITLES: Record<Engine, string> = {
+  duckdb: 'DuckDB',
+  clickhouse: 'ClickHouse in-process (chDB)',
+  'clickhouse-http': 'ClickHouse over HTTP',
+};
 const TARGET_EVENTS_PER_SECOND = 50_000;
 const PII_KEY = 'bench-pii-key-0123456789abcdef';
 const EVENT_TIME_ORIGIN = Date.UTC(2026, 10, 21, 4, 0, 0);
@@ -88,9 +96,12 @@ interface Options {
   cpuProf: boolean;
   write: boolean;
   warehouse: 'file' | 'memory';
-  engine: 'duckdb' | 'clickhouse';
+  engine: Engine;
   settings: string[];
 }
+
+type Engine = 'duckdb' | 'clickhouse' | 'clickhouse-http';
+const ENGINES: readonly Engine[] = ['duckdb', 'clickhouse', 'clickhouse-http'];
 
 type ChildTask =
   | {
@@ -101,7 +112,7 @@ type ChildTask =
       window: number;
       maxWait: number;
       warehouse: 'file' | 'memory';
-      engine: 'duckdb' | 'clickhouse';
+      engine: Engine;
       settings: string[];
     }
   | { kind: 'stages'; events: number; seed: number };
@@ -141,7 +152,7 @@ function parseOptions(): Options | { child: ChildTask; resultFile: string } {
   };
   const events = whole('events', values.events, 1_000, 20_000_000);
   if (values.warehouse !== 'file' && values.warehouse !== 'memory') fail(`--warehouse ${values.warehouse}: expected file or memory`);
-  if (values.engine !== 'duckdb' && values.engine !== 'clickhouse') fail(`--engine ${values.engine}: expected duckdb or clickhouse`);
+  if (!ENGINES.includes(values.engine as Engine)) fail(`--engine ${values.engine}: expected ${ENGINES.join(', ')}`);
   for (const setting of values.set) if (!/^[a-z_]+=[A-Za-z0-9_.]+$/.test(setting)) fail(`--set ${setting}: expected name=value`);
   return {
     events,
@@ -155,7 +166,7 @@ function parseOptions(): Options | { child: ChildTask; resultFile: string } {
     cpuProf: values['cpu-prof'],
     write: !values['no-write'],
     warehouse: values.warehouse,
-    engine: values.engine,
+    engine: values.engine as Engine,
     settings: values.set,
   };
 }
@@ -232,7 +243,8 @@ interface RunResult {
     calls: Array<[string, { calls: number; ms: number }]>;
   };
   processMs: number;
-  cpu: { machinePercent: number; benchPercent: number; othersPercent: number };
+  /** serverPercent: the ClickHouse HTTP server's process (--engine clickhouse-http), else null. */
+  cpu: { machinePercent: number; benchPercent: number; serverPercent: number | null; othersPercent: number };
   machineBefore: string;
   fileBytes: number;
   /** warehouse.close() after the run: its final CHECKPOINT (untimed in the throughput). */
@@ -270,15 +282,20 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
 
   const dir = await mkdtemp(join(tmpdir(), 'payscope-bench-consumer-'));
   const path = join(dir, 'warehouse.duckdb');
+  let server: ClickHouseServer | null = null;
   try {
+    if (task.engine === 'clickhouse-http') {
+      server = await startClickHouseServer();
+      if (!server) throw new Error('--engine clickhouse-http: the ClickHouse HTTP server could not start (see the line above)');
+    }
     const inner =
-      task.engine === 'clickhouse'
-        ? await openClickHouseWarehouse({
-            client: await createClickHouseClient(`chdb:${join(dir, 'chdb')}`, 'bench'),
+      task.engine === 'duckdb'
+        ? await openDuckDbWarehouse({ path: task.warehouse === 'memory' ? ':memory:' : path, logger })
+        : await openClickHouseWarehouse({
+            client: await createClickHouseClient(server ? server.url : `chdb:${join(dir, 'chdb')}`, 'bench'),
             database: 'bench',
             logger,
-          })
-        : await openDuckDbWarehouse({ path: task.warehouse === 'memory' ? ':memory:' : path, logger });
+          });
     for (const setting of task.settings) {
       const [name, value] = setting.split('=');
       await inner.query(`SET GLOBAL ${name} = '${value}'`);
@@ -304,7 +321,8 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
     const samples: BatchSample[] = [];
     const totals = { applied: 0, duplicates: 0, deadLettered: 0 };
     timed.reset();
-    const groups = { bench: () => [process.pid] };
+    const serverPid = server?.pid;
+    const groups = { bench: () => [process.pid], ...(serverPid ? { clickhouse: () => [serverPid] } : {}) };
     const cpuBefore = snapshotCpu(groups);
     const started = performance.now();
     for (let from = 0; from < generated.records.length; from += task.batch) {
@@ -325,7 +343,7 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
     const closeStarted = performance.now();
     await inner.close(); // CHECKPOINT: what a deferred checkpoint still costs
     const closeSeconds = (performance.now() - closeStarted) / 1000;
-    const fileBytes = task.warehouse === 'memory' || task.engine === 'clickhouse' ? 0 : (await stat(path)).size;
+    const fileBytes = task.warehouse === 'memory' || task.engine !== 'duckdb' ? 0 : (await stat(path)).size;
     return {
       kind: 'run',
       events: task.events,
@@ -336,7 +354,12 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
       samples,
       timing: { ...timing, calls: [...timing.calls] },
       processMs: samples.reduce((s, b) => s + b.ms, 0),
-      cpu: { machinePercent: cpu.machinePercent, benchPercent: cpu.groups.bench ?? 0, othersPercent: cpu.othersPercent },
+      cpu: {
+        machinePercent: cpu.machinePercent,
+        benchPercent: cpu.groups.bench ?? 0,
+        serverPercent: cpu.groups.clickhouse ?? null,
+        othersPercent: cpu.othersPercent,
+      },
       machineBefore,
       fileBytes,
       closeSeconds,
@@ -346,6 +369,7 @@ async function childRun(task: Extract<ChildTask, { kind: 'run' }>): Promise<RunR
       duckdbVersion,
     };
   } finally {
+    await server?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -560,7 +584,8 @@ function verdict(eventsPerSecond: number): string {
   return `MISSED (≥ ${formatNumber(TARGET_EVENTS_PER_SECOND)} events/s): ${formatNumber((1 - eventsPerSecond / TARGET_EVENTS_PER_SECOND) * 100)} % short, ${formatNumber(TARGET_EVENTS_PER_SECOND / eventsPerSecond, 1)}× needed`;
 }
 
-function splitTable(s: BatchSummary): string {
+function splitTable(s: BatchSummary, engine: Engine): string {
+  const store = engine === 'duckdb' ? 'DuckDB' : 'ClickHouse';
   const r = s.medianRun;
   const t = r.timing;
   const total = r.processMs;
@@ -572,10 +597,10 @@ function splitTable(s: BatchSummary): string {
   const calls = [...t.calls].sort((a, b) => b[1].ms - a[1].ms);
   const inCalls = calls.reduce((n, [, c]) => n + c.ms, 0);
   const minor = calls.filter(([, c]) => c.ms / total < 0.005);
-  for (const [name, c] of calls.filter(([, c]) => c.ms / total >= 0.005)) rows.push([`DuckDB: ${name}`, perBatch(c.ms), share(c.ms)]);
+  for (const [name, c] of calls.filter(([, c]) => c.ms / total >= 0.005)) rows.push([`${store}: ${name}`, perBatch(c.ms), share(c.ms)]);
   const minorMs = minor.reduce((n, [, c]) => n + c.ms, 0);
   if (minor.length > 0)
-    rows.push([`DuckDB: ${minor.length} other calls (tables this mix does not touch)`, perBatch(minorMs), share(minorMs)]);
+    rows.push([`${store}: ${minor.length} other calls (tables this mix does not touch)`, perBatch(minorMs), share(minorMs)]);
   rows.push([
     'merge by version, rollup deltas (JS inside the transaction, between DuckDB calls)',
     perBatch(t.applyMs - inCalls),
@@ -621,7 +646,7 @@ function markdownSection(options: Options, summaries: BatchSummary[], stages: St
     formatNumber(s.firstWindow),
     formatNumber(s.lastWindow),
     `${formatNumber(s.medianRun.fileBytes / 2 ** 20)} MiB`,
-    `${s.medianRun.cpu.benchPercent} % / ${s.medianRun.cpu.othersPercent} %`,
+    `${s.medianRun.cpu.benchPercent} %${s.medianRun.cpu.serverPercent === null ? '' : ` + server ${s.medianRun.cpu.serverPercent} %`} / ${s.medianRun.cpu.othersPercent} %`,
     s.correct ? 'pass' : 'FAIL',
     verdict(s.eventsPerSecond).startsWith('met') ? 'met' : 'missed',
   ]);
@@ -631,7 +656,7 @@ function markdownSection(options: Options, summaries: BatchSummary[], stages: St
         .join(', ')
     : '';
   const lines = [
-    '### Consumer throughput into DuckDB',
+    `### Consumer throughput into ${ENGINE_TITLES[options.engine]}`,
     '',
     markdownTable(
       [
@@ -652,7 +677,9 @@ function markdownSection(options: Options, summaries: BatchSummary[], stages: St
     `- date: ${new Date().toISOString()}; code: ${codeVersion()}`,
     `- machine: ${describeMachine(machineInfo())}; shared with other people's work: a run during which other processes used more than ${options.maxOthers} % of a core is repeated (up to ${options.retries} times)`,
     `- command: \`${commandLine()}\``,
-    `- warehouse: DuckDB ${first?.duckdbVersion ?? '?'} (@duckdb/node-api), ${options.warehouse === 'memory' ? 'in memory (`:memory:`, an experiment)' : `a fresh \`warehouse.duckdb\` file in ${tmpdir()} per run`}, DuckDB defaults (threads = cores, memory 80 % of RAM)${options.settings.length > 0 ? ` except ${options.settings.join(', ')}` : ''}; merchant dimension of 60 merchants loaded`,
+    options.engine !== 'duckdb'
+      ? `- warehouse: ClickHouse ${first?.duckdbVersion ?? '?'} (${options.engine === 'clickhouse' ? 'chDB in the bench process' : 'an HTTP server on loopback (libchdb run by scripts/clickhouse-http.c), the official @clickhouse/client'}), a fresh data directory in ${tmpdir()} per run, default settings; merchant dimension of 60 merchants loaded`
+      : `- warehouse: DuckDB ${first?.duckdbVersion ?? '?'} (@duckdb/node-api), ${options.warehouse === 'memory' ? 'in memory (`:memory:`, an experiment)' : `a fresh \`warehouse.duckdb\` file in ${tmpdir()} per run`}, DuckDB defaults (threads = cores, memory 80 % of RAM)${options.settings.length > 0 ? ` except ${options.settings.join(', ')}` : ''}; merchant dimension of 60 merchants loaded`,
     `- records: ${formatNumber(options.events)} pre-built log records (seed ${options.seed}): ${kinds}; event times 1 ms apart; built in ${formatNumber(first?.buildSeconds ?? 0, 1)} s, outside the timing`,
     `- method: each run in a fresh child process (\`--max-old-space-size=6144\`), after a ${formatNumber(WARM_UP_EVENTS)}-event warm-up into an in-memory warehouse; timed: consecutive \`consumer.process(batch)\` calls over all records, one DuckDB transaction each; CPU = the bench process (all its threads; 100 % = one core)`,
     `- best: ${formatNumber(best.eventsPerSecond)} events/s at batch ${formatNumber(best.batch)} — target ${verdict(best.eventsPerSecond)}`,
@@ -664,14 +691,14 @@ function markdownSection(options: Options, summaries: BatchSummary[], stages: St
       lines.push(
         `- batch ${formatNumber(s.batch)}, run ${i + 1}: ${formatNumber(r.eventsPerSecond)} events/s (${formatNumber(r.seconds, 1)} s); ` +
           `first/last ${formatNumber(options.window / 1000)}k ${formatNumber(rateBetween(r.samples, 0, options.window))} / ${formatNumber(rateBetween(r.samples, r.events - options.window, r.events))} events/s; ` +
-          `CPU: bench ${r.cpu.benchPercent} %, other processes ${r.cpu.othersPercent} % of a core, machine ${r.cpu.machinePercent} % busy` +
+          `CPU: bench ${r.cpu.benchPercent} %${r.cpu.serverPercent === null ? '' : `, ClickHouse server ${r.cpu.serverPercent} %`}, other processes ${r.cpu.othersPercent} % of a core, machine ${r.cpu.machinePercent} % busy` +
           `${r.attempts > 1 ? ` (attempt ${r.attempts}: earlier ones discarded, others > ${options.maxOthers} %)` : ''}${r.cpu.othersPercent > options.maxOthers ? ' — DISTURBED, kept after the retries' : ''}; ` +
           `final checkpoint at close ${formatNumber(r.closeSeconds, 1)} s; ${r.machineBefore}`,
       );
     }
   }
   lines.push('');
-  for (const s of summaries) lines.push(splitTable(s), '');
+  for (const s of summaries) lines.push(splitTable(s, options.engine), '');
   if (stages) lines.push(stageTable(stages), '');
   for (const s of summaries) {
     if (s.profiles.length > 0) lines.push(`- profile, batch ${formatNumber(s.batch)} (self time, first run): ${s.profiles[0]}`);
@@ -731,7 +758,7 @@ async function main(): Promise<void> {
       console.log(
         `  ${formatNumber(result.eventsPerSecond)} events/s (${formatNumber(result.seconds, 1)} s); first ${formatNumber(options.window)}: ` +
           `${formatNumber(rateBetween(result.samples, 0, options.window))}/s, last: ${formatNumber(rateBetween(result.samples, result.events - options.window, result.events))}/s; ` +
-          `CPU ${result.cpu.benchPercent} %, others ${result.cpu.othersPercent} %; close (checkpoint) ${formatNumber(result.closeSeconds, 1)} s; correctness ${failed.length === 0 ? 'pass' : `FAIL: ${failed.join('; ')}`}`,
+          `CPU ${result.cpu.benchPercent} %${result.cpu.serverPercent === null ? '' : ` + server ${result.cpu.serverPercent} %`}, others ${result.cpu.othersPercent} %; close (checkpoint) ${formatNumber(result.closeSeconds, 1)} s; correctness ${failed.length === 0 ? 'pass' : `FAIL: ${failed.join('; ')}`}`,
       );
     }
     summaries.push(summarise(batch, runs, options.window, profiles));
@@ -744,7 +771,7 @@ async function main(): Promise<void> {
   const section = markdownSection(options, summaries, stages);
   console.log(`\n${section}\n`);
   if (options.write) {
-    writeBenchmarkSection('pipeline:consumer', section);
+    writeBenchmarkSection(options.engine === 'duckdb' ? 'pipeline:consumer' : `pipeline:consumer:${options.engine}`, section);
     console.log('written to BENCHMARKS.md');
   }
   if (summaries.some((s) => !s.correct)) process.exitCode = 1;
