@@ -84,3 +84,38 @@ export function selectionWhere(selection: PaymentSelection, sql: SelectionSql): 
 
 /** The list order (newest first, then reference): total, so keyset pages split the rows exactly. */
 export const PAYMENT_LIST_ORDER = 'ORDER BY p.payment_time DESC NULLS LAST, p.reference_number DESC';
+
+/** Reads rows with `$n` parameters: each engine hands in its own. */
+export type RowReader = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/**
+ * One payment by payment id or reference (an id match first), with its status history, refunds,
+ * disputes and settlement batch: portable SQL, shared by the engines' `findPayment`.
+ */
+export async function findPaymentDetail(rows: RowReader, idOrReference: string): Promise<PaymentDetail | null> {
+  const [payment] = await rows(
+    `SELECT * FROM payments WHERE payment_id = $1 OR reference_number = $1 ORDER BY (COALESCE(payment_id, '') = $1) DESC LIMIT 1`,
+    [idOrReference],
+  );
+  if (!payment) return null;
+  const ref = payment.reference_number as string;
+  const id = (payment.payment_id as string | null) ?? ref;
+  const statusHistory = await rows('SELECT * FROM payment_status_history WHERE reference_number = $1 ORDER BY event_time, event_id', [ref]);
+  const refunds = await rows('SELECT * FROM refunds WHERE reference_number = $1 OR payment_id = $2 ORDER BY refunded_at, refund_id', [
+    ref,
+    id,
+  ]);
+  const disputes = await rows('SELECT * FROM disputes WHERE reference_number = $1 OR payment_id = $2 ORDER BY opened_at, dispute_id', [
+    ref,
+    id,
+  ]);
+  const batch = payment.settlement_batch_id as string | null;
+  const [settlement] = batch ? await rows('SELECT * FROM settlements WHERE batch_id = $1', [batch]) : [];
+  return {
+    payment: payment as RowOf<'payments'>,
+    statusHistory: statusHistory as RowOf<'payment_status_history'>[],
+    refunds: refunds as RowOf<'refunds'>[],
+    disputes: disputes as RowOf<'disputes'>[],
+    settlement: (settlement as RowOf<'settlements'> | undefined) ?? null,
+  };
+}

@@ -1,5 +1,5 @@
 import { PAYMENT_FILTER_COLUMNS, type PaymentFilters } from '../../contracts/payment-filters.js';
-import type { PaymentPosition, PaymentReads, PaymentSelection } from '../payment-reads.js';
+import { type PaymentPosition, type PaymentReads, type PaymentSelection, findPaymentDetail } from '../payment-reads.js';
 import type { RowOf } from '../tables.js';
 
 /**
@@ -83,35 +83,7 @@ export function createClickHousePaymentReads(read: Read): PaymentReads {
         after = (page[page.length - 1] as { position: PaymentPosition }).position;
       }
     },
-    async findPayment(idOrReference) {
-      const [payment] = await rows(
-        `SELECT * FROM payments FINAL WHERE payment_id = $1 OR reference_number = $1
-         ORDER BY (ifNull(payment_id, '') = $1) DESC LIMIT 1`,
-        [idOrReference],
-      );
-      if (!payment) return null;
-      const ref = payment.reference_number as string;
-      const id = (payment.payment_id as string | null) ?? ref;
-      const statusHistory = await rows('SELECT * FROM payment_status_history WHERE reference_number = $1 ORDER BY event_time, event_id', [
-        ref,
-      ]);
-      const refunds = await rows(
-        'SELECT * FROM refunds FINAL WHERE reference_number = $1 OR payment_id = $2 ORDER BY refunded_at, refund_id',
-        [ref, id],
-      );
-      const disputes = await rows(
-        'SELECT * FROM disputes FINAL WHERE reference_number = $1 OR payment_id = $2 ORDER BY opened_at, dispute_id',
-        [ref, id],
-      );
-      const batch = payment.settlement_batch_id as string | null;
-      const [settlement] = batch ? await rows('SELECT * FROM settlements FINAL WHERE batch_id = $1', [batch]) : [];
-      return {
-        payment: payment as RowOf<'payments'>,
-        statusHistory: statusHistory as RowOf<'payment_status_history'>[],
-        refunds: refunds as RowOf<'refunds'>[],
-        disputes: disputes as RowOf<'disputes'>[],
-        settlement: (settlement as RowOf<'settlements'> | undefined) ?? null,
-      };
-    },
+    // Every read runs with final = 1 (the adapter's query), so the portable SQL sees each key once.
+    findPayment: (idOrReference) => findPaymentDetail(rows, idOrReference),
   };
 }

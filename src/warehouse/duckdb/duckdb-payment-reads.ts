@@ -1,5 +1,12 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { PAYMENT_LIST_ORDER, type PaymentReads, type PaymentSelection, type SelectionSql, selectionWhere } from '../payment-reads.js';
+import {
+  PAYMENT_LIST_ORDER,
+  type PaymentReads,
+  type PaymentSelection,
+  type SelectionSql,
+  findPaymentDetail,
+  selectionWhere,
+} from '../payment-reads.js';
 import type { RowOf } from '../tables.js';
 
 /** A payment selection's WHERE clause with its parameters appended to `params`. */
@@ -76,40 +83,6 @@ export function createDuckDbPaymentReads(
         connection.closeSync();
       }
     },
-    findPayment: (idOrReference) =>
-      withConnection(async (c) => {
-        const [payment] = await rows(
-          c,
-          'SELECT * FROM payments WHERE payment_id = $1 OR reference_number = $1 ORDER BY (payment_id = $1) DESC LIMIT 1',
-          [idOrReference],
-        );
-        if (!payment) return null;
-        const ref = payment.reference_number as string;
-        const id = (payment.payment_id as string | null) ?? ref;
-        const statusHistory = await rows(
-          c,
-          'SELECT * FROM payment_status_history WHERE reference_number = $1 ORDER BY event_time, event_id',
-          [ref],
-        );
-        const refunds = await rows(
-          c,
-          'SELECT * FROM refunds WHERE reference_number = $1 OR payment_id = $2 ORDER BY refunded_at, refund_id',
-          [ref, id],
-        );
-        const disputes = await rows(
-          c,
-          'SELECT * FROM disputes WHERE reference_number = $1 OR payment_id = $2 ORDER BY opened_at, dispute_id',
-          [ref, id],
-        );
-        const batch = payment.settlement_batch_id as string | null;
-        const [settlement] = batch ? await rows(c, 'SELECT * FROM settlements WHERE batch_id = $1', [batch]) : [];
-        return {
-          payment: payment as RowOf<'payments'>,
-          statusHistory: statusHistory as RowOf<'payment_status_history'>[],
-          refunds: refunds as RowOf<'refunds'>[],
-          disputes: disputes as RowOf<'disputes'>[],
-          settlement: (settlement as RowOf<'settlements'> | undefined) ?? null,
-        };
-      }),
+    findPayment: (idOrReference) => withConnection((c) => findPaymentDetail((sql, params) => rows(c, sql, params), idOrReference)),
   };
 }
