@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/logger.js';
-import { TABLES, TABLE_NAMES } from '../tables.js';
+import { exportDailyParquet } from '../parquet-export.js';
 import type { ExportRequest, ExportResult, Warehouse } from '../warehouse-port.js';
 import { createClickHousePaymentReads } from './clickhouse-payment-reads.js';
 import { clickHouseDialect } from './clickhouse-dialect.js';
@@ -107,48 +107,28 @@ export async function openClickHouseWarehouse(options: ClickHouseWarehouseOption
  * The same Hive layout as DuckDB's export (`DIR/<table>/date=YYYY-MM-DD/part-0.parquet`), written
  * from `SELECT … FORMAT Parquet` streamed to the file; keyed tables read FINAL.
  */
-async function exportParquet(client: ClickHouseClient, database: string, request: ExportRequest): Promise<ExportResult> {
-  const tables = request.tables ?? TABLE_NAMES.filter((t) => t !== 'applied_events');
-  const days: string[] = [];
-  for (let t = Date.parse(`${request.from}T00:00:00Z`); t <= Date.parse(`${request.to}T00:00:00Z`); t += 86_400_000) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-  }
-  const files: ExportResult['files'] = [];
-  const total = tables.length * days.length;
-  let done = 0;
-  for (const table of tables) {
-    const time = TABLES[table].timeColumn;
-    const result = await client.query({
-      query: `SELECT formatDateTime(${time}, '%Y-%m-%d', 'UTC') AS d, count() AS n FROM ${database}.${table}
-              WHERE ${time} >= toDateTime64({from:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({to:String}, 3, 'UTC'), 1) GROUP BY d`,
-      query_params: { from: `${request.from} 00:00:00`, to: `${request.to} 00:00:00` },
-      format: 'JSONEachRow',
-      clickhouse_settings: { final: 1 },
-    });
-    const counts = new Map((await result.json<{ d: string; n: string }>()).map((r) => [r.d, Number(r.n)]));
-    for (const day of days) {
-      const rows = counts.get(day) ?? 0;
-      const partition = join(request.dir, table, `date=${day}`);
-      const path = join(partition, 'part-0.parquet');
-      rmSync(partition, { recursive: true, force: true });
-      if (rows > 0) {
-        mkdirSync(partition, { recursive: true });
-        const tmp = join(partition, '.part-0.parquet.tmp');
-        const out = await client.exec({
-          query: `SELECT * FROM ${database}.${table} WHERE ${time} >= toDateTime64({day:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({day:String}, 3, 'UTC'), 1)
-                  ORDER BY ${time} FORMAT Parquet`,
-          query_params: { day: `${day} 00:00:00` },
-          clickhouse_settings: { final: 1, output_format_parquet_compression_method: 'zstd' },
-        });
-        const file = createWriteStream(tmp);
-        await pipeline(out.stream, file);
-        if (!file.closed) await once(file, 'close');
-        renameSync(tmp, path);
-        files.push({ table, date: day, path, rows });
-      }
-      done++;
-      request.onProgress?.(done, total, { table, date: day, rows });
-    }
-  }
-  return { files };
+function exportParquet(client: ClickHouseClient, database: string, request: ExportRequest): Promise<ExportResult> {
+  return exportDailyParquet(request, {
+    async countByDay(table, time, from, to) {
+      const result = await client.query({
+        query: `SELECT formatDateTime(${time}, '%Y-%m-%d', 'UTC') AS d, count() AS n FROM ${database}.${table}
+                WHERE ${time} >= toDateTime64({from:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({to:String}, 3, 'UTC'), 1) GROUP BY d`,
+        query_params: { from: `${from} 00:00:00`, to: `${to} 00:00:00` },
+        format: 'JSONEachRow',
+        clickhouse_settings: { final: 1 },
+      });
+      return new Map((await result.json<{ d: string; n: string }>()).map((r) => [r.d, Number(r.n)]));
+    },
+    async writeDay(table, time, day, path) {
+      const out = await client.exec({
+        query: `SELECT * FROM ${database}.${table} WHERE ${time} >= toDateTime64({day:String}, 3, 'UTC') AND ${time} < addDays(toDateTime64({day:String}, 3, 'UTC'), 1)
+                ORDER BY ${time} FORMAT Parquet`,
+        query_params: { day: `${day} 00:00:00` },
+        clickhouse_settings: { final: 1, output_format_parquet_compression_method: 'zstd' },
+      });
+      const file = createWriteStream(path);
+      await pipeline(out.stream, file);
+      if (!file.closed) await once(file, 'close');
+    },
+  });
 }

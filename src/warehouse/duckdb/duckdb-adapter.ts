@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { Logger } from '../../core/logger.js';
@@ -16,6 +16,7 @@ import {
   rollupTable,
 } from '../tables.js';
 import { COLLECTED_STATUSES } from '../../contracts/payment-lifecycle.js';
+import { exportDailyParquet } from '../parquet-export.js';
 import { SQL_VIEW_NAMES, sqlViewStatements } from '../sql-views.js';
 import type { ExportRequest, ExportResult, SandboxQuery, SandboxResult, Warehouse, WarehouseTx } from '../warehouse-port.js';
 import { duckDbDialect, timestampText } from './duckdb-dialect.js';
@@ -599,57 +600,25 @@ function toJsonSafe(v: unknown): unknown {
 // ── Parquet export ────────────────────────────────────────────────────────────────────────────────
 
 async function exportParquet(instance: DuckDBInstance, request: ExportRequest): Promise<ExportResult> {
-  const tables = request.tables ?? TABLE_NAMES.filter((t) => t !== 'applied_events');
-  const days = daysBetween(request.from, request.to);
   const connection = await instance.connect();
-  const files: ExportResult['files'] = [];
   try {
-    const total = tables.length * days.length;
-    let done = 0;
-    for (const table of tables) {
-      const time = TABLES[table].timeColumn;
-      const counts = new Map<string, number>(
-        (
-          await connection.runAndReadAll(
-            `SELECT strftime(${time}, '%Y-%m-%d') AS d, count(*) AS n FROM ${table}
-             WHERE ${time} >= $1::TIMESTAMP AND ${time} < $2::TIMESTAMP + INTERVAL 1 DAY GROUP BY 1`,
-            [request.from, request.to],
-          )
-        )
-          .getRowsJS()
-          .map((r) => [r[0] as string, Number(r[1])]),
-      );
-      for (const day of days) {
-        const rows = counts.get(day) ?? 0;
-        const partition = join(request.dir, table, `date=${day}`);
-        const path = join(partition, 'part-0.parquet');
-        // Re-running replaces a day's file whole (written aside, then renamed): idempotent, and a
-        // reader never sees half a file. A day without rows leaves no directory.
-        rmSync(partition, { recursive: true, force: true });
-        if (rows > 0) {
-          mkdirSync(partition, { recursive: true });
-          const tmp = join(partition, '.part-0.parquet.tmp');
-          await connection.run(
-            `COPY (SELECT * FROM ${table} WHERE ${time} >= '${day}'::TIMESTAMP AND ${time} < '${day}'::TIMESTAMP + INTERVAL 1 DAY
-                   ORDER BY ${time}) TO '${tmp.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
-          );
-          renameSync(tmp, path);
-          files.push({ table, date: day, path, rows });
-        }
-        done++;
-        request.onProgress?.(done, total, { table, date: day, rows });
-      }
-    }
+    return await exportDailyParquet(request, {
+      async countByDay(table, time, from, to) {
+        const reader = await connection.runAndReadAll(
+          `SELECT strftime(${time}, '%Y-%m-%d') AS d, count(*) AS n FROM ${table}
+           WHERE ${time} >= $1::TIMESTAMP AND ${time} < $2::TIMESTAMP + INTERVAL 1 DAY GROUP BY 1`,
+          [from, to],
+        );
+        return new Map(reader.getRowsJS().map((r) => [r[0] as string, Number(r[1])]));
+      },
+      async writeDay(table, time, day, path) {
+        await connection.run(
+          `COPY (SELECT * FROM ${table} WHERE ${time} >= '${day}'::TIMESTAMP AND ${time} < '${day}'::TIMESTAMP + INTERVAL 1 DAY
+                 ORDER BY ${time}) TO '${path.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+        );
+      },
+    });
   } finally {
     connection.closeSync();
   }
-  return { files };
-}
-
-function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return days;
 }
