@@ -38,7 +38,7 @@ import { createPartitionManager } from './store/partition-manager.js';
 import { createPgliteStore, openPglite } from './store/pglite-adapter.js';
 import { createPgPool, createPostgresStore } from './store/postgres-adapter.js';
 import type { OperationalStore } from './store/store-port.js';
-import { openWarehouse } from './warehouse/open-warehouse.js';
+import { isSharedWarehouse, openWarehouse } from './warehouse/open-warehouse.js';
 import { withQueryTiming } from './warehouse/query-timing.js';
 import type { Warehouse } from './warehouse/warehouse-port.js';
 
@@ -59,8 +59,9 @@ export interface App {
   stagingWorkers: StagingProcessor[];
   eventLog: EventLog;
   relay: OutboxRelay | null;
-  /** The analytics consumer and its warehouse (role `analytics`); null otherwise. */
+  /** The analytics consumer (role `analytics`); null otherwise. */
   analytics: AnalyticsConsumer | null;
+  /** The warehouse: the consumer's (role `analytics`), or read-only (role `api` on a ClickHouse server); null otherwise. */
   warehouse: Warehouse | null;
   merchants: MerchantDirectory | null;
   /** Consumer of `EVENTS_KAFKA_TOPIC` into event capture; null unless configured (role `ingest`). */
@@ -203,6 +204,18 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       await consumer.start();
       analytics = consumer;
       lifecycle.onStop('analytics consumer', () => consumer.stop());
+    } else if (roles.has('api') && isSharedWarehouse(config.warehouse)) {
+      // An api process beside the analytics process(es): it reads the shared ClickHouse server and
+      // serves the analytics API; the consumer, its journal and every write stay in role analytics.
+      const opened = await openWarehouse(config.warehouse, { logger, readOnly: true });
+      lifecycle.onStop('warehouse', () => opened.close());
+      warehouse = opened;
+      served = withQueryTiming(opened);
+    } else if (roles.has('api')) {
+      logger.info(
+        { warehouse: config.warehouse.engine },
+        'no analytics API in this process: the warehouse is read by the process with role analytics (only a ClickHouse server can be shared between processes)',
+      );
     }
 
     const stagingWorkers: StagingProcessor[] = [];
@@ -321,6 +334,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
                 eventIntake,
               }
             : null,
+        warehouseReads: warehouse && served ? { warehouse, servedWarehouse: served.warehouse } : null,
       });
       const address = await server.listen({ port: env.PORT, host: env.HOST });
       http = server;

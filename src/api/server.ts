@@ -61,6 +61,18 @@ export interface PipelineRouteDeps {
   eventIntake: EventIntake | null;
 }
 
+/**
+ * The warehouse the analytics API reads (analytics, settlement, payments explorer, FX rates,
+ * read-only SQL, live feed): the analytics process's own, or — role `api` on a ClickHouse server —
+ * a read-only connection (`writable` false: FX uploads then answer 409).
+ */
+export interface WarehouseReadDeps {
+  /** The bare warehouse: ad-hoc SQL. */
+  warehouse: Warehouse;
+  /** The same warehouse timed for the query SLO. */
+  servedWarehouse: Warehouse;
+}
+
 export interface HttpServerDeps {
   logger: Logger;
   store: OperationalStore;
@@ -85,6 +97,8 @@ export interface HttpServerDeps {
   logRequests: boolean;
   /** The analytics pipeline's surface (data quality, dead letters, merchants); null when this process runs no consumer. */
   pipeline?: PipelineRouteDeps | null;
+  /** The warehouse the analytics API reads; null when this process has none (`WarehouseReadDeps`). */
+  warehouseReads?: WarehouseReadDeps | null;
   /** The built dashboard served at `/` (default: `dist/web` of this package). */
   dashboardDir?: string;
   /** Forwarded-for headers are trusted only when set (behind a known proxy). */
@@ -219,7 +233,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     relay: deps.relay,
     eventLogKind: deps.eventLogKind,
     analytics: deps.pipeline?.analytics ?? null,
-    warehouse: deps.pipeline?.warehouse ?? null,
+    warehouse: deps.warehouseReads?.warehouse ?? null,
     metrics: deps.metrics,
     stats,
     metricsEnabled: deps.metricsEnabled,
@@ -236,18 +250,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       await registerDeadLetterRoutes(scope, pipeline);
       await registerMerchantRoutes(scope, pipeline);
     });
+  }
+  if (deps.warehouseReads) {
+    const reads = deps.warehouseReads;
     // Analytics over the warehouse (issue 4): docs/analytics-api.md.
-    const warehouse = { warehouse: pipeline.servedWarehouse };
+    const warehouse = { warehouse: reads.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
     await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
-    const sandbox = createSqlSandbox({ warehouse: pipeline.warehouse, ...sql });
+    const sandbox = createSqlSandbox({ warehouse: reads.warehouse, ...sql });
     await app.register(async (scope) =>
-      registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: pipeline.warehouse.sandboxTableFunctions }),
+      registerSqlRoutes(scope, { sandbox, ...sql, allowedTableFunctions: reads.warehouse.sandboxTableFunctions }),
     );
-    const feed = createLiveFeed({ warehouse: pipeline.servedWarehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
+    const feed = createLiveFeed({ warehouse: reads.servedWarehouse, intervalMs: deps.liveIntervalMs ?? 1000, logger: deps.logger });
     let live: { closeAll(): void } | null = null;
     await app.register(async (scope) => {
       live = registerLiveRoutes(scope, { feed, audit, access });

@@ -9,6 +9,17 @@ export interface OpenWarehouseOptions {
    * server — it writes none (ADR 0007).
    */
   exportDir?: string;
+  /**
+   * Open for reads only (role `api` without `analytics`): no schema creation, no journal replay,
+   * `transaction` refused. Only a ClickHouse server can be shared this way; a DuckDB file or a chDB
+   * directory belongs to one process.
+   */
+  readOnly?: boolean;
+}
+
+/** Whether processes without the analytics consumer can read this warehouse (`readOnly`). */
+export function isSharedWarehouse(config: WarehouseConfig): boolean {
+  return config.engine === 'clickhouse' && !config.url.startsWith('chdb:');
 }
 
 /**
@@ -17,6 +28,11 @@ export interface OpenWarehouseOptions {
  * loads the ClickHouse client and the reverse.
  */
 export async function openWarehouse(config: WarehouseConfig, options: OpenWarehouseOptions): Promise<Warehouse> {
+  if (options.readOnly && !isSharedWarehouse(config)) {
+    throw new Error(
+      `a ${config.engine === 'duckdb' ? 'DuckDB file' : 'chDB directory'} is read and written by one process: run role api in the analytics process, or use a ClickHouse server (CLICKHOUSE_URL=http://…)`,
+    );
+  }
   switch (config.engine) {
     case 'duckdb': {
       const { openDuckDbWarehouse } = await import('./duckdb/duckdb-adapter.js');
@@ -37,6 +53,7 @@ export async function openWarehouse(config: WarehouseConfig, options: OpenWareho
           database: config.database,
           logger: options.logger,
           ...(options.exportDir ? { exportDir: options.exportDir } : {}),
+          ...(options.readOnly ? { readOnly: true } : {}),
         });
       } catch (error) {
         await client.close().catch(() => undefined);

@@ -18,6 +18,11 @@ export interface Warehouse extends PaymentReads {
   readonly engine: 'duckdb' | 'clickhouse';
   /** What differs in SQL between engines (`sql-dialect.ts`). */
   readonly dialect: SqlDialect;
+  /**
+   * False for a reader opened with `readOnly` (role `api` on a ClickHouse server without
+   * `analytics`): its `transaction` rejects; writes belong to the analytics process.
+   */
+  readonly writable: boolean;
   transaction<T>(fn: (tx: WarehouseTx) => Promise<T>): Promise<T>;
   /**
    * A read query. `params` bind to `$1, $2…`. Values come back as JS values: integers as

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAnalytics } from '../harness/analytics-data.js';
 import { type TestApp, startTestApp } from '../harness/app.js';
 import { type ClickHouseServer, startClickHouseServer } from '../harness/clickhouse-server.js';
+import { createLogger } from '../../src/core/logger.js';
+import { openWarehouse } from '../../src/warehouse/open-warehouse.js';
 
 /**
  * The server on a real ClickHouse over HTTP (`CLICKHOUSE_URL=http://…`, chDB's clickhouse-local
@@ -17,14 +19,18 @@ const RANGE = `from=${new Date(START).toISOString()}&to=${new Date(START + SPAN)
 describe('Payscope on ClickHouse over HTTP', () => {
   let server: ClickHouseServer | null;
   let t: TestApp;
+  /** A second process with role api only: it reads the same ClickHouse, read-only. */
+  let reader: TestApp;
 
   beforeAll(async () => {
     server = await startClickHouseServer();
     if (!server) return;
     t = await startTestApp('pglite', { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: 'payscope_http' });
     await seedAnalytics(t, { start: START, spanMs: SPAN, payments: 150, seed: 21 });
+    reader = await startTestApp('pglite', { CLICKHOUSE_URL: server.url, CLICKHOUSE_DATABASE: 'payscope_http' }, { roles: ['api'] });
   }, 180_000);
   afterAll(async () => {
+    await reader?.stop();
     await t?.stop();
     await server?.stop();
   });
@@ -95,5 +101,46 @@ describe('Payscope on ClickHouse over HTTP', () => {
     });
     expect([403, 422]).toContain(attack.status);
     expect(((await attack.json()) as { error: { code: string } }).error.code).toMatch(/^SQL_(NOT_ALLOWED|INVALID)$/);
+  });
+
+  it('serves the analytics API from an api-only process reading the same server, and refuses its writes', async (ctx) => {
+    if (!server) return ctx.skip();
+    expect(reader.app.analytics).toBeNull();
+    const health = (await (await fetch(`${reader.url}/health`)).json()) as { checks: { warehouse: unknown; analytics: unknown } };
+    expect(health.checks.warehouse).toEqual({ engine: 'clickhouse', status: 'ok' });
+    for (const path of [
+      `/api/v1/analytics/kpis?${RANGE}`,
+      `/api/v1/analytics/breakdown?${RANGE}&dimension=gateway`,
+      '/api/v1/payments?limit=25',
+    ]) {
+      const [fromWriter, fromReader] = await Promise.all(
+        [t, reader].map(async (app) => {
+          const res = await fetch(`${app.url}${path}`, { headers: app.auth });
+          expect(res.status, path).toBe(200);
+          return res.json();
+        }),
+      );
+      expect(fromReader, path).toEqual(fromWriter);
+    }
+    const upload = await fetch(`${reader.url}/api/v1/fx-rates`, {
+      method: 'PUT',
+      headers: { ...reader.auth, 'content-type': 'text/csv' },
+      body: 'date,base,quote,rate\n2026-11-01,USD,INR,83.25\n',
+    });
+    expect(upload.status).toBe(503);
+    expect(((await upload.json()) as { error: { code: string; message: string } }).error.message).toMatch(/role analytics/);
+    await expect(reader.app.warehouse?.transaction(async () => 1)).rejects.toThrow(/read-only/);
+  });
+
+  it('refuses to open a reader on a database the analytics process never created, saying what to do', async (ctx) => {
+    if (!server) return ctx.skip();
+    const opening = openWarehouse(
+      { engine: 'clickhouse', url: server.url, database: 'payscope_never_created' },
+      { logger: createLogger('silent'), readOnly: true },
+    );
+    await expect(opening).rejects.toThrow(/start the process with role analytics once/);
+    await expect(
+      openWarehouse({ engine: 'duckdb', path: '/tmp/unused.duckdb' }, { logger: createLogger('silent'), readOnly: true }),
+    ).rejects.toThrow(/one process/);
   });
 });

@@ -67,6 +67,15 @@ export async function registerFxRateRoutes(app: FastifyInstance, deps: { warehou
       },
     },
     async (request, reply) => {
+      if (!deps.warehouse.writable) {
+        return sendFailure(
+          reply,
+          failure(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            'this process reads the warehouse only (role api on a shared ClickHouse); upload FX rates to the process with role analytics',
+          ),
+        );
+      }
       if (typeof request.body !== 'string') {
         return sendFailure(reply, failure(ErrorCode.VALIDATION_FAILED, 'send text/csv with the header date,base,quote,rate'));
       }

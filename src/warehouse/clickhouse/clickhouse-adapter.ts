@@ -9,9 +9,9 @@ import type { ExportRequest, ExportResult, Warehouse } from '../warehouse-port.j
 import { createClickHousePaymentReads } from './clickhouse-payment-reads.js';
 import { clickHouseDialect } from './clickhouse-dialect.js';
 import { createClickHouseSandbox } from './clickhouse-sandbox.js';
-import { createClickHouseSchema } from './clickhouse-schema.js';
+import { checkClickHouseSchema, createClickHouseSchema } from './clickhouse-schema.js';
 import { bindParameters, decodeRows } from './clickhouse-values.js';
-import { type CommitStep, createClickHouseWriter } from './clickhouse-writes.js';
+import { type ClickHouseWriter, type CommitStep, createClickHouseWriter } from './clickhouse-writes.js';
 
 export interface ClickHouseWarehouseOptions {
   /**
@@ -23,6 +23,12 @@ export interface ClickHouseWarehouseOptions {
   logger: Logger;
   /** The one directory the Parquet export may write to (`payscope export --out`); absent, it writes none. */
   exportDir?: string;
+  /**
+   * A reader in a process without the analytics consumer (role `api` against a ClickHouse server):
+   * checks the schema the writer created instead of creating it, replays no journal, and refuses
+   * `transaction`. Several readers and one writer may share a server.
+   */
+  readOnly?: boolean;
   /** Tests stop a commit between its steps with a throw here (a crash), then reopen. */
   onCommitStep?: (step: CommitStep, detail: { batch: number; table?: string; chunk?: number }) => void;
 }
@@ -45,18 +51,24 @@ const PORTABLE_READ_SETTINGS = { final: 1, prefer_column_name_to_alias: 1, cast_
 export async function openClickHouseWarehouse(options: ClickHouseWarehouseOptions): Promise<Warehouse> {
   const { client, database, logger } = options;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`bad ClickHouse database name ${database}`);
-  await createClickHouseSchema(client, database);
   // The read-only SQL API: its views over the base tables, judged and run per clickhouse-sandbox.ts.
   const sandbox = createClickHouseSandbox({ client, database });
-  await sandbox.createViews();
-  const writer = await createClickHouseWriter({
-    client,
-    database,
-    logger,
-    ...(options.onCommitStep ? { onCommitStep: options.onCommitStep } : {}),
-  });
-  const replayed = await writer.recover();
-  logger.info({ warehouse: 'clickhouse', database, replayed_batches: replayed }, 'warehouse opened');
+  let writer: ClickHouseWriter | null = null;
+  if (options.readOnly) {
+    await checkClickHouseSchema(client, database);
+    logger.info({ warehouse: 'clickhouse', database, access: 'read-only' }, 'warehouse opened');
+  } else {
+    await createClickHouseSchema(client, database);
+    await sandbox.createViews();
+    writer = await createClickHouseWriter({
+      client,
+      database,
+      logger,
+      ...(options.onCommitStep ? { onCommitStep: options.onCommitStep } : {}),
+    });
+    const replayed = await writer.recover();
+    logger.info({ warehouse: 'clickhouse', database, replayed_batches: replayed }, 'warehouse opened');
+  }
 
   let closed = false;
   const query = async <R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<R[]> => {
@@ -76,11 +88,17 @@ export async function openClickHouseWarehouse(options: ClickHouseWarehouseOption
   return {
     engine: 'clickhouse',
     dialect: clickHouseDialect,
+    writable: writer !== null,
     sandboxTableFunctions: sandbox.sandboxTableFunctions,
     checkSandboxSql: (sql) => sandbox.checkSandboxSql(sql),
     sandboxQuery: (request) => sandbox.sandboxQuery(request),
     transaction: (fn) => {
       if (closed) return Promise.reject(new Error('the warehouse is closed'));
+      if (writer === null) {
+        return Promise.reject(
+          new Error('this process reads the warehouse only (opened read-only); writes belong to the process with role analytics'),
+        );
+      }
       return writer.transaction(fn);
     },
     query,
@@ -97,7 +115,7 @@ export async function openClickHouseWarehouse(options: ClickHouseWarehouseOption
       if (closed) return;
       closed = true;
       // Let a commit in flight finish; a journalled batch that failed is finished by the next open.
-      await writer.idle();
+      await writer?.idle();
       await client.close();
     },
   };

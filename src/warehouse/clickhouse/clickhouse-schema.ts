@@ -80,19 +80,43 @@ function rollupStatement(database: string, name: RollupName, grain: (typeof GRAI
  * changes after version 4 must add their own upgrade steps here (the DuckDB adapter's are for
  * files written before ClickHouse was supported).
  */
+/**
+ * For a reader (role `api` without `analytics`): the schema the writer created must be this
+ * Payscope's version. A reader never creates or upgrades tables.
+ */
+export async function checkClickHouseSchema(client: ClickHouseClient, database: string): Promise<void> {
+  const version = await schemaVersionOf(client, database).catch((error: unknown) => {
+    throw new Error(
+      `cannot read the ClickHouse warehouse ${database} (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): start the process with role analytics once, which creates it`,
+    );
+  });
+  if (version !== String(SCHEMA_VERSION)) {
+    throw new Error(
+      version === null
+        ? `the ClickHouse warehouse ${database} has no schema yet: start the process with role analytics once, which creates it`
+        : `the ClickHouse warehouse ${database} has schema version ${version}, this Payscope reads version ${SCHEMA_VERSION}; run the same Payscope version as the analytics process`,
+    );
+  }
+}
+
+async function schemaVersionOf(client: ClickHouseClient, database: string): Promise<string | null> {
+  const found = await client.query({
+    query: `SELECT value FROM ${database}.warehouse_meta FINAL WHERE key = 'schema_version'`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await found.json<{ value: string }>();
+  return row?.value ?? null;
+}
+
 export async function createClickHouseSchema(client: ClickHouseClient, database: string): Promise<void> {
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${database}.warehouse_meta (key String, value String, version UInt64)
       ENGINE = ReplacingMergeTree(version) ORDER BY key`,
   });
-  const found = await client.query({
-    query: `SELECT value FROM ${database}.warehouse_meta FINAL WHERE key = 'schema_version'`,
-    format: 'JSONEachRow',
-  });
-  const [row] = await found.json<{ value: string }>();
-  if (row && Number(row.value) > SCHEMA_VERSION) {
-    throw new Error(`the warehouse has schema version ${row.value}, newer than this Payscope (${SCHEMA_VERSION}); upgrade Payscope`);
+  const version = await schemaVersionOf(client, database);
+  if (version !== null && Number(version) > SCHEMA_VERSION) {
+    throw new Error(`the warehouse has schema version ${version}, newer than this Payscope (${SCHEMA_VERSION}); upgrade Payscope`);
   }
   for (const table of TABLE_NAMES) await client.command({ query: tableStatement(database, table) });
   for (const name of Object.keys(ROLLUPS) as RollupName[]) {
@@ -106,7 +130,7 @@ export async function createClickHouseSchema(client: ClickHouseClient, database:
     query: `CREATE TABLE IF NOT EXISTS ${database}.write_journal_done (batch UInt64, done_at DateTime64(3, 'UTC'))
       ENGINE = MergeTree ORDER BY batch`,
   });
-  if (!row || row.value !== String(SCHEMA_VERSION)) {
+  if (version !== String(SCHEMA_VERSION)) {
     await client.insert({
       table: `${database}.warehouse_meta`,
       values: [{ key: 'schema_version', value: String(SCHEMA_VERSION), version: Date.now() }],

@@ -172,6 +172,7 @@ export async function openDuckDbWarehouse(options: DuckDbWarehouseOptions): Prom
 
   return {
     engine: 'duckdb',
+    writable: true,
     dialect: duckDbDialect,
     sandboxTableFunctions: [...ALLOWED_TABLE_FUNCTIONS],
     async checkSandboxSql(sql) {
