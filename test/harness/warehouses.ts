@@ -42,6 +42,8 @@ export interface OpenOptions {
   exportDir?: string;
   /** ClickHouse only: a throw here stops a commit between its steps, as a crash would. */
   onCommitStep?: (step: CommitStep, detail: { batch: number; table?: string; chunk?: number }) => void;
+  /** ClickHouse only: finished batches whose journal rows are kept. */
+  journalRetainBatches?: number;
 }
 
 let chdbState: { available: true; dir: string } | { available: false; reason: string } | null = null;
@@ -132,6 +134,7 @@ export async function openTestWarehouse(engine: WarehouseEngine, options: OpenOp
       logger: testLogger,
       ...(o.exportDir ? { exportDir: o.exportDir } : {}),
       ...(o.onCommitStep ? { onCommitStep: o.onCommitStep } : {}),
+      ...(o.journalRetainBatches ? { journalRetainBatches: o.journalRetainBatches } : {}),
     });
   };
   let warehouse = await open(options);

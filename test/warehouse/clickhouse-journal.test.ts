@@ -155,4 +155,27 @@ describeEachWarehouse('warehouse commit stopped part-way', (engine) => {
     await writeBatch(w.warehouse, 2, 4);
     await expectExactlyOnce(w.warehouse, [1, 2], 4);
   });
+
+  it('prunes the journal rows of finished batches, keeping the newest, and still replays a stopped one', async () => {
+    let failNext = false;
+    w = await openTestWarehouse(engine, {
+      journalRetainBatches: 2,
+      onCommitStep: (step, detail) => {
+        if (failNext && step === 'chunk-written' && detail.table === 'payments') {
+          failNext = false;
+          throw new Error('connection lost');
+        }
+      },
+    });
+    for (const batch of [1, 2, 3, 4, 5, 6, 7]) await writeBatch(w.warehouse, batch, 3);
+    // Pruned at batch 4 (up to 2) and 6 (up to 4): batches 5–7 keep their journal rows.
+    const kept = await w.warehouse.query<{ batch: number }>('SELECT batch::BIGINT AS batch FROM write_journal ORDER BY batch');
+    expect(kept.map((r) => r.batch)).toEqual([5, 6, 7]);
+    failNext = true;
+    await expect(writeBatch(w.warehouse, 8, 3)).rejects.toThrow('connection lost');
+    await w.reopen();
+    await expectExactlyOnce(w.warehouse, [1, 2, 3, 4, 5, 6, 7, 8], 3);
+    await writeBatch(w.warehouse, 9, 3);
+    await expectExactlyOnce(w.warehouse, [1, 2, 3, 4, 5, 6, 7, 8, 9], 3);
+  });
 });

@@ -31,6 +31,8 @@ export interface ClickHouseWarehouseOptions {
   readOnly?: boolean;
   /** Tests stop a commit between its steps with a throw here (a crash), then reopen. */
   onCommitStep?: (step: CommitStep, detail: { batch: number; table?: string; chunk?: number }) => void;
+  /** Finished batches whose journal rows are kept (`ClickHouseWriterOptions.journalRetainBatches`). */
+  journalRetainBatches?: number;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function openClickHouseWarehouse(options: ClickHouseWarehouseOption
       database,
       logger,
       ...(options.onCommitStep ? { onCommitStep: options.onCommitStep } : {}),
+      ...(options.journalRetainBatches ? { journalRetainBatches: options.journalRetainBatches } : {}),
     });
     const replayed = await writer.recover();
     logger.info({ warehouse: 'clickhouse', database, replayed_batches: replayed }, 'warehouse opened');

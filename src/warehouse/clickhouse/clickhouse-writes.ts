@@ -45,6 +45,11 @@ export interface ClickHouseWriterOptions {
   logger: Logger;
   /** Tests inject a failure here (a throw) to stop a commit between steps, as a crash would. */
   onCommitStep?: (step: CommitStep, detail: { batch: number; table?: string; chunk?: number }) => void;
+  /**
+   * Finished batches whose journal rows are kept (default 1,000): every that many batches, the
+   * rows of batches older than that are deleted. Done rows stay (they carry the batch numbers).
+   */
+  journalRetainBatches?: number;
 }
 
 /** The write set as journalled: rows already in ClickHouse's JSONEachRow form, per table in insert order. */
@@ -63,8 +68,13 @@ export interface ClickHouseWriter {
 /** Most values bound in one array parameter: 1,000 ids of ~40 bytes stay far below the server's 128 KiB field limit. */
 const PARAMETER_SLICE = 1_000;
 
+/** Finished batches whose journal rows are kept by default. */
+const JOURNAL_RETAIN_BATCHES = 1_000;
+
 export async function createClickHouseWriter(options: ClickHouseWriterOptions): Promise<ClickHouseWriter> {
   const { client, database, logger } = options;
+  const retain = options.journalRetainBatches ?? JOURNAL_RETAIN_BATCHES;
+  if (!Number.isSafeInteger(retain) || retain < 1) throw new Error(`journalRetainBatches must be a positive integer, got ${retain}`);
   const q = (table: string) => `${database}.${table}`;
 
   const read = async (query: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> => {
@@ -114,6 +124,23 @@ export async function createClickHouseWriter(options: ClickHouseWriterOptions): 
     return pending.length;
   };
 
+  /**
+   * Deletes the journal rows of batches up to `upTo`. Safe: a transaction starts only after every
+   * earlier batch is done (recover runs first), so all of them have their done row. A failure only
+   * leaves the rows for the next prune.
+   */
+  const pruneJournal = async (upTo: number) => {
+    if (upTo < 1) return;
+    try {
+      await client.command({
+        query: `DELETE FROM ${q('write_journal')} WHERE batch <= {upTo:UInt64} AND batch IN (SELECT batch FROM ${q('write_journal_done')})`,
+        query_params: { upTo },
+      });
+    } catch (error) {
+      logger.warn({ warehouse: 'clickhouse', err: error, up_to_batch: upTo }, 'could not prune the write journal; the next prune retries');
+    }
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   const serialise = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = queue.then(fn, fn);
@@ -141,6 +168,7 @@ export async function createClickHouseWriter(options: ClickHouseWriterOptions): 
         options.onCommitStep?.('journaled', { batch });
         await apply(batch, payload);
         needsRecovery = false;
+        if (batch % retain === 0) await pruneJournal(batch - retain);
         return result;
       }),
   };
