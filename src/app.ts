@@ -25,7 +25,7 @@ import { type DedupCache, createLayeredDedupCache, createMemoryDedupCache, creat
 import { type Recorder, createRecorder } from './recorder/recorder.js';
 import { MAX_EVENTS_PER_BATCH, createEventIntake } from './sources/events/event-intake.js';
 import { KAFKA_CAPTURE_GROUP, type KafkaCapture, createKafkaCapture } from './sources/events/kafka-capture.js';
-import { type StagingProcessor, createStagingProcessor } from './sources/staging/staging-processor.js';
+import { type StagingProcessor, createStagingProcessor, stagingSettingsOf } from './sources/staging/staging-processor.js';
 import { createReplayGuard } from './sources/webhooks/replay-guard.js';
 import { createChannelRegistry } from './sources/webhooks/channels/channel-port.js';
 import { razorpayAdapter } from './sources/webhooks/channels/razorpay-adapter.js';
@@ -226,11 +226,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
           recorder,
           metrics,
           logger,
-          batchSize: env.STAGING_BATCH_SIZE,
-          intervalSeconds: env.STAGING_INTERVAL_SECONDS,
-          maxRetries: env.STAGING_MAX_RETRIES,
-          defaultCurrency: env.DEFAULT_CURRENCY,
-          paymentRules: config.paymentRules,
+          ...stagingSettingsOf(config),
         });
         worker.start();
         stagingWorkers.push(worker);

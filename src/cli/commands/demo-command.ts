@@ -14,7 +14,7 @@ import {
   stagingSinkOf,
 } from '../demo/index.js';
 import { createRecorder } from '../../recorder/recorder.js';
-import { createStagingProcessor } from '../../sources/staging/staging-processor.js';
+import { createStagingProcessor, stagingSettingsOf } from '../../sources/staging/staging-processor.js';
 import type { OperationalStore } from '../../store/store-port.js';
 
 /** `payscope demo`: realistic demo data sent through the running server's real ingestion paths. */
@@ -85,10 +85,7 @@ export function registerDemoCommand(program: Command, config: () => Config = () 
           recorder,
           metrics: createMetrics(),
           logger,
-          batchSize: cfg.env.STAGING_BATCH_SIZE,
-          intervalSeconds: cfg.env.STAGING_INTERVAL_SECONDS,
-          maxRetries: cfg.env.STAGING_MAX_RETRIES,
-          defaultCurrency: cfg.env.DEFAULT_CURRENCY,
+          ...stagingSettingsOf(cfg),
         });
         staging = stagingSinkOf({ db: store, processor });
       } else {

@@ -5,7 +5,7 @@ import { createLogger } from '../../core/logger.js';
 import { createMetrics } from '../../core/metrics.js';
 import { createRecorder } from '../../recorder/recorder.js';
 import { loadStagingCsv } from '../../sources/staging/staging-csv-loader.js';
-import { createStagingProcessor } from '../../sources/staging/staging-processor.js';
+import { createStagingProcessor, stagingSettingsOf } from '../../sources/staging/staging-processor.js';
 import { positiveInt } from '../command-support.js';
 import { withStore } from '../open-stores.js';
 
@@ -58,11 +58,7 @@ export function registerStagingCommand(program: Command): void {
           recorder,
           metrics,
           logger,
-          batchSize: cfg.env.STAGING_BATCH_SIZE,
-          intervalSeconds: cfg.env.STAGING_INTERVAL_SECONDS,
-          maxRetries: cfg.env.STAGING_MAX_RETRIES,
-          defaultCurrency: cfg.env.DEFAULT_CURRENCY,
-          paymentRules: cfg.paymentRules,
+          ...stagingSettingsOf(cfg),
         });
         const backlog =
           (await store.query<{ n: number }>('SELECT count(*)::bigint AS n FROM payment_staging WHERE processed = FALSE')).rows[0]?.n ?? 0;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { Config } from '../../core/config.js';
 import type { Failure } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
 import { withRetry } from '../../core/retry.js';
@@ -51,6 +52,19 @@ export interface StagingProcessorDeps {
   /** ALLOW_ZERO_AMOUNT and MAX_FUTURE_PAYMENT_SKEW; default DEFAULT_PAYMENT_RULES. A row breaking one is marked with its code. */
   paymentRules?: PaymentRules;
   workerId?: string;
+}
+
+/** The processor's settings from the configuration (STAGING_*, DEFAULT_CURRENCY, the payment rules): one reading for the server and the CLI. */
+export function stagingSettingsOf(
+  config: Pick<Config, 'env' | 'paymentRules'>,
+): Pick<StagingProcessorDeps, 'batchSize' | 'intervalSeconds' | 'maxRetries' | 'defaultCurrency' | 'paymentRules'> {
+  return {
+    batchSize: config.env.STAGING_BATCH_SIZE,
+    intervalSeconds: config.env.STAGING_INTERVAL_SECONDS,
+    maxRetries: config.env.STAGING_MAX_RETRIES,
+    defaultCurrency: config.env.DEFAULT_CURRENCY,
+    paymentRules: config.paymentRules,
+  };
 }
 
 interface StagingRow {
