@@ -204,17 +204,18 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       await consumer.start();
       analytics = consumer;
       lifecycle.onStop('analytics consumer', () => consumer.stop());
-    } else if (roles.has('api') && isSharedWarehouse(config.warehouse)) {
-      // An api process beside the analytics process(es): it reads the shared ClickHouse server and
-      // serves the analytics API; the consumer, its journal and every write stay in role analytics.
+    } else if ((roles.has('api') || roles.has('jobs')) && isSharedWarehouse(config.warehouse)) {
+      // An api or jobs process beside the analytics process: it reads the shared ClickHouse server
+      // (the analytics API, the product-analytics jobs); the consumer, its journal and every
+      // warehouse write stay in role analytics.
       const opened = await openWarehouse(config.warehouse, { logger, readOnly: true });
       lifecycle.onStop('warehouse', () => opened.close());
       warehouse = opened;
       served = withQueryTiming(opened);
-    } else if (roles.has('api')) {
+    } else if (roles.has('api') || roles.has('jobs')) {
       logger.info(
         { warehouse: config.warehouse.engine },
-        'no analytics API in this process: the warehouse is read by the process with role analytics (only a ClickHouse server can be shared between processes)',
+        'no warehouse in this process: the analytics API and the warehouse jobs run in the process with role analytics (only a ClickHouse server can be shared between processes)',
       );
     }
 
