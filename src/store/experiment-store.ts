@@ -119,6 +119,8 @@ export interface StatusChange {
   reason: string;
   winnerVariant?: string | null;
   rolloutVariant?: string | null;
+  /** When a RUNNING experiment began, if before now (it ran before Payscope recorded it); default now. */
+  startedAt?: Date | null;
   /** The event to publish, built once the current status is known. */
   event: (from: string) => OutboxFact;
   audit: AuditFact;
@@ -138,12 +140,12 @@ export async function changeExperimentStatus(store: OperationalStore, change: St
     if (current === null || !change.from.includes(current)) return { ok: false, current };
     const updated = await tx.query<ExperimentRow>(
       `UPDATE payment_service.experiments SET status = $2, updated_at = NOW(),
-         started_at = CASE WHEN $2 = 'RUNNING' AND started_at IS NULL THEN NOW() ELSE started_at END,
+         started_at = CASE WHEN $2 = 'RUNNING' AND started_at IS NULL THEN COALESCE($5::timestamptz, NOW()) ELSE started_at END,
          ended_at = CASE WHEN $2 IN ('STOPPED', 'WINNER_DECLARED', 'INCONCLUSIVE') THEN NOW() WHEN $2 = 'RUNNING' THEN NULL ELSE ended_at END,
          winner_variant = COALESCE($3, winner_variant),
          rollout_variant = COALESCE($4, rollout_variant)
        WHERE key = $1 RETURNING ${COLUMNS}`,
-      [change.key, change.to, change.winnerVariant ?? null, change.rolloutVariant ?? null],
+      [change.key, change.to, change.winnerVariant ?? null, change.rolloutVariant ?? null, change.startedAt ?? null],
     );
     const event = change.event(current);
     await tx.query(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEventContract } from '../event-contract.js';
+import { dataschemaOf, defineEventContract } from '../event-contract.js';
 import { EXPERIMENT_CHANGE_ACTORS, EXPERIMENT_STATUSES } from '../experiment-lifecycle.js';
 import { anyText, text, timestamp } from '../fields.js';
 
@@ -32,3 +32,34 @@ export const experimentStatusChangedV1 = defineEventContract({
   },
 });
 export type ExperimentStatusChangedV1 = z.output<typeof experimentStatusChangedV1.data>;
+
+/**
+ * The `experiment.status_changed` CloudEvent of one change; the caller stores it in the outbox in
+ * the same transaction as the change (store/experiment-store.ts `changeExperimentStatus`).
+ */
+export function experimentStatusChangedEvent(
+  id: string,
+  data: ExperimentStatusChangedV1,
+): {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: 'experiment.status_changed';
+  time: string;
+  subject: string;
+  datacontenttype: string;
+  dataschema: string;
+  data: ExperimentStatusChangedV1;
+} {
+  return {
+    specversion: '1.0',
+    id,
+    source: '/payscope/experiments',
+    type: 'experiment.status_changed',
+    time: data.changed_at,
+    subject: data.experiment_key,
+    datacontenttype: 'application/json',
+    dataschema: dataschemaOf('experiment.status_changed', 1),
+    data,
+  };
+}
