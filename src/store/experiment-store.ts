@@ -139,11 +139,11 @@ export async function changeExperimentStatus(store: OperationalStore, change: St
     const current = rows[0]?.status ?? null;
     if (current === null || !change.from.includes(current)) return { ok: false, current };
     const updated = await tx.query<ExperimentRow>(
-      `UPDATE payment_service.experiments SET status = $2, updated_at = NOW(),
-         started_at = CASE WHEN $2 = 'RUNNING' AND started_at IS NULL THEN COALESCE($5::timestamptz, NOW()) ELSE started_at END,
-         ended_at = CASE WHEN $2 IN ('STOPPED', 'WINNER_DECLARED', 'INCONCLUSIVE') THEN NOW() WHEN $2 = 'RUNNING' THEN NULL ELSE ended_at END,
-         winner_variant = COALESCE($3, winner_variant),
-         rollout_variant = COALESCE($4, rollout_variant)
+      `UPDATE payment_service.experiments SET status = $2::text, updated_at = NOW(),
+         started_at = CASE WHEN $2::text = 'RUNNING' AND started_at IS NULL THEN COALESCE($5::timestamptz, NOW()) ELSE started_at END,
+         ended_at = CASE WHEN $2::text IN ('STOPPED', 'WINNER_DECLARED', 'INCONCLUSIVE') THEN NOW() WHEN $2::text = 'RUNNING' THEN NULL ELSE ended_at END,
+         winner_variant = COALESCE($3::text, winner_variant),
+         rollout_variant = COALESCE($4::text, rollout_variant)
        WHERE key = $1 RETURNING ${COLUMNS}`,
       [change.key, change.to, change.winnerVariant ?? null, change.rolloutVariant ?? null, change.startedAt ?? null],
     );

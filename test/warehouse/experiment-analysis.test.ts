@@ -161,12 +161,15 @@ function exposure(id: string, session: string, variant: string, at: Date): RowOf
 
 /** The reference: the definitions of README.md, applied row by row. */
 function bruteForce(w: World): ExperimentSummaries {
-  const inWindow = w.exposures.filter((x) => x.experiment_id === EXPERIMENT && x.event_time >= FROM && x.event_time < TO);
+  const inWindow = w.exposures.filter(
+    (x) => x.experiment_id === EXPERIMENT && (x.event_time as Date) >= FROM && (x.event_time as Date) < TO,
+  );
   const seen = new Map<string, { variants: Set<string>; first: Date }>();
   for (const x of inWindow) {
-    const s = seen.get(x.unit_hash as string) ?? { variants: new Set<string>(), first: x.event_time };
-    s.variants.add(x.variant);
-    if (x.event_time < s.first) s.first = x.event_time;
+    const at = x.event_time as Date;
+    const s = seen.get(x.unit_hash as string) ?? { variants: new Set<string>(), first: at };
+    s.variants.add(x.variant as string);
+    if (at < s.first) s.first = at;
     seen.set(x.unit_hash as string, s);
   }
   const out = new Map<string, VariantSummary>();
@@ -191,12 +194,12 @@ function bruteForce(w: World): ExperimentSummaries {
     };
     out.set(variant, v);
     v.units++;
-    const events = w.events.filter((e) => e.session_hash === unit && e.event_time >= s.first);
+    const events = w.events.filter((e) => e.session_hash === unit && (e.event_time as Date) >= s.first);
     if (events.some((e) => e.event_type === 'product.added_to_cart')) v.cartUnits++;
     if (events.length <= 1) v.bouncedUnits++;
     const orders = w.orders.filter((o) => o.session_hash === unit && (o.placed_at as Date) >= s.first);
     if (orders.some((o) => o.status !== 'cancelled')) v.convertedUnits++;
-    let error = events.some((e) => e.event_type.includes('error'));
+    let error = events.some((e) => (e.event_type as string).includes('error'));
     for (const o of orders) {
       const p = w.payments.find((x) => x.reference_number === o.reference_number);
       if (!p) continue;
