@@ -42,6 +42,7 @@ describe('experiments API', () => {
     } catch {
       json = { text };
     }
+    // biome-ignore lint/suspicious/noExplicitAny: answers of many shapes, read field by field
     return { status: res.status, headers: res.headers, body: json as Record<string, any> };
   };
 

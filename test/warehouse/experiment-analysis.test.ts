@@ -4,7 +4,7 @@ import {
   type ExperimentSummaries,
   type VariantSummary,
   readExperimentSummaries,
-} from '../../src/analytics/experiments/experiment-queries.js';
+} from '../../src/warehouse/queries/experiment-queries.js';
 import { experimentDefinitionSchema } from '../../src/contracts/experiment-definition.js';
 import type { RowOf } from '../../src/warehouse/tables.js';
 import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';

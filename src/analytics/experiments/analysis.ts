@@ -1,6 +1,6 @@
 import type { ExperimentDefinition, ExperimentMetric } from '../../contracts/experiment-definition.js';
 import { divideHalfEven, formatDecimal } from '../decimal.js';
-import type { ExperimentSummaries, VariantSummary } from './experiment-queries.js';
+import type { ExperimentSummaries, VariantSummary } from '../../warehouse/queries/experiment-queries.js';
 import { type Interval, type SampleRatioCheck, sampleRatioMismatch, twoProportionZTest, welchTTest } from './statistics.js';
 
 /**

@@ -1,4 +1,4 @@
-import { readExperimentSummaries } from './experiment-queries.js';
+import { readExperimentSummaries } from '../../warehouse/queries/experiment-queries.js';
 import type { ExperimentDefinition } from '../../contracts/experiment-definition.js';
 import type { QueryRunner } from '../../warehouse/typed-query.js';
 import { type ExperimentReport, analyseExperiment } from './analysis.js';

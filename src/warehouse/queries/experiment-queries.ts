@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SqlDialect } from '../../warehouse/sql-dialect.js';
-import { type QueryRunner, column, defineQuery, runQuery } from '../../warehouse/typed-query.js';
+import type { SqlDialect } from '../sql-dialect.js';
+import { type QueryRunner, column, defineQuery, runQuery } from '../typed-query.js';
 
 /**
  * The per-variant summaries an analysis needs, read from the warehouse with portable SQL (both
