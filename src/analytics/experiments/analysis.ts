@@ -1,4 +1,5 @@
 import type { ExperimentDefinition, ExperimentMetric } from '../../contracts/experiment-definition.js';
+import { type GuardrailVerdict, evaluateGuardrails } from '../../contracts/experiment-guardrails.js';
 import { divideHalfEven, formatDecimal } from '../decimal.js';
 import type { ExperimentSummaries, VariantSummary } from '../../warehouse/queries/experiment-queries.js';
 import { type Interval, type SampleRatioCheck, sampleRatioMismatch, twoProportionZTest, welchTTest } from './statistics.js';
@@ -61,6 +62,8 @@ export interface ExperimentReport {
   primary_metric: ExperimentMetric;
   verdict: { decision: Decision; winner_variant: string | null; reason: string };
   comparisons: number;
+  /** The hourly job's guardrails on the same figures (what it would do now). */
+  guardrails: GuardrailVerdict;
   variants: VariantReport[];
 }
 
@@ -189,6 +192,7 @@ export function analyseExperiment(
     primary_metric: definition.primary_metric,
     verdict: verdictOf(definition, variants, srm, readiness, ordered),
     comparisons: definition.variants.length - 1,
+    guardrails: evaluateGuardrails(definition, ordered),
     variants,
   };
 }
