@@ -56,11 +56,11 @@ async function main(): Promise<void> {
     const span = TO.getTime() - FROM.getTime() - 3_600_000;
     const t0 = `TIMESTAMP '2026-11-01 00:00:00'`;
     await warehouse.query(`INSERT INTO experiment_exposures (event_id, event_time, experiment_id, variant, unit_type, unit_hash, bucket, session_hash)
-      SELECT 'x' || i, ${t0} + to_milliseconds((hash(i, 1) % ${span})::BIGINT), '${KEY}', CASE WHEN hash(i, 2) % 2 = 0 THEN 'control' ELSE 'one_tap' END,
+      SELECT 'x' || i, ${t0} + to_milliseconds((hash(i, 1) % ${span})::BIGINT), '${KEY}', CASE WHEN (hash(i, 2) // 4096) % 2 = 0 THEN 'control' ELSE 'one_tap' END,
              'session', 'u' || i, (hash(i, 3) % 10000)::INTEGER, 'u' || i
       FROM range(${UNITS}) t(i)`);
     await warehouse.query(`INSERT INTO experiment_exposures (event_id, event_time, experiment_id, variant, unit_type, unit_hash, bucket, session_hash)
-      SELECT 'y' || i, ${t0} + to_milliseconds((hash(i, 1) % ${span})::BIGINT + 60000), '${KEY}', CASE WHEN hash(i, 2) % 2 = 0 THEN 'one_tap' ELSE 'control' END,
+      SELECT 'y' || i, ${t0} + to_milliseconds((hash(i, 1) % ${span})::BIGINT + 60000), '${KEY}', CASE WHEN (hash(i, 2) // 4096) % 2 = 0 THEN 'one_tap' ELSE 'control' END,
              'session', 'u' || i, 0, 'u' || i
       FROM range(${UNITS}) t(i) WHERE hash(i, 4) % 100 = 0`);
     await warehouse.query(`INSERT INTO behaviour_events (event_id, event_type, event_time, session_hash)

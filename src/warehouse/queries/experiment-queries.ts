@@ -27,7 +27,7 @@ function unitsCte(d: SqlDialect): string {
     FROM experiment_exposures
     WHERE experiment_id = $1 AND event_time >= ${d.timestampParam(2)} AND event_time < ${d.timestampParam(3)} AND unit_hash IS NOT NULL
     GROUP BY unit_hash
-    HAVING count(DISTINCT variant) = 1
+    HAVING min(variant) = max(variant)
   )`;
 }
 
@@ -48,27 +48,9 @@ const multiVariantUnits = defineQuery({
     sql: `SELECT count(*) AS n FROM (
       SELECT unit_hash FROM experiment_exposures
       WHERE experiment_id = $1 AND event_time >= ${d.timestampParam(2)} AND event_time < ${d.timestampParam(3)} AND unit_hash IS NOT NULL
-      GROUP BY unit_hash HAVING count(DISTINCT variant) > 1) AS m`,
+      GROUP BY unit_hash HAVING min(variant) <> max(variant)) AS m`,
     params: bind(p),
   }),
-});
-
-/** Completed checkouts: units with an order placed after exposure and not cancelled. */
-const variantOrders = defineQuery({
-  name: 'experiment_variant_orders',
-  params,
-  row: z.object({ variant: column.text, converted_units: column.integer }),
-  sql: (d, p) => {
-    const c = unitColumns(p.unitType);
-    return {
-      sql: `WITH ${unitsCte(d)}
-        SELECT u.variant AS variant, count(DISTINCT u.unit_hash) AS converted_units
-        FROM units AS u JOIN orders AS o ON o.${c?.orders} = u.unit_hash
-        WHERE o.placed_at >= u.exposed_at AND o.status <> 'cancelled'
-        GROUP BY u.variant`,
-      params: bind(p),
-    };
-  },
 });
 
 /** AOV inputs per variant and currency: orders, their exact sum in minor units and the sample variance. */
@@ -96,78 +78,56 @@ const variantAov = defineQuery({
   },
 });
 
-/** Behaviour after exposure: units that added to cart, units with ≥ 2 events (not bounced), units with an error event. */
-const variantBehaviour = defineQuery({
-  name: 'experiment_variant_behaviour',
+/**
+ * Everything but AOV in one statement (measured: one pass over the units instead of six): per
+ * unit, its behaviour after exposure (events, add-to-cart, error events) and its orders after
+ * exposure (completed, payments, failed, technical failures), LEFT JOINed to the units and
+ * counted per variant. A unit without rows on a side counts zeros (ClickHouse fills the numeric
+ * defaults, DuckDB's NULLs are coalesced).
+ */
+const variantMetrics = defineQuery({
+  name: 'experiment_variant_metrics',
   params,
-  row: z.object({ variant: column.text, cart_units: column.integer, engaged_units: column.integer, error_event_units: column.integer }),
+  row: z.object({
+    variant: column.text,
+    units: column.integer,
+    converted_units: column.integer,
+    cart_units: column.integer,
+    engaged_units: column.integer,
+    error_units: column.integer,
+    payments: column.integer,
+    failed: column.integer,
+  }),
   sql: (d, p) => {
     const c = unitColumns(p.unitType);
     return {
-      sql: `WITH ${unitsCte(d)}, per_unit AS (
-          SELECT u.variant AS variant, u.unit_hash AS unit_hash, count(*) AS events,
+      sql: `WITH ${unitsCte(d)},
+        beh AS (
+          SELECT u.unit_hash AS unit_hash, count(*) AS events,
                  ${d.countIf("b.event_type = 'product.added_to_cart'")} AS carts,
                  ${d.countIf("b.event_type LIKE '%error%'")} AS errors
           FROM units AS u JOIN behaviour_events AS b ON b.${c?.behaviour} = u.unit_hash
           WHERE b.event_time >= u.exposed_at
-          GROUP BY u.variant, u.unit_hash)
-        SELECT variant, ${d.countIf('carts > 0')} AS cart_units, ${d.countIf('events >= 2')} AS engaged_units,
-               ${d.countIf('errors > 0')} AS error_event_units
-        FROM per_unit GROUP BY variant`,
-      params: bind(p),
-    };
-  },
-});
-
-/** Payments of the units' orders after exposure: attempts, failures, and units with a technical failure. */
-const variantPayments = defineQuery({
-  name: 'experiment_variant_payments',
-  params,
-  row: z.object({ variant: column.text, payments: column.integer, failed: column.integer }),
-  sql: (d, p) => {
-    const c = unitColumns(p.unitType);
-    return {
-      sql: `WITH ${unitsCte(d)}
-        SELECT u.variant AS variant, count(*) AS payments, ${d.countIf("pay.status = 'failed'")} AS failed
-        FROM units AS u JOIN orders AS o ON o.${c?.orders} = u.unit_hash
-          JOIN payments AS pay ON pay.reference_number = o.reference_number
-        WHERE o.placed_at >= u.exposed_at
+          GROUP BY u.unit_hash),
+        ord AS (
+          SELECT u.unit_hash AS unit_hash,
+                 ${d.countIf("o.status <> 'cancelled'")} AS completed,
+                 ${d.countIf('pay.reference_number IS NOT NULL')} AS payments,
+                 ${d.countIf("pay.status = 'failed'")} AS failed,
+                 ${d.countIf("pay.status = 'failed' AND pay.failure_category IN ('issuer_unavailable', 'other')")} AS technical
+          FROM units AS u JOIN orders AS o ON o.${c?.orders} = u.unit_hash
+            LEFT JOIN payments AS pay ON pay.reference_number = o.reference_number
+          WHERE o.placed_at >= u.exposed_at
+          GROUP BY u.unit_hash)
+        SELECT u.variant AS variant, count(*) AS units,
+               ${d.countIf('coalesce(ord.completed, 0) > 0')} AS converted_units,
+               ${d.countIf('coalesce(beh.carts, 0) > 0')} AS cart_units,
+               ${d.countIf('coalesce(beh.events, 0) >= 2')} AS engaged_units,
+               ${d.countIf('coalesce(beh.errors, 0) > 0 OR coalesce(ord.technical, 0) > 0')} AS error_units,
+               coalesce(sum(ord.payments), 0)::BIGINT AS payments,
+               coalesce(sum(ord.failed), 0)::BIGINT AS failed
+        FROM units AS u LEFT JOIN beh ON beh.unit_hash = u.unit_hash LEFT JOIN ord ON ord.unit_hash = u.unit_hash
         GROUP BY u.variant`,
-      params: bind(p),
-    };
-  },
-});
-
-/** Units whose orders had a technical payment failure (issuer unavailable or other): the payment side of the error rate. */
-const variantPaymentErrorUnits = defineQuery({
-  name: 'experiment_variant_payment_error_units',
-  params,
-  row: z.object({ variant: column.text, unit_hash: column.text }),
-  sql: (d, p) => {
-    const c = unitColumns(p.unitType);
-    return {
-      sql: `WITH ${unitsCte(d)}
-        SELECT DISTINCT u.variant AS variant, u.unit_hash AS unit_hash
-        FROM units AS u JOIN orders AS o ON o.${c?.orders} = u.unit_hash
-          JOIN payments AS pay ON pay.reference_number = o.reference_number
-        WHERE o.placed_at >= u.exposed_at AND pay.status = 'failed' AND pay.failure_category IN ('issuer_unavailable', 'other')`,
-      params: bind(p),
-    };
-  },
-});
-
-/** Units that saw an error event after exposure (joined with the payment errors in TypeScript, deduplicated by unit). */
-const variantErrorEventUnits = defineQuery({
-  name: 'experiment_variant_error_event_units',
-  params,
-  row: z.object({ variant: column.text, unit_hash: column.text }),
-  sql: (d, p) => {
-    const c = unitColumns(p.unitType);
-    return {
-      sql: `WITH ${unitsCte(d)}
-        SELECT DISTINCT u.variant AS variant, u.unit_hash AS unit_hash
-        FROM units AS u JOIN behaviour_events AS b ON b.${c?.behaviour} = u.unit_hash
-        WHERE b.event_time >= u.exposed_at AND b.event_type LIKE '%error%'`,
       params: bind(p),
     };
   },
@@ -208,7 +168,6 @@ export async function readExperimentSummaries(
 ): Promise<ExperimentSummaries> {
   const p: Params = { experimentId: input.experimentId, from: input.from, to: input.to, unitType: input.unitType };
   const metricsAvailable = unitColumns(input.unitType) !== null;
-  const [units, multi] = await Promise.all([runQuery(warehouse, variantUnits, p), runQuery(warehouse, multiVariantUnits, p)]);
   const byVariant = new Map<string, VariantSummary>();
   const summaryOf = (variant: string): VariantSummary => {
     let s = byVariant.get(variant);
@@ -219,36 +178,25 @@ export async function readExperimentSummaries(
     return s;
   };
   for (const v of input.variants) summaryOf(v);
-  for (const r of units) summaryOf(r.variant).units = r.units;
+  const multi = await runQuery(warehouse, multiVariantUnits, p);
   if (metricsAvailable) {
     // One at a time: DuckDB runs a connection's statements in turn anyway, and ClickHouse is spared the burst.
-    const orders = await runQuery(warehouse, variantOrders, p);
+    const metrics = await runQuery(warehouse, variantMetrics, p);
     const aov = await runQuery(warehouse, variantAov, p);
-    const behaviour = await runQuery(warehouse, variantBehaviour, p);
-    const payments = await runQuery(warehouse, variantPayments, p);
-    const paymentErrors = await runQuery(warehouse, variantPaymentErrorUnits, p);
-    const eventErrors = await runQuery(warehouse, variantErrorEventUnits, p);
-    for (const r of orders) summaryOf(r.variant).convertedUnits = r.converted_units;
-    for (const r of aov)
-      summaryOf(r.variant).aov.push({ currency: r.currency, orders: r.orders, sumMinor: r.sum_minor, variance: r.variance });
-    for (const r of behaviour) {
+    for (const r of metrics) {
       const s = summaryOf(r.variant);
+      s.units = r.units;
+      s.convertedUnits = r.converted_units;
       s.cartUnits = r.cart_units;
-      s.bouncedUnits = -r.engaged_units; // completed below, once every variant's units are known
-    }
-    for (const r of payments) {
-      const s = summaryOf(r.variant);
+      s.bouncedUnits = r.units - r.engaged_units;
+      s.errorUnits = r.error_units;
       s.payments = r.payments;
       s.failedPayments = r.failed;
     }
-    const errorUnits = new Map<string, Set<string>>();
-    for (const r of [...paymentErrors, ...eventErrors]) {
-      const set = errorUnits.get(r.variant) ?? new Set<string>();
-      set.add(r.unit_hash);
-      errorUnits.set(r.variant, set);
-    }
-    for (const [variant, set] of errorUnits) summaryOf(variant).errorUnits = set.size;
-    for (const s of byVariant.values()) s.bouncedUnits = s.units + s.bouncedUnits;
+    for (const r of aov)
+      summaryOf(r.variant).aov.push({ currency: r.currency, orders: r.orders, sumMinor: r.sum_minor, variance: r.variance });
+  } else {
+    for (const r of await runQuery(warehouse, variantUnits, p)) summaryOf(r.variant).units = r.units;
   }
   for (const s of byVariant.values()) s.aov.sort((a, b) => a.currency.localeCompare(b.currency));
   return { variants: [...byVariant.values()], multiVariantUnits: multi[0]?.n ?? 0, metricsAvailable };
