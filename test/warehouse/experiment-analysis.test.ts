@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { analyseExperiment } from '../../src/analytics/experiments/analysis.js';
-import {
-  type ExperimentSummaries,
-  type VariantSummary,
-  readExperimentSummaries,
-} from '../../src/warehouse/queries/experiment-queries.js';
+import { type ExperimentSummaries, type VariantSummary, readExperimentSummaries } from '../../src/warehouse/queries/experiment-queries.js';
 import { experimentDefinitionSchema } from '../../src/contracts/experiment-definition.js';
 import type { RowOf } from '../../src/warehouse/tables.js';
 import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
