@@ -79,11 +79,11 @@ const variantAov = defineQuery({
 });
 
 /**
- * Everything but AOV in one statement (measured: one pass over the units instead of six): per
- * unit, its behaviour after exposure (events, add-to-cart, error events) and its orders after
- * exposure (completed, payments, failed, technical failures), LEFT JOINed to the units and
- * counted per variant. A unit without rows on a side counts zeros (ClickHouse fills the numeric
- * defaults, DuckDB's NULLs are coalesced).
+ * Everything but AOV in one statement (one pass over the units instead of six; BENCHMARKS.md
+ * experiments:analysis): per unit, its behaviour after exposure (events, add-to-cart, error
+ * events) and its orders after exposure (completed, payments, failed, technical failures), each
+ * counted per variant and summed in one UNION ALL — no join of the per-unit rows back to every
+ * unit. Error units are the distinct units of either kind of error.
  */
 const variantMetrics = defineQuery({
   name: 'experiment_variant_metrics',
@@ -103,14 +103,14 @@ const variantMetrics = defineQuery({
     return {
       sql: `WITH ${unitsCte(d)},
         beh AS (
-          SELECT u.unit_hash AS unit_hash, count(*) AS events,
+          SELECT u.variant AS variant, u.unit_hash AS unit_hash, count(*) AS events,
                  ${d.countIf("b.event_type = 'product.added_to_cart'")} AS carts,
                  ${d.countIf("b.event_type LIKE '%error%'")} AS errors
           FROM units AS u JOIN behaviour_events AS b ON b.${c?.behaviour} = u.unit_hash
           WHERE b.event_time >= u.exposed_at
-          GROUP BY u.unit_hash),
+          GROUP BY u.variant, u.unit_hash),
         ord AS (
-          SELECT u.unit_hash AS unit_hash,
+          SELECT u.variant AS variant, u.unit_hash AS unit_hash,
                  ${d.countIf("o.status <> 'cancelled'")} AS completed,
                  ${d.countIf('pay.reference_number IS NOT NULL')} AS payments,
                  ${d.countIf("pay.status = 'failed'")} AS failed,
@@ -118,16 +118,26 @@ const variantMetrics = defineQuery({
           FROM units AS u JOIN orders AS o ON o.${c?.orders} = u.unit_hash
             LEFT JOIN payments AS pay ON pay.reference_number = o.reference_number
           WHERE o.placed_at >= u.exposed_at
-          GROUP BY u.unit_hash)
-        SELECT u.variant AS variant, count(*) AS units,
-               ${d.countIf('coalesce(ord.completed, 0) > 0')} AS converted_units,
-               ${d.countIf('coalesce(beh.carts, 0) > 0')} AS cart_units,
-               ${d.countIf('coalesce(beh.events, 0) >= 2')} AS engaged_units,
-               ${d.countIf('coalesce(beh.errors, 0) > 0 OR coalesce(ord.technical, 0) > 0')} AS error_units,
-               coalesce(sum(ord.payments), 0)::BIGINT AS payments,
-               coalesce(sum(ord.failed), 0)::BIGINT AS failed
-        FROM units AS u LEFT JOIN beh ON beh.unit_hash = u.unit_hash LEFT JOIN ord ON ord.unit_hash = u.unit_hash
-        GROUP BY u.variant`,
+          GROUP BY u.variant, u.unit_hash)
+        SELECT variant, sum(units)::BIGINT AS units, sum(converted_units)::BIGINT AS converted_units, sum(cart_units)::BIGINT AS cart_units,
+               sum(engaged_units)::BIGINT AS engaged_units, sum(error_units)::BIGINT AS error_units,
+               sum(payments)::BIGINT AS payments, sum(failed)::BIGINT AS failed
+        FROM (
+          SELECT variant, count(*)::BIGINT AS units, 0::BIGINT AS converted_units, 0::BIGINT AS cart_units, 0::BIGINT AS engaged_units,
+                 0::BIGINT AS error_units, 0::BIGINT AS payments, 0::BIGINT AS failed
+          FROM units GROUP BY variant
+          UNION ALL
+          SELECT variant, 0::BIGINT, 0::BIGINT, (${d.countIf('carts > 0')})::BIGINT, (${d.countIf('events >= 2')})::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT
+          FROM beh GROUP BY variant
+          UNION ALL
+          SELECT variant, 0::BIGINT, (${d.countIf('completed > 0')})::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, sum(payments)::BIGINT, sum(failed)::BIGINT
+          FROM ord GROUP BY variant
+          UNION ALL
+          SELECT variant, 0::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT, count(DISTINCT unit_hash)::BIGINT, 0::BIGINT, 0::BIGINT
+          FROM (SELECT variant, unit_hash FROM beh WHERE errors > 0 UNION ALL SELECT variant, unit_hash FROM ord WHERE technical > 0) AS e
+          GROUP BY variant
+        ) AS parts
+        GROUP BY variant`,
       params: bind(p),
     };
   },
