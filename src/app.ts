@@ -13,6 +13,7 @@ import { type Metrics, createMetrics } from './core/metrics.js';
 import { createOutboxRetentionJob } from './jobs/outbox-retention-job.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
+import { createExperimentGuardrailsJob } from './jobs/experiment-guardrails-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
 import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
@@ -248,6 +249,14 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
           job: createOutboxRetentionJob({ store, retentionDays: env.OUTBOX_RETENTION_DAYS, logger }),
           cron: env.OUTBOX_RETENTION_CRON,
         });
+      }
+      if (warehouse) {
+        jobs.push({ job: createExperimentGuardrailsJob({ store, warehouse, logger }), cron: env.EXPERIMENT_GUARDRAILS_CRON });
+      } else {
+        logger.info(
+          { job: 'experiment-guardrails' },
+          'experiment guardrails not scheduled: this process has no analytics role (no warehouse)',
+        );
       }
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));
     }

@@ -32,6 +32,7 @@ import { registerDataProductRoutes } from './routes/data-product-route.js';
 import { registerDataQualityRoutes } from './routes/data-quality-route.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters-route.js';
 import { registerEventRoutes } from './routes/events-route.js';
+import { registerExperimentRoutes } from './routes/experiments-routes.js';
 import { registerFxRateRoutes } from './routes/fx-rates-route.js';
 import { registerMerchantRoutes } from './routes/merchants-route.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
@@ -239,6 +240,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     metricsEnabled: deps.metricsEnabled,
   });
   await registerSchemaRoutes(app);
+  // Experiments (issue 12 §4): definitions and lifecycle in the store; analysis on nodes with the warehouse.
+  await app.register(async (scope) =>
+    registerExperimentRoutes(scope, { store: deps.store, warehouse: deps.pipeline?.servedWarehouse ?? null }),
+  );
   await app.register(async (scope) => registerDashboardRoutes(scope, deps.dashboardDir ? { dir: deps.dashboardDir } : {}));
   if (deps.pipeline) {
     const pipeline = deps.pipeline;

@@ -23,7 +23,12 @@ export {
 } from './failure-categories.js';
 export type { Money } from './fields.js';
 export * from './events/behaviour-events.js';
+export * from './events/experiment-events.js';
 export * from './events/finance-events.js';
+export * from './experiment-assignment.js';
+export * from './experiment-definition.js';
+export * from './experiment-guardrails.js';
+export * from './experiment-lifecycle.js';
 export * from './events/order-events.js';
 export * from './events/payment-events.js';
 export * from './payment-lifecycle.js';

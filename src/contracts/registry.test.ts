@@ -35,6 +35,7 @@ const DESIGN_CATALOGUE = [
   'user.registered',
   'user.logged_in',
   'experiment.exposure_recorded',
+  'experiment.status_changed',
   'escrow.released',
   'tax.line_recorded',
 ];

@@ -11,6 +11,7 @@ import {
   userLoggedInV1,
   userRegisteredV1,
 } from './events/behaviour-events.js';
+import { experimentStatusChangedV1 } from './events/experiment-events.js';
 import { escrowReleasedV1, settlementBatchCreatedV1, settlementCompletedV1, taxLineRecordedV1 } from './events/finance-events.js';
 import { orderCancelledV1, orderCompletedV1, orderPlacedV1 } from './events/order-events.js';
 import {
@@ -51,6 +52,7 @@ export const EVENT_CONTRACTS = [
   userRegisteredV1,
   userLoggedInV1,
   experimentExposureRecordedV1,
+  experimentStatusChangedV1,
   escrowReleasedV1,
   taxLineRecordedV1,
 ] as const;

@@ -367,6 +367,34 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await shot('data-quality');
   });
 
+  it('Experiments: the demo experiments are listed as running, and the variant table and SRM state are the API’s', async () => {
+    await page.getByRole('link', { name: 'Experiments' }).click();
+    await page.getByTestId('experiments-list').waitFor();
+    const { body: list } = await api<{ items: { key: string; status: string }[] }>('/api/v1/experiments');
+    expect(list.items.map((e) => [e.key, e.status]).sort()).toEqual([
+      ['exp_one_tap_checkout', 'RUNNING'],
+      ['exp_reco_carousel', 'RUNNING'],
+    ]);
+    await page.getByTestId('experiment-exp_one_tap_checkout').click();
+    const { body: a } = await api<{
+      srm: { mismatch: boolean };
+      primary_metric: string;
+      variants: { key: string; name: string | null; metrics: Record<string, { denominator: number; value: number | null }> }[];
+    }>('/api/v1/experiments/exp_one_tap_checkout/analysis');
+    expect(a.primary_metric).toBe('checkout_completion_rate');
+    const table = page.getByTestId('variant-table');
+    await table.waitFor();
+    for (const v of a.variants) {
+      const m = v.metrics.checkout_completion_rate;
+      expect(m?.denominator).toBeGreaterThan(0);
+      const row = table.locator('tr', { hasText: v.name ?? v.key });
+      await expect.poll(() => row.textContent()).toContain(count(m?.denominator ?? 0));
+      await expect.poll(() => row.textContent()).toContain(`${((m?.value ?? 0) * 100).toFixed(2)} %`);
+    }
+    expect(await page.getByTestId('srm-warning').count()).toBe(a.srm.mismatch ? 1 : 0);
+    await shot('experiments');
+  });
+
   it('Overview: the GMV trend is the API’s, and the live GMV tile comes from the SSE feed and changes while demo traffic flows', async () => {
     const trendResponse = page.waitForResponse((r) => r.url().includes('/api/v1/analytics/timeseries'));
     await page.getByRole('link', { name: 'Overview' }).click();

@@ -1,3 +1,4 @@
+import { demoVariant } from './experiments.js';
 import { type DemoContext, HOUR, MINUTE, SOURCES, money, priceMinor, shiftEvent } from './demo-events.js';
 import type { DemoPayment, PlannedEvent } from './plan-types.js';
 import { type DemoCustomer, TRAFFIC } from './world.js';
@@ -110,11 +111,12 @@ function sessionOf(
   if (signedIn && rng.chance(0.4))
     push('user.logged_in', { user_id: c.user_id, method: c.authMethod, is_new_device: rng.chance(0.1) }, SOURCES.accounts);
   // Experiment 2 (session unit): a recommendations carousel on product pages lifts add-to-cart a little.
-  const recoVariant = rng.chance(0.5) ? 'carousel' : 'control';
+  const reco = demoVariant('exp_reco_carousel', sessionId);
+  const recoVariant = reco.variant;
   if (rng.chance(0.6)) {
     push(
       'experiment.exposure_recorded',
-      { experiment_id: 'exp_reco_carousel', variant: recoVariant, unit_type: 'session', unit_id: sessionId, bucket: rng.int(0, 9999) },
+      { experiment_id: 'exp_reco_carousel', variant: recoVariant, unit_type: 'session', unit_id: sessionId, bucket: reco.bucket },
       SOURCES.experiments,
     );
   }
@@ -154,7 +156,8 @@ function sessionOf(
     merchant_id: merchant.merchant_id,
   });
   // Experiment 1 (session unit): a one-tap UPI pay button at checkout converts a little better.
-  const checkoutVariant = rng.chance(0.5) ? 'one_tap' : 'control';
+  const checkout = demoVariant('exp_one_tap_checkout', sessionId);
+  const checkoutVariant = checkout.variant;
   push(
     'experiment.exposure_recorded',
     {
@@ -162,7 +165,7 @@ function sessionOf(
       variant: checkoutVariant,
       unit_type: 'session',
       unit_id: sessionId,
-      bucket: rng.int(0, 9999),
+      bucket: checkout.bucket,
     },
     SOURCES.experiments,
   );

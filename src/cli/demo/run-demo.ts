@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { signStandardWebhook, signXSignature } from '../../sources/webhooks/signature.js';
 import { arrivalsBetween, paymentsPerHour } from './pace.js';
 import { createRng } from './random.js';
+import { DEMO_EXPERIMENTS } from './experiments.js';
 import { createDemoGenerator } from './generator.js';
 import {
   type DemoPlan,
@@ -156,6 +157,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     if (merchants.status !== 200) log(`merchant names not loaded: ${(summary.merchants as { skipped: string }).skipped}`);
     options.onProgress?.({ phase: 'merchants', done: 1, total: 1 });
 
+    // 1b. The experiments the sessions are exposed to, started at the history's first day.
+    await defineDemoExperiments(client, new Date(now.getTime() - Math.min(days, 365) * 86_400_000), log);
+
     // 2. Sign-ups, sessions, checkouts, orders, exposures.
     await sendEvents(client, plan.before, summary, reject, (done) =>
       options.onProgress?.({ phase: 'events', done, total: plan.before.length }),
@@ -297,6 +301,25 @@ async function runLive(
     if (tick % 600 === 0) options.onLog?.(`live: ${live.payments} payments, ${live.events} events so far`);
   }
   return live;
+}
+
+/** Creates and starts the demo experiments; one already there (a second demo run) is left as it is. */
+async function defineDemoExperiments(client: Client, startedAt: Date, log: (line: string) => void): Promise<void> {
+  for (const definition of DEMO_EXPERIMENTS) {
+    const created = await client.call('POST', '/api/v1/experiments', definition);
+    if (created.status === 409) continue;
+    if (created.status !== 201) {
+      log(
+        `experiment ${definition.key} not defined: POST /api/v1/experiments answered ${created.status}${created.code ? ` ${created.code}` : ''}`,
+      );
+      continue;
+    }
+    const started = await client.call('POST', `/api/v1/experiments/${definition.key}/start`, {
+      reason: 'demo',
+      started_at: startedAt.toISOString(),
+    });
+    if (started.status !== 200) log(`experiment ${definition.key} not started: ${started.status}${started.code ? ` ${started.code}` : ''}`);
+  }
 }
 
 // ── sending ───────────────────────────────────────────────────────────────────────────────────────

@@ -36,6 +36,8 @@ export const FACT_MAPPERS: { readonly [T in ValidEvent['type']]: FactMapper<T> }
   'escrow.released': escrowFacts,
   'tax.line_recorded': taxLineFacts,
   'experiment.exposure_recorded': exposureFacts,
+  // Lifecycle facts live in the operational store (experiments, experiment_status_changes); the log carries them for other services.
+  'experiment.status_changed': () => [],
   'checkout.started': behaviourFacts,
   'checkout.abandoned': behaviourFacts,
   'product.viewed': behaviourFacts,

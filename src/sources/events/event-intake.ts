@@ -19,6 +19,10 @@ const NOT_CAPTURABLE: ReadonlyMap<string, string> = new Map([
     'payment.status_changed',
     "payment.status_changed is emitted only by Payscope's ledger when a recorded payment changes; send the change through POST /api/v1/payments/webhook[/:channel] or the payment_staging table, or send payment.succeeded / payment.captured / payment.failed events",
   ],
+  [
+    'experiment.status_changed',
+    'experiment.status_changed is emitted only by Payscope when an experiment changes status; change it through POST /api/v1/experiments/:key/{start,pause,resume,stop,complete}',
+  ],
 ]);
 
 export type CaptureStatus = 'accepted' | 'duplicate' | 'rejected';

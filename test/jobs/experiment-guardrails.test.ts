@@ -1,0 +1,237 @@
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { experimentDefinitionSchema, experimentStatusChangedEvent, validateEvent } from '../../src/contracts/index.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createExperimentGuardrailsJob, guardrailReportMarkdown } from '../../src/jobs/experiment-guardrails-job.js';
+import { changeExperimentStatus, findExperiment, insertExperiment } from '../../src/store/experiment-store.js';
+import type { RowOf } from '../../src/warehouse/tables.js';
+import { type TestStore, describeEachStore } from '../harness/stores.js';
+import { warehousePayment } from '../harness/warehouse-payments.js';
+import { type TestWarehouse, openTestWarehouse } from '../harness/warehouses.js';
+
+/**
+ * The hourly guardrails job on a real store and a real DuckDB warehouse: a variant whose error
+ * rate is more than 2× control's is stopped, one whose payment failure rate is more than 1 point
+ * above control's is paused, one below its minimum sample is left running — each change with its
+ * event in the outbox and an audit row. The rates the job compares are recomputed here from the rows.
+ */
+
+const NOW = new Date('2026-11-20T12:00:00Z');
+const STARTED = new Date('2026-11-18T00:00:00Z');
+
+let w: TestWarehouse;
+beforeAll(async () => {
+  w = await openTestWarehouse('duckdb');
+});
+afterAll(() => w?.close());
+
+interface Plan {
+  key: string;
+  units: Record<string, number>;
+  errors: Record<string, number>;
+  payments: Record<string, number>;
+  failed: Record<string, number>;
+}
+
+async function seed(p: Plan): Promise<void> {
+  const exposures: RowOf<'experiment_exposures'>[] = [];
+  const events: RowOf<'behaviour_events'>[] = [];
+  const orders: RowOf<'orders'>[] = [];
+  const payments: RowOf<'payments'>[] = [];
+  for (const variant of Object.keys(p.units)) {
+    for (let i = 0; i < (p.units[variant] ?? 0); i++) {
+      const unit = `${p.key}-${variant}-${i}`;
+      const at = new Date(STARTED.getTime() + (i % 40) * 60_000 * 60);
+      exposures.push({
+        event_id: `x-${unit}`,
+        event_time: at,
+        experiment_id: p.key,
+        variant,
+        unit_type: 'session',
+        unit_hash: unit,
+        bucket: null,
+        session_hash: unit,
+        user_hash: null,
+        device_type: null,
+        country: null,
+      });
+      if (i < (p.errors[variant] ?? 0)) {
+        events.push({
+          event_id: `e-${unit}`,
+          event_type: 'checkout.error',
+          event_time: new Date(at.getTime() + 60_000),
+          session_hash: unit,
+          ...Object.fromEntries(
+            [
+              'user_hash',
+              'anonymous_hash',
+              'device_type',
+              'os',
+              'browser',
+              'traffic_source',
+              'traffic_medium',
+              'campaign',
+              'customer_segment',
+              'country',
+              'region',
+              'merchant_id',
+              'product_id',
+              'category',
+              'checkout_id',
+              'amount_minor',
+              'currency',
+              'quantity',
+              'properties',
+            ].map((c) => [c, null]),
+          ),
+        } as RowOf<'behaviour_events'>);
+      }
+      if (i < (p.payments[variant] ?? 0)) {
+        const ref = `ref-${unit}`;
+        const failed = i < (p.failed[variant] ?? 0);
+        orders.push({
+          order_id: `o-${unit}`,
+          status: failed ? 'cancelled' : 'placed',
+          session_hash: unit,
+          currency: 'INR',
+          total_minor: 10_000,
+          reference_number: ref,
+          placed_at: new Date(at.getTime() + 120_000),
+          status_time: new Date(at.getTime() + 120_000),
+          ...Object.fromEntries(
+            [
+              'customer_hash',
+              'merchant_id',
+              'seller_id',
+              'channel',
+              'subtotal_minor',
+              'discount_minor',
+              'shipping_minor',
+              'tax_minor',
+              'item_count',
+              'items',
+              'coupon_code',
+              'country',
+              'region',
+              'cancel_reason',
+              'completed_at',
+              'cancelled_at',
+            ].map((c) => [c, null]),
+          ),
+        } as RowOf<'orders'>);
+        payments.push(
+          warehousePayment(ref, { status: failed ? 'failed' : 'captured', failure_category: failed ? 'insufficient_funds' : null }),
+        );
+      }
+    }
+  }
+  await w.warehouse.transaction(async (tx) => {
+    await tx.append('experiment_exposures', exposures);
+    if (events.length) await tx.append('behaviour_events', events);
+    if (orders.length) await tx.replace('orders', orders);
+    if (payments.length) await tx.replace('payments', payments);
+  });
+}
+
+const PLANS: Plan[] = [
+  // error rate 30/300 = 10 % vs 3/300 = 1 %: more than 2× → STOP
+  { key: 'exp_errors', units: { control: 300, b: 300 }, errors: { control: 3, b: 30 }, payments: {}, failed: {} },
+  // payment failures 30/250 = 12 % vs 25/250 = 10 %: +2 points > 1 → PAUSE; errors equal
+  { key: 'exp_payments', units: { control: 300, b: 300 }, errors: {}, payments: { control: 250, b: 250 }, failed: { control: 25, b: 30 } },
+  // 50 units per variant: below the minimum sample (100) → stays RUNNING however bad
+  { key: 'exp_small', units: { control: 50, b: 50 }, errors: { control: 0, b: 40 }, payments: {}, failed: {} },
+  // error rate exactly 2× control (6/300 vs 3/300): not above → stays RUNNING
+  { key: 'exp_edge', units: { control: 300, b: 300 }, errors: { control: 3, b: 6 }, payments: {}, failed: {} },
+];
+let seeded = false;
+
+describeEachStore('experiment guardrails job', (kind) => {
+  let db: TestStore;
+  beforeEach(async () => {
+    db = await kind.create();
+    if (!seeded) {
+      for (const p of PLANS) await seed(p);
+      seeded = true;
+    }
+    for (const p of PLANS) {
+      const definition = experimentDefinitionSchema.parse({
+        key: p.key,
+        name: p.key,
+        variants: [
+          { key: 'control', weight: 5000 },
+          { key: 'b', weight: 5000 },
+        ],
+        guardrails: { min_units_per_variant: 100, min_payments_per_variant: 100 },
+      });
+      await insertExperiment(db.store, { key: p.key, name: p.key, definition });
+      const started = await changeExperimentStatus(db.store, {
+        key: p.key,
+        from: ['DRAFT'],
+        to: 'RUNNING',
+        actor: 'user',
+        actorKeyId: null,
+        reason: 'test',
+        startedAt: STARTED,
+        event: (from) => {
+          const e = experimentStatusChangedEvent(`start-${p.key}`, {
+            experiment_key: p.key,
+            from_status: from as 'DRAFT',
+            to_status: 'RUNNING',
+            actor: 'user',
+            reason: 'test',
+            changed_at: STARTED.toISOString(),
+          });
+          return { id: e.id, type: e.type, subject: e.subject, payload: e };
+        },
+        audit: { keyId: null, keyName: null, role: null, method: 'POST', path: '/test', requestId: 'r', ip: '' },
+      });
+      expect(started.ok).toBe(true);
+    }
+  });
+  afterEach(() => db.close());
+
+  it('stops on errors, pauses on payment failures, waits for the minimum sample, and fires only above the threshold', async () => {
+    const job = createExperimentGuardrailsJob({ store: db.store, warehouse: w.warehouse, logger: createLogger('silent'), now: () => NOW });
+    const summary = await job.run();
+    const status = async (key: string) => (await findExperiment(db.store, key))?.status;
+    expect(await status('exp_errors')).toBe('STOPPED');
+    expect(await status('exp_payments')).toBe('PAUSED');
+    expect(await status('exp_small')).toBe('RUNNING');
+    expect(await status('exp_edge')).toBe('RUNNING');
+    expect(summary).toMatchObject({ checked: 4, stopped: 1, paused: 1 });
+
+    // The compared rates, recomputed from the plans.
+    const item = (key: string) => summary.experiments.find((e) => e.key === key);
+    const check = (key: string, g: string) => item(key)?.verdict.checks.find((c) => c.guardrail === g);
+    for (const p of PLANS) {
+      const e = check(p.key, 'error_rate');
+      if (e?.status === 'insufficient_sample') continue;
+      expect(e?.control_value).toBeCloseTo((p.errors.control ?? 0) / (p.units.control ?? 1), 12);
+      expect(e?.variant_value).toBeCloseTo((p.errors.b ?? 0) / (p.units.b ?? 1), 12);
+    }
+    expect(check('exp_payments', 'payment_failure_rate')?.variant_value).toBeCloseTo(30 / 250, 12);
+    expect(check('exp_payments', 'payment_failure_rate')?.control_value).toBeCloseTo(25 / 250, 12);
+    expect(check('exp_small', 'error_rate')?.status).toBe('insufficient_sample');
+    expect(check('exp_errors', 'p95_latency')?.status).toBe('unavailable');
+
+    // Each change: an event that validates against its contract, and an audit row.
+    const { rows } = await db.store.query<{ payload: unknown }>(
+      `SELECT payload FROM payment_service.outbox WHERE event_type = 'experiment.status_changed' AND event_id NOT LIKE 'start-%' ORDER BY id`,
+    );
+    const payloads = rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload));
+    expect(payloads.map((p) => [p.data.experiment_key, p.data.to_status, p.data.actor]).sort()).toEqual([
+      ['exp_errors', 'STOPPED', 'guardrail'],
+      ['exp_payments', 'PAUSED', 'guardrail'],
+    ]);
+    for (const p of payloads) expect(validateEvent(p).ok).toBe(true);
+    const audit = await db.store.query<{ path: string }>(`SELECT path FROM payment_service.audit_log WHERE method = 'JOB' ORDER BY id`);
+    expect(audit.rows.map((r) => r.path).sort()).toEqual([
+      '/jobs/experiment-guardrails/exp_errors',
+      '/jobs/experiment-guardrails/exp_payments',
+    ]);
+
+    // A second run changes nothing more; the report lists every check.
+    const again = await job.run();
+    expect(again).toMatchObject({ checked: 2, stopped: 0, paused: 0 });
+    expect(guardrailReportMarkdown(summary)).toContain('**STOPPED**');
+  });
+});
