@@ -255,7 +255,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       } else {
         logger.info(
           { job: 'experiment-guardrails' },
-          'experiment guardrails not scheduled: this process has no analytics role (no warehouse)',
+          'experiment guardrails not scheduled: this process has no warehouse (role analytics, or jobs on a shared ClickHouse)',
         );
       }
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));

@@ -242,7 +242,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   await registerSchemaRoutes(app);
   // Experiments (issue 12 §4): definitions and lifecycle in the store; analysis on nodes with the warehouse.
   await app.register(async (scope) =>
-    registerExperimentRoutes(scope, { store: deps.store, warehouse: deps.pipeline?.servedWarehouse ?? null }),
+    registerExperimentRoutes(scope, { store: deps.store, warehouse: deps.warehouseReads?.servedWarehouse ?? null }),
   );
   await app.register(async (scope) => registerDashboardRoutes(scope, deps.dashboardDir ? { dir: deps.dashboardDir } : {}));
   if (deps.pipeline) {

@@ -317,7 +317,10 @@ export async function registerExperimentRoutes(
           if (!deps.warehouse)
             return sendFailure(
               reply,
-              failure(ErrorCode.SERVICE_UNAVAILABLE, 'this node runs no analytics; ask a node with the api and analytics roles'),
+              failure(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                'this process has no warehouse; ask a process with roles api and analytics (or role api on a shared ClickHouse)',
+              ),
             );
           const report = await reportExperiment(deps.warehouse, definition, windowOf(row, {}, at));
           if (report.verdict.decision === 'WINNER') {
@@ -481,7 +484,10 @@ export async function registerExperimentRoutes(
       if (!deps.warehouse)
         return sendFailure(
           reply,
-          failure(ErrorCode.SERVICE_UNAVAILABLE, 'this node runs no analytics; ask a node with the api and analytics roles'),
+          failure(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            'this process has no warehouse; ask a process with roles api and analytics (or role api on a shared ClickHouse)',
+          ),
         );
       const window = windowOf(row, q.data, now());
       if (window.from >= window.to) return sendFailure(reply, failure(ErrorCode.VALIDATION_FAILED, 'from: must be before to'));
