@@ -15,7 +15,7 @@ const MAY_IMPORT = {
   warehouse: ['core', 'contracts'],
   pipeline: ['core', 'contracts', 'store', 'log', 'warehouse'],
   analytics: ['core', 'contracts', 'warehouse'],
-  jobs: ['core', 'contracts', 'store', 'log', 'warehouse'],
+  jobs: ['core', 'contracts', 'store', 'log', 'warehouse', 'analytics'],
   api: ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'pipeline', 'warehouse', 'analytics'],
   cli: ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'pipeline', 'warehouse', 'analytics', 'jobs', 'api', 'app.ts'],
   'app.ts': ['core', 'contracts', 'store', 'recorder', 'sources', 'log', 'pipeline', 'warehouse', 'analytics', 'jobs', 'api'],

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   type ExperimentDefinition,
+  type ExperimentStatus,
   type GuardrailVerdict,
   evaluateGuardrails,
   experimentDefinitionSchema,
   experimentStatusChangedEvent,
 } from '../contracts/index.js';
+import { analyseExperiment } from '../analytics/experiments/analysis.js';
 import { changeExperimentStatus, listExperiments } from '../store/experiment-store.js';
 import type { OperationalStore } from '../store/store-port.js';
 import { readExperimentSummaries } from '../warehouse/queries/experiment-queries.js';
@@ -17,8 +19,13 @@ export interface GuardrailRunItem {
   key: string;
   name: string;
   verdict: GuardrailVerdict;
-  /** What the run did: STOPPED / PAUSED, or null (nothing fired, or the status changed meanwhile). */
-  applied: 'STOPPED' | 'PAUSED' | null;
+  /**
+   * What the run did: STOPPED / PAUSED (a guardrail fired), WINNER_DECLARED / INCONCLUSIVE (the
+   * analysis reached a verdict), or null (nothing to do, or the status changed meanwhile).
+   */
+  applied: 'STOPPED' | 'PAUSED' | 'WINNER_DECLARED' | 'INCONCLUSIVE' | null;
+  /** The analysis verdict's decision when no guardrail fired (WINNER, INCONCLUSIVE, KEEP_RUNNING…). */
+  decision: string | null;
 }
 
 export interface GuardrailRunSummary {
@@ -27,14 +34,19 @@ export interface GuardrailRunSummary {
   checked: number;
   stopped: number;
   paused: number;
+  /** Experiments the run concluded (WINNER_DECLARED or INCONCLUSIVE). */
+  concluded: number;
   experiments: GuardrailRunItem[];
 }
 
 /**
  * Hourly: every RUNNING experiment's guardrails (contracts/experiment-guardrails.ts) over its
- * window so far; a fired guardrail stops (error rate, latency) or pauses (payment failures) it —
- * a status change with its `experiment.status_changed` event and audit row (actor `guardrail`,
- * method `JOB`). Idempotent: a stopped or paused experiment is not RUNNING at the next run.
+ * window so far; a fired guardrail stops (error rate, latency) or pauses (payment failures) it.
+ * When none fired, the analysis (analytics/experiments) decides: once the minimum runtime and
+ * sample are reached a significant primary metric declares the winner, and at the maximum runtime
+ * without one the experiment is INCONCLUSIVE (an SRM blocks both). Each change is a status change
+ * with its `experiment.status_changed` event and audit row (actor `guardrail` or `analysis`,
+ * method `JOB`). Idempotent: a changed experiment is not RUNNING at the next run.
  */
 export function createExperimentGuardrailsJob(deps: {
   store: OperationalStore;
@@ -64,24 +76,28 @@ export function createExperimentGuardrailsJob(deps: {
           variants: definition.variants.map((v) => v.key),
         });
         const verdict = evaluateGuardrails(definition, summaries.variants);
-        let applied: GuardrailRunItem['applied'] = null;
-        if (verdict.action && verdict.reason) {
-          const to = verdict.action === 'STOP' ? 'STOPPED' : 'PAUSED';
-          const reason = verdict.reason;
+        const apply = async (
+          to: 'STOPPED' | 'PAUSED' | 'WINNER_DECLARED' | 'INCONCLUSIVE',
+          actor: 'guardrail' | 'analysis',
+          reason: string,
+          winner: string | null = null,
+        ) => {
           const result = await changeExperimentStatus(deps.store, {
             key: row.key,
             from: ['RUNNING'],
             to,
-            actor: 'guardrail',
+            actor,
             actorKeyId: null,
             reason,
+            winnerVariant: winner,
             event: (from) => {
               const event = experimentStatusChangedEvent(randomUUID(), {
                 experiment_key: row.key,
-                from_status: from as 'RUNNING',
+                from_status: from as ExperimentStatus,
                 to_status: to,
-                actor: 'guardrail',
+                actor,
                 reason,
+                winner_variant: winner,
                 changed_at: at.toISOString(),
               });
               return { id: event.id, type: event.type, subject: event.subject, payload: event };
@@ -96,9 +112,22 @@ export function createExperimentGuardrailsJob(deps: {
               ip: '',
             },
           });
-          if (result.ok) applied = to;
+          return result.ok ? to : null;
+        };
+        let applied: GuardrailRunItem['applied'] = null;
+        let decision: string | null = null;
+        if (verdict.action && verdict.reason) {
+          applied = await apply(verdict.action === 'STOP' ? 'STOPPED' : 'PAUSED', 'guardrail', verdict.reason);
+        } else {
+          const report = analyseExperiment(definition, summaries, { from: row.started_at ?? at, to: at });
+          decision = report.verdict.decision;
+          if (report.verdict.decision === 'WINNER') {
+            applied = await apply('WINNER_DECLARED', 'analysis', report.verdict.reason, report.verdict.winner_variant);
+          } else if (report.verdict.decision === 'INCONCLUSIVE') {
+            applied = await apply('INCONCLUSIVE', 'analysis', report.verdict.reason);
+          }
         }
-        items.push({ key: row.key, name: row.name, verdict, applied });
+        items.push({ key: row.key, name: row.name, verdict, applied, decision });
       }
       const summary: GuardrailRunSummary = {
         run_id: runId,
@@ -106,10 +135,18 @@ export function createExperimentGuardrailsJob(deps: {
         checked: items.length,
         stopped: items.filter((i) => i.applied === 'STOPPED').length,
         paused: items.filter((i) => i.applied === 'PAUSED').length,
+        concluded: items.filter((i) => i.applied === 'WINNER_DECLARED' || i.applied === 'INCONCLUSIVE').length,
         experiments: items,
       };
       deps.logger.info(
-        { job: 'experiment-guardrails', run_id: runId, checked: summary.checked, stopped: summary.stopped, paused: summary.paused },
+        {
+          job: 'experiment-guardrails',
+          run_id: runId,
+          checked: summary.checked,
+          stopped: summary.stopped,
+          paused: summary.paused,
+          concluded: summary.concluded,
+        },
         'experiment guardrails checked',
       );
       return summary;
@@ -122,7 +159,7 @@ export function guardrailReportMarkdown(summary: GuardrailRunSummary): string {
   const lines = [
     `# Experiment guardrails — ${summary.at}`,
     '',
-    `${summary.checked} running checked; ${summary.stopped} stopped, ${summary.paused} paused.`,
+    `${summary.checked} running checked; ${summary.stopped} stopped, ${summary.paused} paused, ${summary.concluded} concluded.`,
     '',
   ];
   for (const e of summary.experiments) {

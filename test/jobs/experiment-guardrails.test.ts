@@ -142,50 +142,60 @@ const PLANS: Plan[] = [
   // error rate exactly 2× control (6/300 vs 3/300): not above → stays RUNNING
   { key: 'exp_edge', units: { control: 300, b: 300 }, errors: { control: 3, b: 6 }, payments: {}, failed: {} },
 ];
+/** For the verdicts: 300 units per variant, no errors, no failed payments. */
+const CONCLUDE_PLANS: Plan[] = [
+  // completion 120/300 = 40 % vs 30/300 = 10 %: significant → WINNER_DECLARED, winner b
+  { key: 'exp_win', units: { control: 300, b: 300 }, errors: {}, payments: { control: 30, b: 120 }, failed: {} },
+  // 60/300 each: no difference → INCONCLUSIVE once the maximum runtime has passed
+  { key: 'exp_flat', units: { control: 300, b: 300 }, errors: {}, payments: { control: 60, b: 60 }, failed: {} },
+];
 let seeded = false;
+
+async function startExperiment(store: TestStore['store'], key: string, overrides: Record<string, unknown> = {}): Promise<void> {
+  const definition = experimentDefinitionSchema.parse({
+    key,
+    name: key,
+    variants: [
+      { key: 'control', weight: 5000 },
+      { key: 'b', weight: 5000 },
+    ],
+    guardrails: { min_units_per_variant: 100, min_payments_per_variant: 100 },
+    ...overrides,
+  });
+  await insertExperiment(store, { key, name: key, definition });
+  const started = await changeExperimentStatus(store, {
+    key,
+    from: ['DRAFT'],
+    to: 'RUNNING',
+    actor: 'user',
+    actorKeyId: null,
+    reason: 'test',
+    startedAt: STARTED,
+    event: (from) => {
+      const e = experimentStatusChangedEvent(`start-${key}`, {
+        experiment_key: key,
+        from_status: from as 'DRAFT',
+        to_status: 'RUNNING',
+        actor: 'user',
+        reason: 'test',
+        changed_at: STARTED.toISOString(),
+      });
+      return { id: e.id, type: e.type, subject: e.subject, payload: e };
+    },
+    audit: { keyId: null, keyName: null, role: null, method: 'POST', path: '/test', requestId: 'r', ip: '' },
+  });
+  expect(started.ok).toBe(true);
+}
 
 describeEachStore('experiment guardrails job', (kind) => {
   let db: TestStore;
   beforeEach(async () => {
     db = await kind.create();
     if (!seeded) {
-      for (const p of PLANS) await seed(p);
+      for (const p of [...PLANS, ...CONCLUDE_PLANS]) await seed(p);
       seeded = true;
     }
-    for (const p of PLANS) {
-      const definition = experimentDefinitionSchema.parse({
-        key: p.key,
-        name: p.key,
-        variants: [
-          { key: 'control', weight: 5000 },
-          { key: 'b', weight: 5000 },
-        ],
-        guardrails: { min_units_per_variant: 100, min_payments_per_variant: 100 },
-      });
-      await insertExperiment(db.store, { key: p.key, name: p.key, definition });
-      const started = await changeExperimentStatus(db.store, {
-        key: p.key,
-        from: ['DRAFT'],
-        to: 'RUNNING',
-        actor: 'user',
-        actorKeyId: null,
-        reason: 'test',
-        startedAt: STARTED,
-        event: (from) => {
-          const e = experimentStatusChangedEvent(`start-${p.key}`, {
-            experiment_key: p.key,
-            from_status: from as 'DRAFT',
-            to_status: 'RUNNING',
-            actor: 'user',
-            reason: 'test',
-            changed_at: STARTED.toISOString(),
-          });
-          return { id: e.id, type: e.type, subject: e.subject, payload: e };
-        },
-        audit: { keyId: null, keyName: null, role: null, method: 'POST', path: '/test', requestId: 'r', ip: '' },
-      });
-      expect(started.ok).toBe(true);
-    }
+    for (const p of PLANS) await startExperiment(db.store, p.key);
   });
   afterEach(() => db.close());
 
@@ -233,5 +243,49 @@ describeEachStore('experiment guardrails job', (kind) => {
     const again = await job.run();
     expect(again).toMatchObject({ checked: 2, stopped: 0, paused: 0 });
     expect(guardrailReportMarkdown(summary)).toContain('**STOPPED**');
+  });
+
+  it('declares the winner of a significant primary metric, and INCONCLUSIVE at the maximum runtime without one', async () => {
+    const runtime = { min_runtime_days: 1, max_runtime_days: 2, min_sample_per_variant: 100 };
+    await startExperiment(db.store, 'exp_win', runtime);
+    await startExperiment(db.store, 'exp_flat', runtime);
+    const status = async (key: string) => await findExperiment(db.store, key);
+
+    // Day 1.5: minimum runtime reached; the clear winner is declared, the flat one keeps running.
+    const early = createExperimentGuardrailsJob({
+      store: db.store,
+      warehouse: w.warehouse,
+      logger: createLogger('silent'),
+      now: () => new Date(STARTED.getTime() + 36 * 3_600_000),
+    });
+    const first = await early.run();
+    expect(await status('exp_win')).toMatchObject({ status: 'WINNER_DECLARED', winner_variant: 'b' });
+    expect(await status('exp_flat')).toMatchObject({ status: 'RUNNING' });
+    expect(first.experiments.find((e) => e.key === 'exp_flat')?.decision).toBe('KEEP_RUNNING');
+    // The default definitions (14 days minimum) are not concluded.
+    for (const key of ['exp_small', 'exp_edge']) expect((await status(key))?.status).toBe('RUNNING');
+
+    // Day 3: past the maximum runtime with no significant difference.
+    const late = createExperimentGuardrailsJob({
+      store: db.store,
+      warehouse: w.warehouse,
+      logger: createLogger('silent'),
+      now: () => new Date(STARTED.getTime() + 72 * 3_600_000),
+    });
+    const second = await late.run();
+    expect(await status('exp_flat')).toMatchObject({ status: 'INCONCLUSIVE' });
+    expect(second.concluded).toBe(1);
+
+    const { rows } = await db.store.query<{ payload: unknown }>(
+      `SELECT payload FROM payment_service.outbox WHERE event_type = 'experiment.status_changed' AND event_id NOT LIKE 'start-%' ORDER BY id`,
+    );
+    const concluded = rows
+      .map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload))
+      .filter((p) => p.data.actor === 'analysis');
+    expect(concluded.map((p) => [p.data.experiment_key, p.data.to_status, p.data.winner_variant ?? null])).toEqual([
+      ['exp_win', 'WINNER_DECLARED', 'b'],
+      ['exp_flat', 'INCONCLUSIVE', null],
+    ]);
+    for (const p of concluded) expect(validateEvent(p).ok).toBe(true);
   });
 });
