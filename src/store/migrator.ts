@@ -6,6 +6,7 @@ import * as m0005 from './migrations/0005-ended-sessions.js';
 import * as m0006 from './migrations/0006-exact-staging-amounts.js';
 import * as m0007 from './migrations/0007-failure-codes.js';
 import * as m0008 from './migrations/0008-payment-lifecycle.js';
+import * as m0009 from './migrations/0009-funnels.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'exact-staging-amounts', up: m0006.up },
   { version: 7, name: 'failure-codes', up: m0007.up },
   { version: 8, name: 'payment-lifecycle', up: m0008.up },
+  { version: 9, name: 'funnels', up: m0009.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

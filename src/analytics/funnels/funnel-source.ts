@@ -1,3 +1,4 @@
+import { COLLECTED_STATUSES } from '../../contracts/index.js';
 import type { SqlDialect } from '../../warehouse/sql-dialect.js';
 import { FILTER_COLUMNS, type FunnelDefinition, type PropertyFilter, VIRTUAL_EVENTS } from './funnel-definition.js';
 
@@ -26,6 +27,9 @@ const COLUMNS = [...FILTER_COLUMNS, 'properties'] as const;
 function virtualColumns(given: Partial<Record<(typeof COLUMNS)[number], string>>): string {
   return COLUMNS.map((c) => `${given[c] ?? 'NULL'} AS ${c}`).join(', ');
 }
+
+/** Payment statuses that confirm an order: authorised, or money collected (COLLECTED_STATUSES). */
+export const CONFIRMED_STATUSES: readonly string[] = ['authorized', ...COLLECTED_STATUSES];
 
 export interface SourceRange {
   /** Step 0 must happen in [from, to); later steps until `to + conversion window`. */
@@ -80,11 +84,10 @@ export function funnelSourceSql(d: SqlDialect, def: FunnelDefinition, range: Sou
       WHERE p.payment_time >= ${d.timestamp(range.from)} AND p.payment_time < ${d.timestamp(end)} AND ${orderUnit} IS NOT NULL`);
   }
   if (used.has(VIRTUAL_EVENTS.orderConfirmed)) {
-    const confirmed = ['authorized', 'captured', 'succeeded', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost'];
     parts.push(`SELECT ${orderUnit} AS unit, ${d.epochMs('h.at')} AS t, 'order:' || p.reference_number AS k,
         '${VIRTUAL_EVENTS.orderConfirmed}' AS event_type, ${paymentColumns}
       FROM (SELECT reference_number, min(event_time) AS at FROM payment_status_history
-            WHERE status IN (${confirmed.map((s) => `'${s}'`).join(', ')})
+            WHERE status IN (${CONFIRMED_STATUSES.map((s) => `'${s}'`).join(', ')})
               AND event_time >= ${d.timestamp(range.from)} AND event_time < ${d.timestamp(end)}
             GROUP BY reference_number) h
       JOIN payments p ON p.reference_number = h.reference_number
