@@ -13,6 +13,8 @@ import { type Metrics, createMetrics } from './core/metrics.js';
 import { createOutboxRetentionJob } from './jobs/outbox-retention-job.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
+import { materialiseStandardFunnel } from './analytics/funnels/funnel-report.js';
+import { createFunnelSnapshotJob } from './jobs/funnel-snapshot-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
 import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
@@ -237,6 +239,13 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         jobs.push({
           job: createOutboxRetentionJob({ store, retentionDays: env.OUTBOX_RETENTION_DAYS, logger }),
           cron: env.OUTBOX_RETENTION_CRON,
+        });
+      }
+      if (warehouse) {
+        const source = warehouse;
+        jobs.push({
+          job: createFunnelSnapshotJob({ store, logger, materialise: (now) => materialiseStandardFunnel(source, now) }),
+          cron: env.FUNNEL_SNAPSHOT_CRON,
         });
       }
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));

@@ -192,6 +192,7 @@ export const envSchema = z.object({
   // outbox: published rows every consumer is past, kept this many days (0 = forever)
   OUTBOX_RETENTION_DAYS: int(0).default(30),
   OUTBOX_RETENTION_CRON: z.string().default('23 4 * * *'),
+  FUNNEL_SNAPSHOT_CRON: z.string().default('7 * * * *'),
   // monitoring
   LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

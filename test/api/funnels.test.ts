@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { materialiseStandardFunnel } from '../../src/analytics/funnels/funnel-report.js';
 import type { FunnelReportResponse, SavedFunnel } from '../../src/api/contracts/responses.js';
+import { createFunnelSnapshotJob } from '../../src/jobs/funnel-snapshot-job.js';
 import { type RowOf, TABLES, type TableName } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { seeded } from '../harness/analytics-data.js';
@@ -240,8 +242,40 @@ describe('funnels API (happy)', () => {
   });
 });
 
+describe('funnel snapshot job', () => {
+  it('stores the last 24 h against the 7 days before and shows the cart → checkout alert in the response', async () => {
+    // A clock one day after week 2 began: week 2 is the last 24 h, week 1 inside the 7-day baseline.
+    const later = createFunnelSnapshotJob({
+      store: t.app.store,
+      logger: t.app.logger,
+      materialise: (now) => materialiseStandardFunnel(t.app.warehouse as Warehouse, now),
+      now: () => D2 + DAY + 30 * MIN,
+    });
+    await later.run();
+    const dropOff = (sessions: Session[]) => {
+      const of = sessions.filter((s) => s.depth >= 3).length;
+      return { dropped: sessions.filter((s) => s.depth === 3).length, of };
+    };
+    const cur = dropOff(week2.sessions);
+    const base = dropOff(week1.sessions);
+    const points = (cur.dropped / cur.of - base.dropped / base.of) * 100;
+    const res = await call('GET', `/api/v1/analytics/funnels?from=${day(D2)}&to=${day(D2)}`);
+    const alert = (res.body as unknown as FunnelReportResponse).alert;
+    expect(alert?.computed_at).toBe(new Date(D2 + DAY + 30 * MIN).toISOString());
+    expect(alert?.range).toEqual({ from: new Date(D2).toISOString(), to: new Date(D2 + DAY).toISOString() });
+    expect(alert?.drop_off).toBe((cur.dropped / cur.of).toFixed(4));
+    expect(alert?.baseline).toBe((base.dropped / base.of).toFixed(4));
+    expect(Number(alert?.points_above_baseline)).toBeCloseTo(points, 2);
+    expect(alert?.flagged).toBe(points > 5);
+  });
+});
+
 describe('funnels API (errors and access)', () => {
   it('answers bad definitions and parameters with VALIDATION_FAILED, never a 500 (generated input)', async () => {
+    const dateish = fc.oneof(
+      fc.string(),
+      fc.constantFrom('', '0000-01-01', '1969-12-31', '9999-12-31', '2026-13-01', '2026-02-30', '2026-11-10T10:00:00+05:30', '2026-11-10'),
+    );
     const junk = fc.oneof(
       fc.anything(),
       fc.record(
@@ -268,7 +302,15 @@ describe('funnels API (errors and access)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record(
-          { funnel: fc.string(), from: fc.string(), to: fc.string(), tz: fc.string(), breakdown: fc.string(), compare_from: fc.string() },
+          {
+            funnel: fc.string(),
+            from: dateish,
+            to: dateish,
+            tz: fc.string(),
+            breakdown: fc.string(),
+            compare_from: dateish,
+            compare_to: dateish,
+          },
           { requiredKeys: [] },
         ),
         async (params) => {

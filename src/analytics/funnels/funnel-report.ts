@@ -69,3 +69,32 @@ function exactSigned(n: bigint, d: bigint, decimals: number): string {
   const text = exactRatio(Number(negative ? -n : n), Number(d), decimals) ?? '0';
   return negative ? `-${text}` : text;
 }
+
+export interface StandardFunnelSnapshot {
+  from: number;
+  to: number;
+  totals: FunnelCounts;
+  baseline: { from: number; to: number; totals: FunnelCounts };
+  alert: DropOffAlert;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * The standard funnel over the 24 h before `now` (whole hours), and its baseline: the 7 days before
+ * those 24 h. What the hourly job stores.
+ */
+export async function materialiseStandardFunnel(warehouse: QueryRunner, now: number): Promise<StandardFunnelSnapshot> {
+  const to = Math.floor(now / HOUR) * HOUR;
+  const from = to - 24 * HOUR;
+  const baselineRange = { from: from - 7 * 24 * HOUR, to: from };
+  const current = await runFunnel(warehouse, STANDARD_FUNNEL, { from, to });
+  const baseline = await runFunnel(warehouse, STANDARD_FUNNEL, baselineRange);
+  return {
+    from,
+    to,
+    totals: current.totals,
+    baseline: { ...baselineRange, totals: baseline.totals },
+    alert: cartToCheckoutAlert(current.totals, baseline.totals),
+  };
+}

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { BREAKDOWNS, type FunnelDefinition, STANDARD_FUNNEL, funnelDefinitionSchema } from '../../analytics/funnels/funnel-definition.js';
 import { queryFunnelReport } from '../../analytics/funnels/funnel-report.js';
-import { resolveRange, timeZoneParam, validationFailure } from '../../analytics/query-params.js';
+import { analyticsQuerySchema, resolveRange, timeZoneParam, validationFailure } from '../../analytics/query-params.js';
 import { formatLocal } from '../../analytics/time-zones.js';
 import { ErrorCode, failure } from '../../core/errors.js';
 import { deleteFunnel, findFunnel, latestFunnelSnapshot, listFunnels, saveFunnel } from '../../store/funnel-tables.js';
@@ -22,16 +22,17 @@ export interface FunnelRouteDeps {
 }
 
 const DATE_OR_TIME = 'RFC 3339 time with offset or a date YYYY-MM-DD (local midnight in tz; to: the end of that day)';
-const time = z.string().max(40).describe(DATE_OR_TIME);
+// The shared analytics time parameter (RFC 3339 with offset, or a date), optional.
+const time = analyticsQuerySchema.shape.from.describe(DATE_OR_TIME);
 const funnelRef = z.string().refine((s) => s === 'standard' || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s), {
   message: 'expected standard or the id of a saved funnel (a UUID)',
 });
 const reportParams = {
-  from: time.optional().describe(`Start of the range (default: 7 days before to); ${DATE_OR_TIME}`),
-  to: time.optional().describe('End of the range, exclusive (default: now)'),
+  from: time.describe(`Start of the range (default: 7 days before to); ${DATE_OR_TIME}`),
+  to: time.describe('End of the range, exclusive (default: now)'),
   tz: timeZoneParam,
-  compare_from: time.optional().describe('Start of a second range to compare (with compare_to)'),
-  compare_to: time.optional(),
+  compare_from: time.describe('Start of a second range to compare (with compare_to)'),
+  compare_to: time,
   breakdown: z.enum(BREAKDOWNS, { message: `expected one of ${BREAKDOWNS.join(', ')}` }).optional(),
 };
 const getQuery = z.object({
@@ -134,6 +135,16 @@ export async function registerFunnelRoutes(app: FastifyInstance, deps: FunnelRou
       const c = resolveRange({ from: input.compare_from, to: input.compare_to, tz: input.tz });
       if (!c.ok) return sendFailure(reply, c.error);
       compare = c.value;
+    }
+    // Timestamp literals hold years 1970…9999; a range (plus a 90-day window) outside them is bad input.
+    const outside = [main, ...(compare ? [compare] : [])].find((r) => r.from < 0 || r.to + 90 * DAY >= Date.UTC(9999, 0, 1));
+    if (outside) {
+      return sendFailure(
+        reply,
+        failure(ErrorCode.VALIDATION_FAILED, 'the range must lie between 1970 and 9998', {
+          issues: [{ field: 'from', message: 'out of range' }],
+        }),
+      );
     }
     let funnel: { id: string; name: string; definition: FunnelDefinition };
     if (definitionInput !== undefined) {
