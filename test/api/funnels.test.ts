@@ -76,6 +76,8 @@ function build(day: number, count: number, seed: number) {
       orders.push({
         ...empty('orders'),
         order_id: `O-${id}`,
+        // Half the orders name their payment (reference_number, as the shop sends them), half the payments their order (order_id).
+        reference_number: i % 2 === 0 ? ref : null,
         status: 'placed',
         session_hash: id,
         customer_hash: `U${i % 5}`,
@@ -86,7 +88,7 @@ function build(day: number, count: number, seed: number) {
       payments.push({
         ...empty('payments'),
         reference_number: ref,
-        order_id: `O-${id}`,
+        order_id: i % 2 === 0 ? null : `O-${id}`,
         amount_minor: 1000,
         currency: 'INR',
         status: confirmed ? 'succeeded' : 'failed',

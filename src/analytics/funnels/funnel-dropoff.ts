@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SqlDialect } from '../../warehouse/sql-dialect.js';
 import { type QueryRunner, column, defineQuery, runQuery } from '../../warehouse/typed-query.js';
 import { exactRatio } from './funnel-query.js';
-import { CONFIRMED_STATUSES } from './funnel-source.js';
+import { CONFIRMED_STATUSES, orderPaymentsSql } from './funnel-source.js';
 
 /**
  * Why sessions that started checkout did not end in a confirmed order: their failed payments by
@@ -32,20 +32,19 @@ const reasonsQuery = defineQuery({
           AND event_time >= ${d.timestamp(p.from)} AND event_time < ${d.timestamp(p.to)}
         GROUP BY session_hash) s
       WHERE s.session_hash NOT IN (
-        SELECT o.session_hash FROM payments p JOIN orders o ON o.order_id = p.order_id
-        WHERE p.status IN (${CONFIRMED_STATUSES.map((s) => `'${s}'`).join(', ')}) AND o.session_hash IS NOT NULL
-          AND p.payment_time >= ${d.timestamp(p.from)} AND p.payment_time < ${end})`;
+        SELECT op.session_hash FROM (${orderPaymentsSql(
+          `p.status IN (${CONFIRMED_STATUSES.map((s) => `'${s}'`).join(', ')}) AND p.payment_time >= ${d.timestamp(p.from)} AND p.payment_time < ${end}`,
+        )}) op WHERE op.session_hash IS NOT NULL)`;
     const errorCode = d.jsonText('properties', 'error_code');
     const errorCategory = d.jsonText('properties', 'error_category');
     return {
       sql: `SELECT 'total' AS kind, '' AS reason, count(*) AS sessions FROM (${dropped}) t
         UNION ALL
         SELECT 'payment_failed' AS kind,
-               COALESCE(p.failure_category, CASE WHEN p.failure_code IS NULL THEN '(unknown)' ELSE 'other' END) AS reason,
-               count(DISTINCT o.session_hash) AS sessions
-        FROM payments p JOIN orders o ON o.order_id = p.order_id
-        WHERE p.status = 'failed' AND p.payment_time >= ${d.timestamp(p.from)} AND p.payment_time < ${end}
-          AND o.session_hash IN (${dropped})
+               COALESCE(op.failure_category, CASE WHEN op.failure_code IS NULL THEN '(unknown)' ELSE 'other' END) AS reason,
+               count(DISTINCT op.session_hash) AS sessions
+        FROM (${orderPaymentsSql(`p.status = 'failed' AND p.payment_time >= ${d.timestamp(p.from)} AND p.payment_time < ${end}`)}) op
+        WHERE op.session_hash IN (${dropped})
         GROUP BY 1, 2
         UNION ALL
         SELECT 'checkout_abandoned' AS kind, COALESCE(${d.jsonText('properties', 'last_step')}, '(unknown)') AS reason,

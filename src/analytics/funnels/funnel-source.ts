@@ -31,6 +31,22 @@ function virtualColumns(given: Partial<Record<(typeof COLUMNS)[number], string>>
 /** Payment statuses that confirm an order: authorised, or money collected (COLLECTED_STATUSES). */
 export const CONFIRMED_STATUSES: readonly string[] = ['authorized', ...COLLECTED_STATUSES];
 
+/**
+ * Payments with the session and customer of their order: orders name their payment by
+ * reference_number (the shop's order.placed), payments may name their order by order_id (gateway
+ * webhooks); either link counts, once. Columns: the payment's (`reference_number`, `payment_time`,
+ * `status`, `failure_category`, `failure_code`, `merchant_id`, `country`, `currency`, `amount_minor`),
+ * `session_hash`, `customer_hash`.
+ */
+export function orderPaymentsSql(where: string): string {
+  const cols =
+    'p.reference_number, p.payment_time, p.status, p.failure_category, p.failure_code, p.merchant_id, p.country, p.currency, p.amount_minor, o.session_hash, o.customer_hash';
+  return `SELECT ${cols} FROM payments p JOIN orders o ON o.reference_number = p.reference_number WHERE ${where}
+    UNION ALL
+    SELECT ${cols} FROM payments p JOIN orders o ON o.order_id = p.order_id
+    WHERE (o.reference_number IS NULL OR o.reference_number <> p.reference_number) AND ${where}`;
+}
+
 export interface SourceRange {
   /** Step 0 must happen in [from, to); later steps until `to + conversion window`. */
   from: number;
@@ -70,28 +86,28 @@ export function funnelSourceSql(d: SqlDialect, def: FunnelDefinition, range: Sou
         GROUP BY session_hash
       ) landed WHERE unit IS NOT NULL AND t >= ${range.from}`);
   }
-  const orderUnit = def.unit === 'session' ? 'o.session_hash' : 'o.customer_hash';
+  const orderUnit = def.unit === 'session' ? 'op.session_hash' : 'op.customer_hash';
   const paymentColumns = virtualColumns({
-    merchant_id: 'p.merchant_id',
-    country: 'p.country',
-    currency: 'p.currency',
-    amount_minor: 'p.amount_minor',
+    merchant_id: 'op.merchant_id',
+    country: 'op.country',
+    currency: 'op.currency',
+    amount_minor: 'op.amount_minor',
   });
+  const paid = (where: string) => `(${orderPaymentsSql(where)}) op`;
   if (used.has(VIRTUAL_EVENTS.paymentInitiated)) {
-    parts.push(`SELECT ${orderUnit} AS unit, ${d.epochMs('p.payment_time')} AS t, 'payment:' || p.reference_number AS k,
+    parts.push(`SELECT ${orderUnit} AS unit, ${d.epochMs('op.payment_time')} AS t, 'payment:' || op.reference_number AS k,
         '${VIRTUAL_EVENTS.paymentInitiated}' AS event_type, ${paymentColumns}
-      FROM payments p JOIN orders o ON o.order_id = p.order_id
-      WHERE p.payment_time >= ${d.timestamp(range.from)} AND p.payment_time < ${d.timestamp(end)} AND ${orderUnit} IS NOT NULL`);
+      FROM ${paid(`p.payment_time >= ${d.timestamp(range.from)} AND p.payment_time < ${d.timestamp(end)}`)}
+      WHERE ${orderUnit} IS NOT NULL`);
   }
   if (used.has(VIRTUAL_EVENTS.orderConfirmed)) {
-    parts.push(`SELECT ${orderUnit} AS unit, ${d.epochMs('h.at')} AS t, 'order:' || p.reference_number AS k,
+    parts.push(`SELECT ${orderUnit} AS unit, ${d.epochMs('h.at')} AS t, 'order:' || op.reference_number AS k,
         '${VIRTUAL_EVENTS.orderConfirmed}' AS event_type, ${paymentColumns}
       FROM (SELECT reference_number, min(event_time) AS at FROM payment_status_history
             WHERE status IN (${CONFIRMED_STATUSES.map((s) => `'${s}'`).join(', ')})
               AND event_time >= ${d.timestamp(range.from)} AND event_time < ${d.timestamp(end)}
             GROUP BY reference_number) h
-      JOIN payments p ON p.reference_number = h.reference_number
-      JOIN orders o ON o.order_id = p.order_id
+      JOIN ${paid(`p.payment_time < ${d.timestamp(end)}`)} ON op.reference_number = h.reference_number
       WHERE ${orderUnit} IS NOT NULL`);
   }
   return parts.join('\nUNION ALL\n');
