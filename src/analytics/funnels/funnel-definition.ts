@@ -65,6 +65,9 @@ export const propertyFilterSchema = z
     if (list && f.value !== undefined && !Array.isArray(f.value))
       ctx.addIssue({ code: 'custom', path: ['value'], message: `${f.op} needs a list of values` });
     if (!list && Array.isArray(f.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: `${f.op} takes one value, not a list` });
+    const values = Array.isArray(f.value) ? f.value : f.value === undefined ? [] : [f.value];
+    if (NUMERIC_COLUMNS.includes(f.property) && values.some((v) => typeof v !== 'number'))
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${f.property} is compared with integers only` });
     if (numeric && (typeof f.value !== 'number' || !NUMERIC_COLUMNS.includes(f.property)))
       ctx.addIssue({
         code: 'custom',
