@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { materialiseStandardFunnel } from '../../src/analytics/funnels/funnel-report.js';
 import type { FunnelReportResponse, SavedFunnel } from '../../src/api/contracts/responses.js';
+import { funnelReportResponse } from '../../src/api/routes/funnels-route.js';
 import { createFunnelSnapshotJob } from '../../src/jobs/funnel-snapshot-job.js';
 import { type RowOf, TABLES, type TableName } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
@@ -156,7 +157,8 @@ describe('funnels API (happy)', () => {
     const q = `from=${day(D1)}&to=${day(D1)}&tz=UTC&breakdown=device&compare_from=${day(D2)}&compare_to=${day(D2)}`;
     const res = await call('GET', `/api/v1/analytics/funnels?${q}`);
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
-    const body = res.body as unknown as FunnelReportResponse;
+    // The answer is what the OpenAPI document promises.
+    const body = funnelReportResponse.parse(res.body);
     const expected = enteredOf(week1.sessions);
     expect(body.totals.steps.map((s) => s.entered)).toEqual(expected);
     expect(body.totals.steps.map((s) => s.event)).toEqual([
@@ -183,6 +185,19 @@ describe('funnels API (happy)', () => {
     }
     expect(body.compare?.totals.steps.map((s) => s.entered)).toEqual(enteredOf(week2.sessions));
     expect(body.compare?.range.from).toBe(`${day(D2)}T00:00:00+00:00`);
+  });
+
+  it('is in the OpenAPI document: GET and POST, the saved definitions, who may call them', async () => {
+    const doc = (await (await fetch(`${t.url}/docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-payscope-access': unknown; parameters?: { name: string }[] }>>;
+    };
+    const funnels = doc.paths['/api/v1/analytics/funnels'];
+    expect(funnels?.get?.['x-payscope-access']).toEqual(['analyst', 'finance']);
+    expect(funnels?.get?.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['funnel', 'from', 'to', 'tz', 'breakdown', 'compare_from']),
+    );
+    expect(funnels?.post).toBeDefined();
+    expect(doc.paths['/api/v1/analytics/funnels/definitions/{id}']?.delete?.['x-payscope-access']).toEqual(['analyst']);
   });
 
   it('lists drop-off reasons of sessions that started checkout without a confirmed order', async () => {
