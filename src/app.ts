@@ -14,6 +14,8 @@ import { createOutboxRetentionJob } from './jobs/outbox-retention-job.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
 import { createExperimentGuardrailsJob } from './jobs/experiment-guardrails-job.js';
+import { materialiseStandardFunnel } from './analytics/funnels/funnel-report.js';
+import { createFunnelSnapshotJob } from './jobs/funnel-snapshot-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
 import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
@@ -252,10 +254,15 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
       }
       if (warehouse) {
         jobs.push({ job: createExperimentGuardrailsJob({ store, warehouse, logger }), cron: env.EXPERIMENT_GUARDRAILS_CRON });
+        const source = warehouse;
+        jobs.push({
+          job: createFunnelSnapshotJob({ store, logger, materialise: (now) => materialiseStandardFunnel(source, now) }),
+          cron: env.FUNNEL_SNAPSHOT_CRON,
+        });
       } else {
         logger.info(
-          { job: 'experiment-guardrails' },
-          'experiment guardrails not scheduled: this process has no warehouse (role analytics, or jobs on a shared ClickHouse)',
+          { jobs: ['experiment-guardrails', 'funnel-snapshot'] },
+          'warehouse jobs not scheduled: this process has no warehouse (role analytics, or jobs on a shared ClickHouse)',
         );
       }
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));

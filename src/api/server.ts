@@ -38,6 +38,7 @@ import { registerMerchantRoutes } from './routes/merchants-route.js';
 import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
 import { registerPaymentsExplorerRoutes } from './routes/payments-explorer-route.js';
 import { registerSchemaRoutes } from './routes/schemas-route.js';
+import { registerFunnelRoutes } from './routes/funnels-route.js';
 import { registerSettlementRoutes } from './routes/settlement-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
@@ -262,6 +263,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const warehouse = { warehouse: reads.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
+    await app.register(async (scope) => registerFunnelRoutes(scope, { warehouse: reads.servedWarehouse, store: deps.store }));
     await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };

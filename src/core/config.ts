@@ -194,6 +194,7 @@ export const envSchema = z.object({
   OUTBOX_RETENTION_CRON: z.string().default('23 4 * * *'),
   // experiments: hourly guardrails (needs the analytics role in the same process: the warehouse)
   EXPERIMENT_GUARDRAILS_CRON: z.string().default('37 * * * *'),
+  FUNNEL_SNAPSHOT_CRON: z.string().default('7 * * * *'),
   // monitoring
   LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -47,6 +47,8 @@ export const ErrorCode = {
   SQL_BUSY: 'SQL_BUSY',
   TOO_MANY_POINTS: 'TOO_MANY_POINTS',
   FX_RATE_MISSING: 'FX_RATE_MISSING',
+  FUNNEL_NOT_FOUND: 'FUNNEL_NOT_FOUND',
+  FUNNEL_NAME_TAKEN: 'FUNNEL_NAME_TAKEN',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
   INTERNAL: 'INTERNAL',
@@ -73,6 +75,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.NOT_FOUND:
     case ErrorCode.UNSUPPORTED_CHANNEL:
     case ErrorCode.SOURCE_NOT_CONFIGURED:
+    case ErrorCode.FUNNEL_NOT_FOUND:
       return 404;
     case ErrorCode.REQUEST_TIMEOUT:
       return 408;
@@ -81,6 +84,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.REFUND_EXCEEDS_CAPTURED:
     case ErrorCode.PAYMENT_NOT_RECORDED:
     case ErrorCode.EXPERIMENT_CONFLICT:
+    case ErrorCode.FUNNEL_NAME_TAKEN:
       return 409;
     case ErrorCode.METHOD_NOT_ALLOWED:
       return 405;

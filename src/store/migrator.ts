@@ -6,6 +6,7 @@ import * as m0005 from './migrations/0005-ended-sessions.js';
 import * as m0006 from './migrations/0006-exact-staging-amounts.js';
 import * as m0007 from './migrations/0007-failure-codes.js';
 import * as m0008 from './migrations/0008-payment-lifecycle.js';
+import * as m0009 from './migrations/0009-funnels.js';
 import * as m0010 from './migrations/0010-experiments.js';
 import type { OperationalStore } from './store-port.js';
 
@@ -25,7 +26,7 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'exact-staging-amounts', up: m0006.up },
   { version: 7, name: 'failure-codes', up: m0007.up },
   { version: 8, name: 'payment-lifecycle', up: m0008.up },
-  // 9 and 11 belong to the funnels and cohorts/RFM work of issue 12.
+  { version: 9, name: 'funnels', up: m0009.up },
   { version: 10, name: 'experiments', up: m0010.up },
 ];
 

@@ -43,4 +43,20 @@ export interface SqlDialect {
    * aggregates return the type's default for no rows must make it NULL: callers count it).
    */
   minIf(expr: string, condition: string): string;
+  /**
+   * The value of `value` on the row with the smallest `by` among the rows matching `condition`,
+   * NULL when none (`by` is unique inside the group, so the answer is deterministic).
+   */
+  argMinIf(value: string, by: string, condition: string): string;
+  /**
+   * A top-level key of a JSON text/JSON column as text: strings unquoted, numbers and booleans as
+   * written, NULL when the key is missing or JSON null. `key` must be a plain identifier.
+   */
+  jsonText(expr: string, key: string): string;
+}
+
+/** A JSON key a dialect inlines into SQL: letters, digits and `_` only (anything else is a bug upstream). */
+export function jsonKey(key: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key)) throw new Error(`json key '${key}' is not a plain identifier`);
+  return key;
 }

@@ -19,6 +19,7 @@ import { type DemoSummary, runDemo } from '../../src/cli/demo/run-demo.js';
 import { stagingSinkOf } from '../../src/cli/demo/staging-sink.js';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../harness/app.js';
 import { readEvents } from '../harness/sse.js';
+import type { FunnelReportResponse } from '../../src/api/contracts/responses.js';
 import { count, money, percent } from './display.js';
 
 const CHROMIUM = process.env.PAYSCOPE_CHROMIUM ?? '/usr/bin/chromium';
@@ -393,6 +394,34 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     }
     expect(await page.getByTestId('srm-warning').count()).toBe(a.srm.mismatch ? 1 : 0);
     await shot('experiments');
+  });
+
+  it('Funnels: the step counts, the compared period and the device breakdown are the API’s', async () => {
+    await page.getByRole('link', { name: 'Funnels' }).click();
+    await page.getByTestId('funnel-entered-0').waitFor({ timeout: 30_000 });
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const query = qs({
+      from: day(today - 29 * 86_400_000),
+      to: day(today),
+      compare_from: day(today - 59 * 86_400_000),
+      compare_to: day(today - 30 * 86_400_000),
+      breakdown: 'device',
+    });
+    const body = await api200<FunnelReportResponse>(`/api/v1/analytics/funnels?${query}`);
+    const steps = body.totals.steps;
+    // The demo's sessions go all the way: landing, views, carts, checkouts, payments, confirmed orders.
+    expect(steps.map((s) => s.entered).every((n) => n > 0)).toBe(true);
+    for (const [i, s] of steps.entries()) {
+      await expect.poll(() => page.getByTestId(`funnel-entered-${i}`).textContent()).toBe(count(s.entered));
+      expect(await page.getByTestId(`funnel-compare-${i}`).textContent()).toBe(count(body.compare?.totals.steps[i]?.entered ?? 0));
+    }
+    await page.getByTestId('funnel-breakdown').selectOption('device');
+    await page.getByTestId('funnel-breakdown-table').waitFor();
+    const rows = await page.getByTestId('funnel-breakdown-table').locator('tbody tr').count();
+    expect(rows).toBe(body.breakdown?.length);
+    expect(await page.getByTestId('funnel-dropoff').textContent()).toContain('payment failed');
+    await shot('funnels');
   });
 
   it('Overview: the GMV trend is the API’s, and the live GMV tile comes from the SSE feed and changes while demo traffic flows', async () => {

@@ -8,6 +8,7 @@ const OverviewPage = lazy(() => import('./pages/overview').then((m) => ({ defaul
 const PaymentsPage = lazy(() => import('./pages/payments').then((m) => ({ default: m.PaymentsPage })));
 const PaymentsListPage = lazy(() => import('./pages/payments-list').then((m) => ({ default: m.PaymentsListPage })));
 const SettlementPage = lazy(() => import('./pages/settlement').then((m) => ({ default: m.SettlementPage })));
+const FunnelsPage = lazy(() => import('./pages/funnels').then((m) => ({ default: m.FunnelsPage })));
 const ExperimentsPage = lazy(() => import('./pages/experiments').then((m) => ({ default: m.ExperimentsPage })));
 const DataQualityPage = lazy(() => import('./pages/data-quality').then((m) => ({ default: m.DataQualityPage })));
 
@@ -16,6 +17,7 @@ const PAGES = [
   { path: '/payments', title: 'Payments', render: () => <PaymentsPage /> },
   { path: '/payments/list', title: 'List', sub: true, render: () => <PaymentsListPage /> },
   { path: '/settlement', title: 'Settlement', render: () => <SettlementPage /> },
+  { path: '/funnels', title: 'Funnels', render: () => <FunnelsPage /> },
   { path: '/experiments', title: 'Experiments', render: () => <ExperimentsPage /> },
   { path: '/data-quality', title: 'Data quality', render: () => <DataQualityPage /> },
 ] as const;

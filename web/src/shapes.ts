@@ -10,6 +10,7 @@
 export type {
   BreakdownResponse,
   FailureReasonsResponse,
+  FunnelReportResponse,
   Kpis,
   KpisResponse,
   PaymentDetailResponse,

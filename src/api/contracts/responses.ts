@@ -9,6 +9,7 @@ import type {
   topResponse,
 } from '../routes/analytics-routes.js';
 import type { CAPTURE_RESPONSE } from '../routes/events-route.js';
+import type { funnelReportResponse, savedFunnelResponse, savedFunnelsResponse } from '../routes/funnels-route.js';
 import type { fxRatesList, fxRatesLoaded } from '../routes/fx-rates-route.js';
 import type { createdResponse, keyView } from '../routes/keys-routes.js';
 import type { detailResponse, listResponse } from '../routes/payments-explorer-route.js';
@@ -41,3 +42,6 @@ export type ApiKeyCreatedResponse = z.infer<typeof createdResponse>;
 export type SqlResponse = z.infer<typeof sqlResponse>;
 export type SqlViewsResponse = z.infer<typeof sqlViewsResponse>;
 export type EventsCaptureResponse = z.infer<typeof CAPTURE_RESPONSE>;
+export type FunnelReportResponse = z.infer<typeof funnelReportResponse>;
+export type SavedFunnel = z.infer<typeof savedFunnelResponse>;
+export type SavedFunnelsResponse = z.infer<typeof savedFunnelsResponse>;

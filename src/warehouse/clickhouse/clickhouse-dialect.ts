@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../sql-dialect.js';
+import { type SqlDialect, jsonKey } from '../sql-dialect.js';
 import { clickHouseTime } from './clickhouse-values.js';
 
 const literal = (ms: number) => {
@@ -33,4 +33,10 @@ export const clickHouseDialect: SqlDialect = {
   sumIf: (expr, condition) => `coalesce(sumIf(${expr}, ${condition}), 0)`,
   // minIf alone answers the type's default (0, 1970-01-01) when no row matches; the OrNull combinator gives NULL.
   minIf: (expr, condition) => `minOrNullIf(${expr}, ${condition})`,
+  argMinIf: (value, by, condition) => `argMinOrNullIf(${value}, ${by}, ${condition})`,
+  // JSONExtractString answers '' for a number or a missing key: strings unquoted, other scalars raw, null/missing NULL.
+  jsonText: (expr, key) => {
+    const k = `'${jsonKey(key)}'`;
+    return `multiIf(JSONType(${expr}, ${k}) = 'String', JSONExtractString(${expr}, ${k}), JSONType(${expr}, ${k}) IN ('Null', 'Array', 'Object') OR NOT JSONHas(${expr}, ${k}), NULL, JSONExtractRaw(${expr}, ${k}))`;
+  },
 };

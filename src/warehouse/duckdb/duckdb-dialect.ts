@@ -1,4 +1,4 @@
-import type { SqlDialect } from '../sql-dialect.js';
+import { type SqlDialect, jsonKey } from '../sql-dialect.js';
 
 /**
  * A UTC instant as DuckDB's zone-free `TIMESTAMP` text (`YYYY-MM-DD HH:MM:SS.mmm`): the one place
@@ -25,4 +25,6 @@ export const duckDbDialect: SqlDialect = {
   countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
   sumIf: (expr, condition) => `COALESCE(sum(${expr}) FILTER (WHERE ${condition}), 0)`,
   minIf: (expr, condition) => `min(${expr}) FILTER (WHERE ${condition})`,
+  argMinIf: (value, by, condition) => `arg_min(${value}, ${by}) FILTER (WHERE ${condition})`,
+  jsonText: (expr, key) => `json_extract_string(${expr}, '$.${jsonKey(key)}')`,
 };
