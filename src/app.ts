@@ -307,6 +307,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         access: { sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000 },
         sql: { timeoutMs: env.SQL_TIMEOUT_MS, maxRows: env.SQL_MAX_ROWS, maxConcurrent: env.SQL_MAX_CONCURRENT },
         liveIntervalMs: env.LIVE_INTERVAL_MS,
+        defaultCurrency: env.DEFAULT_CURRENCY,
         ...(env.DASHBOARD_DIR ? { dashboardDir: env.DASHBOARD_DIR } : {}),
         pipeline:
           analytics && warehouse && merchants && served

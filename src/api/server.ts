@@ -38,6 +38,8 @@ import { registerMonitoringRoutes } from './routes/monitoring-routes.js';
 import { registerPaymentsExplorerRoutes } from './routes/payments-explorer-route.js';
 import { registerSchemaRoutes } from './routes/schemas-route.js';
 import { registerSettlementRoutes } from './routes/settlement-routes.js';
+import { registerCohortRoutes } from './routes/cohort-routes.js';
+import { registerRfmRoutes } from './routes/rfm-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
 
@@ -87,6 +89,8 @@ export interface HttpServerDeps {
   pipeline?: PipelineRouteDeps | null;
   /** The built dashboard served at `/` (default: `dist/web` of this package). */
   dashboardDir?: string;
+  /** `DEFAULT_CURRENCY`: the currency RFM counts when the request names none (default INR). */
+  defaultCurrency?: string;
   /** Forwarded-for headers are trusted only when set (behind a known proxy). */
   trustProxy?: boolean;
   /** API keys, sessions, audit log, read-only SQL and the live feed (issue 4); defaults when absent. */
@@ -240,6 +244,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const warehouse = { warehouse: pipeline.servedWarehouse };
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
+    // Product analytics (issue 12): cohorts and RFM segments.
+    await app.register(async (scope) => registerCohortRoutes(scope, warehouse));
+    await app.register(async (scope) =>
+      registerRfmRoutes(scope, { warehouse: warehouse.warehouse, defaultCurrency: deps.defaultCurrency ?? 'INR' }),
+    );
     await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };
