@@ -13,7 +13,12 @@ import { type Metrics, createMetrics } from './core/metrics.js';
 import { createOutboxRetentionJob } from './jobs/outbox-retention-job.js';
 import { createPartitionJob } from './jobs/partition-job.js';
 import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
+import { createCohortMatrixJob } from './jobs/cohort-matrix-job.js';
+import { createRfmSegmentJob } from './jobs/rfm-segment-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
+import { queryCohortMatrix } from './analytics/cohorts/cohort-matrix.js';
+import { computeRfm } from './analytics/rfm/rfm.js';
+import { startOfLocalDate } from './analytics/time-zones.js';
 import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
 import { createKafkaEventLog, kafkaLogCreator } from './log/kafka-log-adapter.js';
@@ -41,6 +46,52 @@ import type { OperationalStore } from './store/store-port.js';
 import { openWarehouse } from './warehouse/open-warehouse.js';
 import { withQueryTiming } from './warehouse/query-timing.js';
 import type { Warehouse } from './warehouse/warehouse-port.js';
+
+/** The weekly RFM segment job and the monthly cohort matrix job (issue 12), over this process's warehouse. */
+function productAnalyticsJobs(
+  store: OperationalStore,
+  warehouse: Warehouse,
+  env: Config['env'],
+  logger: Logger,
+): Array<{ job: Job; cron: string }> {
+  const rfm = createRfmSegmentJob({
+    store,
+    logger,
+    async score(asOf) {
+      const result = await computeRfm(warehouse, {
+        asOf: asOf.getTime(),
+        tz: 'UTC',
+        money: { kind: 'currency', currency: env.DEFAULT_CURRENCY },
+      });
+      // Per currency, no FX: the scoring cannot fail for want of a rate.
+      if (!result.ok) throw new Error(result.error.message);
+      return { currency: result.value.currency, customers: result.value.customers };
+    },
+  });
+  const cohorts = createCohortMatrixJob({
+    store,
+    logger,
+    definition: { tz: env.COHORT_JOB_TZ, period: 'month', basis: 'registration', activity: 'purchase' },
+    async compute(month, d) {
+      const to = startOfLocalDate(d.tz, month);
+      const from = startOfLocalDate(d.tz, `${Number(month.slice(0, 4)) - 1}${month.slice(4)}`);
+      const result = await queryCohortMatrix(warehouse, {
+        from,
+        to,
+        tz: d.tz,
+        period: 'month',
+        basis: 'registration',
+        activity: 'purchase',
+        now: Date.now(),
+      });
+      return result.ok ? { ok: true, matrix: result.value } : { ok: false, message: result.error.message };
+    },
+  });
+  return [
+    { job: rfm, cron: env.RFM_JOB_CRON },
+    { job: cohorts, cron: env.COHORT_JOB_CRON },
+  ];
+}
 
 /**
  * The composition root: the only place that reads configuration to choose adapters and wires the
@@ -239,6 +290,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
           cron: env.OUTBOX_RETENTION_CRON,
         });
       }
+      if (warehouse) jobs.push(...productAnalyticsJobs(store, warehouse, env, logger));
       lifecycle.onStop('jobs', scheduleJobs(jobs, logger));
     }
 

@@ -23,6 +23,7 @@ export {
 } from './failure-categories.js';
 export type { Money } from './fields.js';
 export * from './events/behaviour-events.js';
+export * from './events/customer-events.js';
 export * from './events/finance-events.js';
 export * from './events/order-events.js';
 export * from './events/payment-events.js';

@@ -23,6 +23,7 @@ import {
   paymentStatusChangedV1,
   paymentSucceededV1,
 } from './events/payment-events.js';
+import { customerSegmentChangedV1 } from './events/customer-events.js';
 
 /**
  * Every published contract, each (type, version) once. A breaking change to a type adds its next
@@ -53,6 +54,7 @@ export const EVENT_CONTRACTS = [
   experimentExposureRecordedV1,
   escrowReleasedV1,
   taxLineRecordedV1,
+  customerSegmentChangedV1,
 ] as const;
 
 export type AnyEventContract = (typeof EVENT_CONTRACTS)[number];

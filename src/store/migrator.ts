@@ -6,6 +6,7 @@ import * as m0005 from './migrations/0005-ended-sessions.js';
 import * as m0006 from './migrations/0006-exact-staging-amounts.js';
 import * as m0007 from './migrations/0007-failure-codes.js';
 import * as m0008 from './migrations/0008-payment-lifecycle.js';
+import * as m0011 from './migrations/0011-product-analytics.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -24,6 +25,8 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'exact-staging-amounts', up: m0006.up },
   { version: 7, name: 'failure-codes', up: m0007.up },
   { version: 8, name: 'payment-lifecycle', up: m0008.up },
+  // 9 and 10 are taken by the funnels and experiments branches of issue 12.
+  { version: 11, name: 'product-analytics', up: m0011.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };
