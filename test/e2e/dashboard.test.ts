@@ -367,6 +367,38 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await shot('data-quality');
   });
 
+  it('Cohorts and RFM: the retention heatmap, its summary and the segment sizes are the API’s', async () => {
+    await page.getByRole('link', { name: 'Cohorts' }).click();
+    await page.getByTestId('cohort-heatmap').waitFor();
+    const cohorts = await api200<{
+      cohorts: { size: number; rates: (number | null)[] }[];
+      summary: { offset: number; rate: number | null }[];
+    }>('/api/v1/analytics/cohorts?period=week&cohort=first_purchase&activity=purchase&tz=UTC');
+    // The demo's repeat customers: weekly first-purchase cohorts with customers, and M0 is everyone.
+    const filled = cohorts.cohorts.filter((c) => c.size > 0);
+    expect(filled.length).toBeGreaterThan(0);
+    expect(filled.every((c) => c.rates[0] === 1)).toBe(true);
+    await expect.poll(() => page.getByTestId('cohort-row').count()).toBe(cohorts.cohorts.length);
+    const rows = page.getByTestId('cohort-row');
+    for (let i = 0; i < cohorts.cohorts.length; i++) {
+      const c = cohorts.cohorts[i] as { size: number; rates: (number | null)[] };
+      expect(await rows.nth(i).getByTestId('cohort-cell-0').textContent()).toBe(c.rates[0] === null ? '' : percent(c.rates[0]));
+      expect(await rows.nth(i).getByTestId('cohort-cell-1').textContent()).toBe(c.rates[1] === null ? '' : percent(c.rates[1]));
+    }
+    const w1 = cohorts.summary.find((s) => s.offset === 1);
+    expect(await page.getByTestId('cohort-summary-1-value').textContent()).toBe(percent(w1?.rate ?? null));
+    await shot('cohorts');
+
+    await page.getByRole('link', { name: 'RFM segments' }).click();
+    await page.getByTestId('rfm-movement').waitFor();
+    const rfm = await api200<{ customers: number; segments: { segment: string; customers: number }[] }>('/api/v1/analytics/rfm?tz=UTC');
+    expect(rfm.customers).toBeGreaterThan(0);
+    for (const s of rfm.segments) {
+      await expect.poll(() => page.getByTestId(`rfm-size-${s.segment}-value`).textContent()).toBe(count(s.customers));
+    }
+    await shot('rfm');
+  });
+
   it('Overview: the GMV trend is the API’s, and the live GMV tile comes from the SSE feed and changes while demo traffic flows', async () => {
     const trendResponse = page.waitForResponse((r) => r.url().includes('/api/v1/analytics/timeseries'));
     await page.getByRole('link', { name: 'Overview' }).click();
@@ -828,6 +860,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       ['payments-list', '/payments/list', 'explorer-row'],
       ['settlement', '/settlement', 'settlement-gmv-value'],
       ['data-quality', '/data-quality', 'dq-conservation'],
+      ['cohorts', '/cohorts', 'cohort-matrix'],
+      ['rfm', '/rfm', 'rfm-movement'],
     ] as const;
     for (const width of [390, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 844 }, timezoneId: 'UTC', locale: 'en-US' });

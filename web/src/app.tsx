@@ -8,6 +8,8 @@ const OverviewPage = lazy(() => import('./pages/overview').then((m) => ({ defaul
 const PaymentsPage = lazy(() => import('./pages/payments').then((m) => ({ default: m.PaymentsPage })));
 const PaymentsListPage = lazy(() => import('./pages/payments-list').then((m) => ({ default: m.PaymentsListPage })));
 const SettlementPage = lazy(() => import('./pages/settlement').then((m) => ({ default: m.SettlementPage })));
+const CohortsPage = lazy(() => import('./pages/cohorts').then((m) => ({ default: m.CohortsPage })));
+const RfmPage = lazy(() => import('./pages/rfm').then((m) => ({ default: m.RfmPage })));
 const DataQualityPage = lazy(() => import('./pages/data-quality').then((m) => ({ default: m.DataQualityPage })));
 
 const PAGES = [
@@ -15,6 +17,8 @@ const PAGES = [
   { path: '/payments', title: 'Payments', render: () => <PaymentsPage /> },
   { path: '/payments/list', title: 'List', sub: true, render: () => <PaymentsListPage /> },
   { path: '/settlement', title: 'Settlement', render: () => <SettlementPage /> },
+  { path: '/cohorts', title: 'Cohorts', render: () => <CohortsPage /> },
+  { path: '/rfm', title: 'RFM segments', render: () => <RfmPage /> },
   { path: '/data-quality', title: 'Data quality', render: () => <DataQualityPage /> },
 ] as const;
 

@@ -9,11 +9,14 @@
 
 export type {
   BreakdownResponse,
+  CohortResponse,
   FailureReasonsResponse,
   Kpis,
   KpisResponse,
   PaymentDetailResponse,
   PaymentsListResponse,
+  RfmCustomersResponse,
+  RfmResponse,
   SessionResponse,
   SettlementTilesResponse,
   TimeseriesResponse,
