@@ -65,7 +65,15 @@ export async function computeRfm(warehouse: QueryRunner, r: RfmRequest): Promise
       per.set(x.customer, { customer: x.customer, orders: x.orders, monetary_minor: amount, recency_days: 0, last: x.last_ms });
     }
   }
-  const inputs: RfmInput[] = [...per.values()].map(({ last, ...c }) => ({ ...c, recency_days: Math.floor((r.asOf - last) / DAY) }));
+  const inputs: RfmInput[] = [];
+  for (const c of per.values()) {
+    inputs.push({
+      customer: c.customer,
+      orders: c.orders,
+      monetary_minor: c.monetary_minor,
+      recency_days: Math.floor((r.asOf - c.last) / DAY),
+    });
+  }
   const out: RfmResult = {
     as_of: formatLocal(r.tz, r.asOf),
     window: { from: formatLocal(r.tz, from), to: formatLocal(r.tz, r.asOf) },

@@ -63,6 +63,9 @@ export function CohortsPage() {
         {(r) => {
           const currencies = [...new Set(r.cohorts.flatMap((c) => c.revenue.map((v) => v.currency)))].sort();
           const shown = view === 'customers' || currencies.includes(view) ? view : 'customers';
+          // Leading cohorts without customers (before the history starts) are left out of the heatmap.
+          const firstFilled = r.cohorts.findIndex((c) => c.size > 0);
+          const rows = firstFilled < 0 ? [] : r.cohorts.slice(firstFilled);
           return (
             <>
               <div className="tiles tiles-4">
@@ -93,7 +96,7 @@ export function CohortsPage() {
                   </label>
                 }
               >
-                {r.cohorts.every((c) => c.size === 0) ? (
+                {rows.length === 0 ? (
                   <Empty>No customers were acquired in these periods.</Empty>
                 ) : (
                   <table className="table heatmap" data-testid="cohort-heatmap">
@@ -110,7 +113,7 @@ export function CohortsPage() {
                       </tr>
                     </thead>
                     <tbody>
-                      {r.cohorts.map((c) => {
+                      {rows.map((c) => {
                         const revenue = c.revenue.find((v) => v.currency === shown);
                         return (
                           <tr key={c.start} data-testid="cohort-row">
