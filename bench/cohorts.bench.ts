@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { queryCohortMatrix } from '../src/analytics/cohorts/cohort-matrix.js';
-import { computeRfm } from '../src/analytics/rfm/rfm.js';
+import { computeRfm, rfmOverview } from '../src/analytics/rfm/rfm.js';
 import { localBucketStarts } from '../src/analytics/time-zones.js';
 import { createLogger } from '../src/core/logger.js';
 import { openClickHouseWarehouse } from '../src/warehouse/clickhouse/clickhouse-adapter.js';
@@ -110,6 +110,7 @@ interface Figures {
   cohortCustomers: number;
   rfm: number[];
   rfmCustomers: number;
+  overview: number[];
 }
 
 async function measure(engine: string, warehouse: Warehouse, loadSeconds: number): Promise<Figures> {
@@ -130,7 +131,23 @@ async function measure(engine: string, warehouse: Warehouse, loadSeconds: number
   if (!warm.ok) throw new Error(warm.error.message);
   const rfmMs: number[] = [];
   for (let i = 0; i < RUNS; i++) rfmMs.push((await time(rfm)).ms);
-  const f = { engine, loadSeconds, payments, cohort: cohortMs, cohortCustomers, rfm: rfmMs, rfmCustomers: warm.value.customers.length };
+  const overview = () => rfmOverview(warehouse, { asOf: NOW, tz: TZ, money: { kind: 'currency', currency: 'INR' } });
+  const o = await overview();
+  if (!o.ok) throw new Error(o.error.message);
+  if (o.value.customers !== warm.value.customers.length)
+    throw new Error(`SQL scored ${o.value.customers}, TypeScript ${warm.value.customers.length}`);
+  const overviewMs: number[] = [];
+  for (let i = 0; i < RUNS; i++) overviewMs.push((await time(overview)).ms);
+  const f = {
+    engine,
+    loadSeconds,
+    payments,
+    cohort: cohortMs,
+    cohortCustomers,
+    rfm: rfmMs,
+    rfmCustomers: warm.value.customers.length,
+    overview: overviewMs,
+  };
   console.log(JSON.stringify({ ...f, load: currentLoad() }));
   return f;
 }
@@ -181,7 +198,7 @@ async function main(): Promise<void> {
     '',
     `\`${commandLine()}\``,
     '',
-    `${formatNumber(CUSTOMERS)} customers, each registered once over the last ${SPAN_DAYS} days, with 1–${2 * ORDERS - 1} payments (mean ${ORDERS}; 10 % failed, 5 % of customers in USD). Cohort matrix: the twelve monthly cohorts before this month by registration in ${TZ}, M0…M12 customers and revenue per currency (\`queryCohortMatrix\`, three SQL reads). RFM: \`computeRfm\` over INR orders of the last 365 days, scored in TypeScript. Min / median / max of ${RUNS} runs after one warm-up, in-process (no HTTP).`,
+    `${formatNumber(CUSTOMERS)} customers, each registered once over the last ${SPAN_DAYS} days, with 1–${2 * ORDERS - 1} payments (mean ${ORDERS}; 10 % failed, 5 % of customers in USD). Cohort matrix: the twelve monthly cohorts before this month by registration in ${TZ}, M0…M12 customers and revenue per currency (\`queryCohortMatrix\`, three SQL reads). RFM in SQL: \`rfmOverview\` (what \`GET /api/v1/analytics/rfm\` runs: segment sizes and the week-over-week movement, i.e. two scorings of every customer by window functions, only aggregates read). RFM in TypeScript: \`computeRfm\` (the weekly job's path and report-currency requests: every customer read, scored in TypeScript). Min / median / max of ${RUNS} runs after one warm-up, in-process (no HTTP).`,
     '',
     markdownTable(
       [
@@ -198,6 +215,7 @@ async function main(): Promise<void> {
         formatNumber(f.payments),
         stats(f.cohort),
         formatNumber(f.cohortCustomers),
+        stats(f.overview),
         stats(f.rfm),
         formatNumber(f.rfmCustomers),
         f.loadSeconds.toFixed(1),

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseFxRatesCsv, storeFxRates } from '../../src/analytics/fx-rates.js';
-import { computeRfm, movementMatrix } from '../../src/analytics/rfm/rfm.js';
+import { computeRfm, movementMatrix, segmentSizes } from '../../src/analytics/rfm/rfm.js';
+import { rfmMovement, rfmScoredCustomers, rfmSegmentSizes } from '../../src/analytics/rfm/rfm-queries.js';
+import { runQuery } from '../../src/warehouse/typed-query.js';
 import { COLLECTED_STATUSES } from '../../src/contracts/index.js';
 import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 import { type TestPurchase, paymentRow, writeRows } from './cohort-rows.js';
@@ -120,7 +122,18 @@ describeEachWarehouse('RFM segments', (engine) => {
           const result = await computeRfm(w.warehouse, { asOf, tz: 'Asia/Kolkata', money });
           if (!result.ok) throw new Error(result.error.message);
           const got = [...result.value.customers].sort((a, b) => a.customer.localeCompare(b.customer));
-          expect(got).toEqual(reference(purchases, asOf, { currency: 'INR', convert }));
+          const expected = reference(purchases, asOf, { currency: 'INR', convert });
+          expect(got).toEqual(expected);
+          if (!convert) {
+            // The scoring in SQL (the API's path for one currency) agrees with the same reference.
+            const inSql = await runQuery(w.warehouse, rfmScoredCustomers, { asOfMs: asOf, currency: 'INR' });
+            expect(inSql.filter((c) => c.customer.startsWith(`c-${run - 1}-`))).toEqual(expected);
+            const sizes = await runQuery(w.warehouse, rfmSegmentSizes, { asOfMs: asOf, currency: 'INR' });
+            const fromTs = segmentSizes(result.value.customers).filter((x) => x.customers > 0);
+            expect(new Map(sizes.map((x) => [x.segment, [x.customers, x.orders, x.monetary_minor]]))).toEqual(
+              new Map(fromTs.map((x) => [x.segment, [x.customers, x.orders, x.monetary_minor]])),
+            );
+          }
         },
       ),
       { numRuns: 25 },
@@ -158,6 +171,7 @@ describeEachWarehouse('RFM segments', (engine) => {
     );
     if (!now?.ok || !before?.ok) throw new Error('rfm failed');
     const moves = movementMatrix(before.value.customers, now.value.customers);
+    const inSql = await runQuery(w.warehouse, rfmMovement, { asOfMs: asOf, beforeMs: asOf - 7 * DAY, currency: 'INR' });
     // Independently: each customer's segment in each reference, paired.
     const a = new Map(reference(purchases, asOf - 7 * DAY, { currency: 'INR', convert: false }).map((c) => [c.customer, c.segment]));
     const b = new Map(reference(purchases, asOf, { currency: 'INR', convert: false }).map((c) => [c.customer, c.segment]));
@@ -167,6 +181,7 @@ describeEachWarehouse('RFM segments', (engine) => {
       expected.set(k, (expected.get(k) ?? 0) + 1);
     }
     expect(new Map(moves.map((m) => [`${m.from}>${m.to}`, m.customers]))).toEqual(expected);
+    expect(new Map(inSql.map((m) => [`${m.from_segment}>${m.to_segment}`, m.customers]))).toEqual(expected);
     // m-0 bought once 368 days ago: in the window a week ago, gone now.
     expect(moves.some((m) => m.to === 'none')).toBe(true);
   });

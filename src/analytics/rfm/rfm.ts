@@ -4,7 +4,7 @@ import { ratio } from '../decimal.js';
 import { type UsedRate, convertMinor, ratesFor, ratesView } from '../fx-rates.js';
 import { formatLocal, localDateOf } from '../time-zones.js';
 import { addExact } from '../cohorts/cohort-matrix.js';
-import { rfmPerCustomer } from './rfm-queries.js';
+import { rfmMovement, rfmPerCustomer, rfmSegmentPage, rfmSegmentSizes } from './rfm-queries.js';
 import { type RfmInput, type RfmScored, SEGMENTS, type Segment, scoreCustomers } from './rfm-scores.js';
 
 /**
@@ -151,3 +151,80 @@ export function segmentPage(customers: readonly RfmScored[], segment: Segment, l
 
 /** The movement matrix compares with the scores one week earlier. */
 export const WEEK_MS = 7 * DAY;
+
+const segmentOrder = (s: string) => SEGMENTS_OR_NONE.indexOf(s as SegmentOrNone);
+
+/**
+ * What `GET /api/v1/analytics/rfm` answers. One currency: scored in SQL (`rfm-queries.ts`), only
+ * aggregates read; a report currency: every customer read and converted (`computeRfm`).
+ */
+export async function rfmOverview(warehouse: QueryRunner, r: RfmRequest) {
+  const head = {
+    as_of: formatLocal(r.tz, r.asOf),
+    window: { from: formatLocal(r.tz, r.asOf - WINDOW_DAYS * DAY), to: formatLocal(r.tz, r.asOf) },
+    currency: r.money.currency,
+  };
+  const fromAsOf = formatLocal(r.tz, r.asOf - WEEK_MS);
+  if (r.money.kind === 'currency') {
+    const p = { asOfMs: r.asOf, currency: r.money.currency };
+    const [sizes, moves] = await Promise.all([
+      runQuery(warehouse, rfmSegmentSizes, p),
+      runQuery(warehouse, rfmMovement, { ...p, beforeMs: r.asOf - WEEK_MS }),
+    ]);
+    const total = sizes.reduce((s, x) => s + x.customers, 0);
+    const bySegment = new Map(sizes.map((x) => [x.segment, x]));
+    return ok({
+      ...head,
+      customers: total,
+      segments: SEGMENTS.map((segment) => {
+        const x = bySegment.get(segment);
+        return {
+          segment,
+          customers: x?.customers ?? 0,
+          share: ratio(x?.customers ?? 0, total),
+          orders: x?.orders ?? 0,
+          monetary_minor: x?.monetary_minor ?? 0,
+        };
+      }),
+      movement: {
+        from_as_of: fromAsOf,
+        items: moves
+          .map((m) => ({ from: m.from_segment as SegmentOrNone, to: m.to_segment as SegmentOrNone, customers: m.customers }))
+          .sort((a, b) => segmentOrder(a.from) - segmentOrder(b.from) || segmentOrder(a.to) - segmentOrder(b.to)),
+      },
+    });
+  }
+  const [now, before] = await Promise.all([computeRfm(warehouse, r), computeRfm(warehouse, { ...r, asOf: r.asOf - WEEK_MS })]);
+  if (!now.ok) return now;
+  if (!before.ok) return before;
+  const { customers, ...rest } = now.value;
+  return ok({
+    ...rest,
+    customers: customers.length,
+    segments: segmentSizes(customers),
+    movement: { from_as_of: before.value.as_of, items: movementMatrix(before.value.customers, customers) },
+  });
+}
+
+/** What `GET /api/v1/analytics/rfm/customers` answers (customer ids unmasked: the route masks). */
+export async function rfmSegmentCustomers(warehouse: QueryRunner, r: RfmRequest, segment: Segment, limit: number, offset: number) {
+  if (r.money.kind === 'currency') {
+    const p = { asOfMs: r.asOf, currency: r.money.currency };
+    const [sizes, page] = await Promise.all([
+      runQuery(warehouse, rfmSegmentSizes, p),
+      runQuery(warehouse, rfmSegmentPage, { ...p, segment, limit, offset }),
+    ]);
+    return ok({
+      as_of: formatLocal(r.tz, r.asOf),
+      window: { from: formatLocal(r.tz, r.asOf - WINDOW_DAYS * DAY), to: formatLocal(r.tz, r.asOf) },
+      currency: r.money.currency,
+      total: sizes.find((x) => x.segment === segment)?.customers ?? 0,
+      items: page.map((c) => ({ ...c, segment: c.segment as Segment })),
+    });
+  }
+  const result = await computeRfm(warehouse, r);
+  if (!result.ok) return result;
+  const { customers, ...rest } = result.value;
+  const page = segmentPage(customers, segment, limit, offset);
+  return ok({ ...rest, total: page.total, items: page.items });
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { timeParam, timeZoneParam, validationFailure } from '../../analytics/query-params.js';
-import { type RfmMoney, WEEK_MS, computeRfm, movementMatrix, segmentPage, segmentSizes } from '../../analytics/rfm/rfm.js';
+import { type RfmMoney, rfmOverview, rfmSegmentCustomers } from '../../analytics/rfm/rfm.js';
 import { SEGMENTS } from '../../analytics/rfm/rfm-scores.js';
 import { startOfLocalDate } from '../../analytics/time-zones.js';
 import { ErrorCode, type Result, err, failure, ok } from '../../core/errors.js';
@@ -136,19 +136,8 @@ export async function registerRfmRoutes(app: FastifyInstance, deps: { warehouse:
       const p = prepare(rfmQuery, request.query);
       if (!p.ok) return sendFailure(reply, p.error);
       const { q, asOf, money } = p.value;
-      const [now, before] = await Promise.all([
-        computeRfm(deps.warehouse, { asOf, tz: q.tz, money }),
-        computeRfm(deps.warehouse, { asOf: asOf - WEEK_MS, tz: q.tz, money }),
-      ]);
-      if (!now.ok) return sendFailure(reply, now.error);
-      if (!before.ok) return sendFailure(reply, before.error);
-      const { customers, ...rest } = now.value;
-      return {
-        ...rest,
-        customers: customers.length,
-        segments: segmentSizes(customers),
-        movement: { from_as_of: before.value.as_of, items: movementMatrix(before.value.customers, customers) },
-      };
+      const result = await rfmOverview(deps.warehouse, { asOf, tz: q.tz, money });
+      return result.ok ? result.value : sendFailure(reply, result.error);
     },
   );
 
@@ -171,20 +160,19 @@ export async function registerRfmRoutes(app: FastifyInstance, deps: { warehouse:
       const p = prepare(rfmCustomersQuery, request.query);
       if (!p.ok) return sendFailure(reply, p.error);
       const { q, asOf, money } = p.value;
-      const result = await computeRfm(deps.warehouse, { asOf, tz: q.tz, money });
+      const result = await rfmSegmentCustomers(deps.warehouse, { asOf, tz: q.tz, money }, q.segment, q.limit, q.offset);
       if (!result.ok) return sendFailure(reply, result.error);
-      const { customers, ...rest } = result.value;
-      const page = segmentPage(customers, q.segment, q.limit, q.offset);
+      const { items, total, ...rest } = result.value;
       const admin = isAdmin(request);
-      request.auditRows = page.items.length;
+      request.auditRows = items.length;
       return {
         ...rest,
         segment: q.segment,
-        total: page.total,
+        total,
         limit: q.limit,
         offset: q.offset,
         masked: admin ? [] : ['customer'],
-        items: page.items.map((c) => ({ ...c, customer: admin ? c.customer : null })),
+        items: items.map((c) => ({ ...c, customer: admin ? c.customer : null })),
       };
     },
   );
