@@ -24,8 +24,11 @@ export function periodStarts(tz: string, period: CohortPeriod, from: number, cou
  */
 export function periodIndexSql(expr: string, bounds: readonly number[], literal: (ms: number) => string): string {
   if (bounds.length < 2) throw new Error('periodIndexSql needs at least two bounds');
-  const whens: string[] = [];
-  for (let i = 1; i < bounds.length - 1; i++) whens.push(`WHEN ${expr} < ${literal(bounds[i] as number)} THEN ${i - 1}`);
-  if (whens.length === 0) return '0';
-  return `(CASE ${whens.join(' ')} ELSE ${bounds.length - 2} END)`;
+  // Bisection: ⌈log2 n⌉ comparisons a row instead of up to n (25 bounds: 5 instead of 24).
+  const within = (lo: number, hi: number): string => {
+    if (hi - lo <= 1) return String(lo);
+    const mid = (lo + hi) >> 1;
+    return `CASE WHEN ${expr} < ${literal(bounds[mid] as number)} THEN ${within(lo, mid)} ELSE ${within(mid, hi)} END`;
+  };
+  return `(${within(0, bounds.length - 1)})`;
 }
