@@ -16,7 +16,12 @@ import { createReferenceCleanupJob } from './jobs/reference-cleanup-job.js';
 import { createExperimentGuardrailsJob } from './jobs/experiment-guardrails-job.js';
 import { materialiseStandardFunnel } from './analytics/funnels/funnel-report.js';
 import { createFunnelSnapshotJob } from './jobs/funnel-snapshot-job.js';
+import { createCohortMatrixJob } from './jobs/cohort-matrix-job.js';
+import { createRfmSegmentJob } from './jobs/rfm-segment-job.js';
 import { type Job, scheduleJobs } from './jobs/scheduler.js';
+import { queryCohortMatrix } from './analytics/cohorts/cohort-matrix.js';
+import { computeRfm } from './analytics/rfm/rfm.js';
+import { startOfLocalDate } from './analytics/time-zones.js';
 import { createEmbeddedEventLog } from './log/embedded-log-adapter.js';
 import type { EventLog } from './log/event-log-port.js';
 import { createKafkaEventLog, kafkaLogCreator } from './log/kafka-log-adapter.js';
@@ -44,6 +49,52 @@ import type { OperationalStore } from './store/store-port.js';
 import { isSharedWarehouse, openWarehouse } from './warehouse/open-warehouse.js';
 import { withQueryTiming } from './warehouse/query-timing.js';
 import type { Warehouse } from './warehouse/warehouse-port.js';
+
+/** The weekly RFM segment job and the monthly cohort matrix job (issue 12), over this process's warehouse. */
+function productAnalyticsJobs(
+  store: OperationalStore,
+  warehouse: Warehouse,
+  env: Config['env'],
+  logger: Logger,
+): Array<{ job: Job; cron: string }> {
+  const rfm = createRfmSegmentJob({
+    store,
+    logger,
+    async score(asOf) {
+      const result = await computeRfm(warehouse, {
+        asOf: asOf.getTime(),
+        tz: 'UTC',
+        money: { kind: 'currency', currency: env.DEFAULT_CURRENCY },
+      });
+      // Per currency, no FX: the scoring cannot fail for want of a rate.
+      if (!result.ok) throw new Error(result.error.message);
+      return { currency: result.value.currency, customers: result.value.customers };
+    },
+  });
+  const cohorts = createCohortMatrixJob({
+    store,
+    logger,
+    definition: { tz: env.COHORT_JOB_TZ, period: 'month', basis: 'registration', activity: 'purchase' },
+    async compute(month, d) {
+      const to = startOfLocalDate(d.tz, month);
+      const from = startOfLocalDate(d.tz, `${Number(month.slice(0, 4)) - 1}${month.slice(4)}`);
+      const result = await queryCohortMatrix(warehouse, {
+        from,
+        to,
+        tz: d.tz,
+        period: 'month',
+        basis: 'registration',
+        activity: 'purchase',
+        now: Date.now(),
+      });
+      return result.ok ? { ok: true, matrix: result.value } : { ok: false, message: result.error.message };
+    },
+  });
+  return [
+    { job: rfm, cron: env.RFM_JOB_CRON },
+    { job: cohorts, cron: env.COHORT_JOB_CRON },
+  ];
+}
 
 /**
  * The composition root: the only place that reads configuration to choose adapters and wires the
@@ -259,9 +310,10 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
           job: createFunnelSnapshotJob({ store, logger, materialise: (now) => materialiseStandardFunnel(source, now) }),
           cron: env.FUNNEL_SNAPSHOT_CRON,
         });
+        jobs.push(...productAnalyticsJobs(store, warehouse, env, logger));
       } else {
         logger.info(
-          { jobs: ['experiment-guardrails', 'funnel-snapshot'] },
+          { jobs: ['experiment-guardrails', 'funnel-snapshot', 'rfm-segments', 'cohort-matrix'] },
           'warehouse jobs not scheduled: this process has no warehouse (role analytics, or jobs on a shared ClickHouse)',
         );
       }
@@ -333,6 +385,7 @@ export async function startApp(config: Config, logger: Logger, options: { roles?
         access: { sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000 },
         sql: { timeoutMs: env.SQL_TIMEOUT_MS, maxRows: env.SQL_MAX_ROWS, maxConcurrent: env.SQL_MAX_CONCURRENT },
         liveIntervalMs: env.LIVE_INTERVAL_MS,
+        defaultCurrency: env.DEFAULT_CURRENCY,
         ...(env.DASHBOARD_DIR ? { dashboardDir: env.DASHBOARD_DIR } : {}),
         pipeline:
           analytics && warehouse && merchants && served

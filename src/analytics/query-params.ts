@@ -20,7 +20,7 @@ const list = z
   );
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$/;
-const timeParam = z
+export const timeParam = z
   .string()
   .refine((s) => (DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`))) || (RFC3339.test(s) && !Number.isNaN(Date.parse(s))), {
     message: 'expected an RFC 3339 time with offset (2026-11-20T09:30:00+05:30) or a date YYYY-MM-DD',

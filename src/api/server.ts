@@ -40,6 +40,8 @@ import { registerPaymentsExplorerRoutes } from './routes/payments-explorer-route
 import { registerSchemaRoutes } from './routes/schemas-route.js';
 import { registerFunnelRoutes } from './routes/funnels-route.js';
 import { registerSettlementRoutes } from './routes/settlement-routes.js';
+import { registerCohortRoutes } from './routes/cohort-routes.js';
+import { registerRfmRoutes } from './routes/rfm-routes.js';
 import { registerWebhookRoutes } from './routes/webhook-route.js';
 import { createWebhookStats } from './webhook-stats.js';
 
@@ -103,6 +105,8 @@ export interface HttpServerDeps {
   warehouseReads?: WarehouseReadDeps | null;
   /** The built dashboard served at `/` (default: `dist/web` of this package). */
   dashboardDir?: string;
+  /** `DEFAULT_CURRENCY`: the currency RFM counts when the request names none (default INR). */
+  defaultCurrency?: string;
   /** Forwarded-for headers are trusted only when set (behind a known proxy). */
   trustProxy?: boolean;
   /** API keys, sessions, audit log, read-only SQL and the live feed (issue 4); defaults when absent. */
@@ -264,6 +268,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     await app.register(async (scope) => registerAnalyticsRoutes(scope, warehouse));
     await app.register(async (scope) => registerSettlementRoutes(scope, warehouse));
     await app.register(async (scope) => registerFunnelRoutes(scope, { warehouse: reads.servedWarehouse, store: deps.store }));
+    // Product analytics (issue 12): cohorts and RFM segments.
+    await app.register(async (scope) => registerCohortRoutes(scope, warehouse));
+    await app.register(async (scope) =>
+      registerRfmRoutes(scope, { warehouse: warehouse.warehouse, defaultCurrency: deps.defaultCurrency ?? 'INR' }),
+    );
     await app.register(async (scope) => registerPaymentsExplorerRoutes(scope, warehouse));
     await app.register(async (scope) => registerFxRateRoutes(scope, warehouse));
     const sql = deps.sql ?? { timeoutMs: 10_000, maxRows: 10_000 };

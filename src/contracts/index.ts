@@ -24,6 +24,7 @@ export {
 export type { Money } from './fields.js';
 export * from './events/behaviour-events.js';
 export * from './events/experiment-events.js';
+export * from './events/customer-events.js';
 export * from './events/finance-events.js';
 export * from './experiment-assignment.js';
 export * from './experiment-definition.js';

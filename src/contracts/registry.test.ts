@@ -13,6 +13,7 @@ const Ajv2020 = ajv2020.default;
 // The catalogue in docs/DESIGN.md ("Event catalogue (first version)"), plus the ledger's
 // payment.status_changed (issue 10, docs/payment-lifecycle.md).
 const DESIGN_CATALOGUE = [
+  'customer.segment_changed',
   'payment.recorded',
   'payment.status_changed',
   'payment.succeeded',

@@ -24,6 +24,7 @@ import {
   paymentStatusChangedV1,
   paymentSucceededV1,
 } from './events/payment-events.js';
+import { customerSegmentChangedV1 } from './events/customer-events.js';
 
 /**
  * Every published contract, each (type, version) once. A breaking change to a type adds its next
@@ -55,6 +56,7 @@ export const EVENT_CONTRACTS = [
   experimentStatusChangedV1,
   escrowReleasedV1,
   taxLineRecordedV1,
+  customerSegmentChangedV1,
 ] as const;
 
 export type AnyEventContract = (typeof EVENT_CONTRACTS)[number];

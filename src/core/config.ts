@@ -195,6 +195,20 @@ export const envSchema = z.object({
   // experiments: hourly guardrails (needs the analytics role in the same process: the warehouse)
   EXPERIMENT_GUARDRAILS_CRON: z.string().default('37 * * * *'),
   FUNNEL_SNAPSHOT_CRON: z.string().default('7 * * * *'),
+  // product analytics (issue 12): weekly RFM segments (Monday), monthly cohort matrix (the 1st); UTC crons
+  RFM_JOB_CRON: z.string().default('37 2 * * 1'),
+  COHORT_JOB_CRON: z.string().default('7 3 1 * *'),
+  COHORT_JOB_TZ: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone name such as UTC or Asia/Kolkata'),
   // monitoring
   LOG_REQUESTS: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

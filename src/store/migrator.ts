@@ -8,6 +8,7 @@ import * as m0007 from './migrations/0007-failure-codes.js';
 import * as m0008 from './migrations/0008-payment-lifecycle.js';
 import * as m0009 from './migrations/0009-funnels.js';
 import * as m0010 from './migrations/0010-experiments.js';
+import * as m0011 from './migrations/0011-product-analytics.js';
 import type { OperationalStore } from './store-port.js';
 
 export interface Migration {
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'payment-lifecycle', up: m0008.up },
   { version: 9, name: 'funnels', up: m0009.up },
   { version: 10, name: 'experiments', up: m0010.up },
+  { version: 11, name: 'product-analytics', up: m0011.up },
 ];
 
 export type MigrationResult = { ok: true; applied: Migration[] } | { ok: false; applied: Migration[]; failed: Migration; error: Error };

@@ -424,6 +424,42 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
     await shot('funnels');
   });
 
+  it('Cohorts and RFM: the retention heatmap, its summary and the segment sizes are the API’s', async () => {
+    await page.getByRole('link', { name: 'Cohorts' }).click();
+    await page.getByTestId('cohort-heatmap').waitFor();
+    const cohorts = await api200<{
+      cohorts: { size: number; customers: (number | null)[]; rates: (number | null)[] }[];
+      summary: { offset: number; rate: number | null }[];
+    }>('/api/v1/analytics/cohorts?period=week&cohort=first_purchase&activity=purchase&tz=UTC');
+    // The demo's repeat customers: weekly first-purchase cohorts with customers, and M0 is everyone.
+    const filled = cohorts.cohorts.filter((c) => c.size > 0);
+    expect(filled.length).toBeGreaterThan(0);
+    expect(filled.every((c) => c.rates[0] === 1)).toBe(true);
+    // The heatmap starts at the first cohort with customers.
+    const shown = cohorts.cohorts.slice(cohorts.cohorts.findIndex((c) => c.size > 0));
+    await expect.poll(() => page.getByTestId('cohort-row').count()).toBe(shown.length);
+    const rows = page.getByTestId('cohort-row');
+    for (let i = 0; i < shown.length; i++) {
+      const c = shown[i] as { customers: (number | null)[]; rates: (number | null)[] };
+      // A period not started is blank; an empty cohort's share is "—".
+      for (const k of [0, 1]) {
+        expect(await rows.nth(i).getByTestId(`cohort-cell-${k}`).textContent()).toBe(c.customers[k] === null ? '' : percent(c.rates[k]));
+      }
+    }
+    const w1 = cohorts.summary.find((s) => s.offset === 1);
+    expect(await page.getByTestId('cohort-summary-1-value').textContent()).toBe(percent(w1?.rate ?? null));
+    await shot('cohorts');
+
+    await page.getByRole('link', { name: 'RFM segments' }).click();
+    await page.getByTestId('rfm-movement').waitFor();
+    const rfm = await api200<{ customers: number; segments: { segment: string; customers: number }[] }>('/api/v1/analytics/rfm?tz=UTC');
+    expect(rfm.customers).toBeGreaterThan(0);
+    for (const s of rfm.segments) {
+      await expect.poll(() => page.getByTestId(`rfm-size-${s.segment}-value`).textContent()).toBe(count(s.customers));
+    }
+    await shot('rfm');
+  });
+
   it('Overview: the GMV trend is the API’s, and the live GMV tile comes from the SSE feed and changes while demo traffic flows', async () => {
     const trendResponse = page.waitForResponse((r) => r.url().includes('/api/v1/analytics/timeseries'));
     await page.getByRole('link', { name: 'Overview' }).click();
@@ -885,6 +921,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')('dashboard in Chro
       ['payments-list', '/payments/list', 'explorer-row'],
       ['settlement', '/settlement', 'settlement-gmv-value'],
       ['data-quality', '/data-quality', 'dq-conservation'],
+      ['cohorts', '/cohorts', 'cohort-matrix'],
+      ['rfm', '/rfm', 'rfm-movement'],
     ] as const;
     for (const width of [390, 1440]) {
       const context = await browser.newContext({ viewport: { width, height: 844 }, timezoneId: 'UTC', locale: 'en-US' });

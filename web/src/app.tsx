@@ -10,6 +10,8 @@ const PaymentsListPage = lazy(() => import('./pages/payments-list').then((m) => 
 const SettlementPage = lazy(() => import('./pages/settlement').then((m) => ({ default: m.SettlementPage })));
 const FunnelsPage = lazy(() => import('./pages/funnels').then((m) => ({ default: m.FunnelsPage })));
 const ExperimentsPage = lazy(() => import('./pages/experiments').then((m) => ({ default: m.ExperimentsPage })));
+const CohortsPage = lazy(() => import('./pages/cohorts').then((m) => ({ default: m.CohortsPage })));
+const RfmPage = lazy(() => import('./pages/rfm').then((m) => ({ default: m.RfmPage })));
 const DataQualityPage = lazy(() => import('./pages/data-quality').then((m) => ({ default: m.DataQualityPage })));
 
 const PAGES = [
@@ -19,6 +21,8 @@ const PAGES = [
   { path: '/settlement', title: 'Settlement', render: () => <SettlementPage /> },
   { path: '/funnels', title: 'Funnels', render: () => <FunnelsPage /> },
   { path: '/experiments', title: 'Experiments', render: () => <ExperimentsPage /> },
+  { path: '/cohorts', title: 'Cohorts', render: () => <CohortsPage /> },
+  { path: '/rfm', title: 'RFM segments', render: () => <RfmPage /> },
   { path: '/data-quality', title: 'Data quality', render: () => <DataQualityPage /> },
 ] as const;
 

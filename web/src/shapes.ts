@@ -9,12 +9,15 @@
 
 export type {
   BreakdownResponse,
+  CohortResponse,
   FailureReasonsResponse,
   FunnelReportResponse,
   Kpis,
   KpisResponse,
   PaymentDetailResponse,
   PaymentsListResponse,
+  RfmCustomersResponse,
+  RfmResponse,
   SessionResponse,
   SettlementTilesResponse,
   TimeseriesResponse,

@@ -8,11 +8,13 @@ import type {
   timeseriesResponse,
   topResponse,
 } from '../routes/analytics-routes.js';
+import type { cohortResponse } from '../routes/cohort-routes.js';
 import type { CAPTURE_RESPONSE } from '../routes/events-route.js';
 import type { funnelReportResponse, savedFunnelResponse, savedFunnelsResponse } from '../routes/funnels-route.js';
 import type { fxRatesList, fxRatesLoaded } from '../routes/fx-rates-route.js';
 import type { createdResponse, keyView } from '../routes/keys-routes.js';
 import type { detailResponse, listResponse } from '../routes/payments-explorer-route.js';
+import type { rfmCustomersResponse, rfmResponse } from '../routes/rfm-routes.js';
 import type { sessionResponse } from '../routes/session-route.js';
 import type { settlementTilesResponse } from '../routes/settlement-routes.js';
 import type { sqlResponse, sqlViewsResponse } from '../routes/sql-route.js';
@@ -45,3 +47,6 @@ export type EventsCaptureResponse = z.infer<typeof CAPTURE_RESPONSE>;
 export type FunnelReportResponse = z.infer<typeof funnelReportResponse>;
 export type SavedFunnel = z.infer<typeof savedFunnelResponse>;
 export type SavedFunnelsResponse = z.infer<typeof savedFunnelsResponse>;
+export type CohortResponse = z.infer<typeof cohortResponse>;
+export type RfmResponse = z.infer<typeof rfmResponse>;
+export type RfmCustomersResponse = z.infer<typeof rfmCustomersResponse>;

@@ -46,6 +46,8 @@ export const FACT_MAPPERS: { readonly [T in ValidEvent['type']]: FactMapper<T> }
   'search.result_clicked': behaviourFacts,
   'user.registered': behaviourFacts,
   'user.logged_in': behaviourFacts,
+  // Payscope's own notice to other services; the warehouse keeps no fact of it (segments are recomputed from payments).
+  'customer.segment_changed': () => [],
 };
 
 /** The facts of one (valid, pseudonymised) event, stamped with `now` where a row records it. */

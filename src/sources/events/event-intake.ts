@@ -16,6 +16,10 @@ const NOT_CAPTURABLE: ReadonlyMap<string, string> = new Map([
     'payment.recorded is emitted only by Payscope when it records a payment; send the payment through POST /api/v1/payments/webhook[/:channel] or the payment_staging table, or send payment.succeeded / payment.captured events',
   ],
   [
+    'customer.segment_changed',
+    'customer.segment_changed is emitted only by Payscope’s weekly RFM job; segments are computed from the payments it records',
+  ],
+  [
     'payment.status_changed',
     "payment.status_changed is emitted only by Payscope's ledger when a recorded payment changes; send the change through POST /api/v1/payments/webhook[/:channel] or the payment_staging table, or send payment.succeeded / payment.captured / payment.failed events",
   ],
