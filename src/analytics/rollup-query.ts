@@ -117,8 +117,8 @@ export function rollupSql(
       FROM ${rollupTable(rollup, s.grain)} r WHERE r.bucket >= ${dialect.timestamp(s.from)} AND r.bucket < ${dialect.timestamp(s.to)}${filter}${where}`,
       );
   const outKeys = [...(select.group ? ['group_value'] : []), 'currency', ...select.extra];
-  return `SELECT idx::INTEGER AS idx, ${outKeys.join(', ')}, ${select.measures.map((m) => `sum(${m})::BIGINT AS ${m}`).join(', ')}
-    FROM (${parts.join('\nUNION ALL\n')}) u${byGrain ? ' WHERE u.idx >= 0' : ''} GROUP BY ALL`;
+  return dialect.summingRead(`SELECT idx::INTEGER AS idx, ${outKeys.join(', ')}, ${select.measures.map((m) => `sum(${m})::BIGINT AS ${m}`).join(', ')}
+    FROM (${parts.join('\nUNION ALL\n')}) u${byGrain ? ' WHERE u.idx >= 0' : ''} GROUP BY ALL`);
 }
 
 const COLUMN_NAME = /^[a-z_]+$/;

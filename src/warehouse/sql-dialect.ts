@@ -29,6 +29,13 @@ export interface SqlDialect {
    * holds it. `segments` are disjoint, `from`/`to` multiples of `grainMs`.
    */
   segmentIndex(bucket: string, grainMs: number, segments: readonly { from: number; to: number; index: number }[]): string;
+  /**
+   * A statement that reads rollup tables and only sums their measures, marked so an engine that
+   * merges rollup rows at read time may skip that merge: the sums are the same either way
+   * (ClickHouse reads with `final = 1` for its replaced rows; FINAL on a SummingMergeTree rollup
+   * merged ~18M rows before summing them: 10 s → 0.6 s without, 10M payments). Identity elsewhere.
+   */
+  summingRead(sql: string): string;
   /** A UTC instant (epoch ms) as a timestamp literal. */
   timestamp(ms: number): string;
   /** A parameter holding an instant (bind a JS `Date`) as a timestamp: `$n` with the engine's cast. */

@@ -41,6 +41,8 @@ export const clickHouseDialect: SqlDialect = {
   // One scan per grain: ClickHouse plans and builds a pipeline per UNION ALL branch (BENCHMARKS.md, issue 11).
   rollupReadShape: 'scan_per_grain',
   segmentIndex,
+  // Rollups are SummingMergeTree: summing unmerged rows gives the merged rows' sums, so no FINAL.
+  summingRead: (sql) => `${sql}\nSETTINGS final = 0`,
   timestamp: literal,
   timestampParam: (index) => `$${index}::TIMESTAMP`,
   epochMs: (expr) => `toUnixTimestamp64Milli(${expr})`,
