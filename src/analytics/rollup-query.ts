@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COLLECTED_STATUSES } from '../contracts/index.js';
 import type { SqlDialect } from '../warehouse/sql-dialect.js';
-import { GRAINS, type RollupName, rollupTable } from '../warehouse/tables.js';
+import { GRAINS, type Grain, type RollupName, rollupTable } from '../warehouse/tables.js';
 import { type QueryRunner, type WarehouseQuery, column, defineQuery, runQuery } from '../warehouse/typed-query.js';
 import { type AnalyticsFilters, analyticsFiltersSchema, filterSql } from './filters.js';
 import { type Totals, addTotals, emptyTotals } from './kpis.js';
@@ -10,7 +10,8 @@ import { type Segment, coverRange } from './range-plan.js';
 /**
  * Reading totals from the rollups for a list of buckets (UTC instants), optionally grouped by one
  * dimension. Each bucket is cut into rollup segments (`coverRange`); one SQL statement per rollup
- * reads every segment's rows (a UNION ALL branch each) and sums them per bucket index.
+ * reads every segment's rows and sums them per bucket index — a UNION ALL branch per segment, or one
+ * scan per grain, as the engine's dialect prefers (`SqlDialect.rollupReadShape`).
  */
 
 export interface Bucket {
@@ -33,29 +34,91 @@ export interface Cell {
   totals: Totals;
 }
 
+type IndexedSegment = Segment & { index: number };
+
+/**
+ * The segments of each grain, in time order, when no two of one grain overlap (buckets are
+ * disjoint, so their segments are); null when some do (a row would then belong to two segments,
+ * which only one branch per segment can express).
+ */
+export function segmentsByGrain(segments: readonly IndexedSegment[]): Map<Grain, IndexedSegment[]> | null {
+  const byGrain = new Map<Grain, IndexedSegment[]>();
+  for (const s of segments) byGrain.set(s.grain, [...(byGrain.get(s.grain) ?? []), s]);
+  for (const list of byGrain.values()) {
+    list.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < list.length; i++) if ((list[i] as IndexedSegment).from < (list[i - 1] as IndexedSegment).to) return null;
+  }
+  return byGrain;
+}
+
+/** Time-ordered disjoint segments as ranges, touching ones merged: `[from, to)` pairs. */
+export function mergedRanges(sorted: readonly Segment[]): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.to === s.from) last.to = s.to;
+    else out.push({ from: s.from, to: s.to });
+  }
+  return out;
+}
+
+const GRAIN_MS: Readonly<Record<Grain, number>> = { minute: 60_000, quarter_hour: 900_000, hour: 3_600_000, day: 86_400_000 };
+
+/**
+ * A grain with at most this many separate ranges is read by exactly those ranges (an OR); one with
+ * more (a long series in a half-hour zone: ~90 hour ranges) by one range from its first segment to
+ * its last, the rows between segments dropped by their index -1 — ClickHouse took 0.3–0.9 s to
+ * analyse and filter an OR of 90 ranges, longer than reading the rows between them.
+ */
+const MAX_EXACT_RANGES = 8;
+
+/** The scan_per_grain shape's read of one grain: its bucket bounds, and the segment index per row (-1: none). */
+function grainScan(dialect: SqlDialect, grain: Grain, sorted: readonly IndexedSegment[]): { index: string; bounds: string } {
+  const ranges = mergedRanges(sorted);
+  const exact = ranges.length <= MAX_EXACT_RANGES;
+  const first = ranges[0] as { from: number; to: number };
+  const last = ranges[ranges.length - 1] as { from: number; to: number };
+  const bounds = (exact ? ranges : [{ from: first.from, to: last.to }])
+    .map((g) => `(r.bucket >= ${dialect.timestamp(g.from)} AND r.bucket < ${dialect.timestamp(g.to)})`)
+    .join(' OR ');
+  const index = sorted[0]?.index ?? -1;
+  const oneIndex = exact && sorted.every((s) => s.index === index);
+  return { index: oneIndex ? String(index) : dialect.segmentIndex('r.bucket', GRAIN_MS[grain], sorted), bounds: `(${bounds})` };
+}
+
 /** SQL summing `measures` of `rollup` per bucket index (and `group` as `group_value`, `extra`, and currency). */
 export function rollupSql(
   dialect: SqlDialect,
   rollup: RollupName,
-  segments: readonly (Segment & { index: number })[],
+  segments: readonly IndexedSegment[],
   select: { group: string | null; extra: readonly string[]; measures: readonly string[] },
   filters: AnalyticsFilters,
   params: unknown[],
   where = '',
 ): string {
   const keys = [...(select.group ? [`r.${select.group} AS group_value`] : []), 'r.currency', ...select.extra.map((e) => `r.${e}`)];
+  const columns = `${keys.join(', ')}, ${select.measures.map((m) => `r.${m}`).join(', ')}`;
   const filter = filterSql(rollup, filters, params);
-  // One branch per segment with its own tight bucket bounds: DuckDB skips every other row group by
-  // min/max. (A range join per grain bounded by its outermost segments read the whole fine-grain
-  // rollup whenever that grain served both edges of a long non-UTC range: 3.2 s → 76 ms measured
-  // for a 90-day daily series in Asia/Kolkata on 10M payments, BENCHMARKS.md.)
-  const parts = segments.map(
-    (s) => `SELECT ${s.index} AS idx, ${keys.join(', ')}, ${select.measures.map((m) => `r.${m}`).join(', ')}
+  const byGrain = dialect.rollupReadShape === 'scan_per_grain' ? segmentsByGrain(segments) : null;
+  const parts = byGrain
+    ? // One scan per grain (the engine's preferred shape, SqlDialect.rollupReadShape), the segment
+      // index chosen per row; rows of no segment (index -1) are dropped below.
+      [...byGrain].map(([grain, sorted]) => {
+        const scan = grainScan(dialect, grain, sorted);
+        return `SELECT ${scan.index} AS idx, ${columns}
+      FROM ${rollupTable(rollup, grain)} r WHERE ${scan.bounds}${filter}${where}`;
+      })
+    : // One branch per segment with its own tight bucket bounds: DuckDB skips every other row group by
+      // min/max. (A range join per grain bounded by its outermost segments read the whole fine-grain
+      // rollup whenever that grain served both edges of a long non-UTC range: 3.2 s → 76 ms measured
+      // for a 90-day daily series in Asia/Kolkata on 10M payments, BENCHMARKS.md.)
+      segments.map(
+        (s) => `SELECT ${s.index} AS idx, ${columns}
       FROM ${rollupTable(rollup, s.grain)} r WHERE r.bucket >= ${dialect.timestamp(s.from)} AND r.bucket < ${dialect.timestamp(s.to)}${filter}${where}`,
-  );
+      );
   const outKeys = [...(select.group ? ['group_value'] : []), 'currency', ...select.extra];
-  return `SELECT idx::INTEGER AS idx, ${outKeys.join(', ')}, ${select.measures.map((m) => `sum(${m})::BIGINT AS ${m}`).join(', ')}
-    FROM (${parts.join('\nUNION ALL\n')}) u GROUP BY ALL`;
+  return dialect.summingRead(`SELECT idx::INTEGER AS idx, ${outKeys.join(', ')}, ${select.measures.map((m) => `sum(${m})::BIGINT AS ${m}`).join(', ')}
+    FROM (${parts.join('\nUNION ALL\n')}) u${byGrain ? ' WHERE u.idx >= 0' : ''} GROUP BY ALL`);
 }
 
 const COLUMN_NAME = /^[a-z_]+$/;

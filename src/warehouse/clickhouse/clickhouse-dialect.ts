@@ -6,6 +6,27 @@ const literal = (ms: number) => {
   return `toDateTime64('${clickHouseTime(ms)}', 3, 'UTC')`;
 };
 
+/**
+ * `transform` (a hash lookup) of the bucket's number — epoch seconds ÷ the grain — in the list of
+ * every bucket of every segment: one lookup per row and short integer lists in the SQL, where a
+ * CASE per segment or an OR of 90 ranges took ClickHouse 0.3–1 s to analyse and evaluate
+ * (BENCHMARKS.md, issue 11).
+ */
+function segmentIndex(bucket: string, grainMs: number, segments: readonly { from: number; to: number; index: number }[]): string {
+  if (!Number.isSafeInteger(grainMs) || grainMs <= 0 || grainMs % 1000 !== 0) throw new Error(`grain ${grainMs} ms is not whole seconds`);
+  const numbers: number[] = [];
+  const indexes: number[] = [];
+  for (const s of segments) {
+    if (s.from % grainMs !== 0 || s.to % grainMs !== 0) throw new Error(`segment ${s.from}..${s.to} is not on whole ${grainMs} ms buckets`);
+    for (let t = s.from; t < s.to; t += grainMs) {
+      numbers.push(t / grainMs);
+      indexes.push(s.index);
+    }
+  }
+  if (numbers.length === 0) return '-1';
+  return `transform(intDiv(toUnixTimestamp(${bucket}), ${grainMs / 1000}), [${numbers.join(', ')}], [${indexes.join(', ')}], -1)`;
+}
+
 const TRUNCATE = { minute: 'toStartOfMinute', hour: 'toStartOfHour', day: 'toStartOfDay' } as const;
 
 /**
@@ -17,6 +38,11 @@ const TRUNCATE = { minute: 'toStartOfMinute', hour: 'toStartOfHour', day: 'toSta
  * against DuckDB's `quantile_disc` in clickhouse-dialect.test.ts).
  */
 export const clickHouseDialect: SqlDialect = {
+  // One scan per grain: ClickHouse plans and builds a pipeline per UNION ALL branch (BENCHMARKS.md, issue 11).
+  rollupReadShape: 'scan_per_grain',
+  segmentIndex,
+  // Rollups are SummingMergeTree: summing unmerged rows gives the merged rows' sums, so no FINAL.
+  summingRead: (sql) => `${sql}\nSETTINGS final = 0`,
   timestamp: literal,
   timestampParam: (index) => `$${index}::TIMESTAMP`,
   epochMs: (expr) => `toUnixTimestamp64Milli(${expr})`,

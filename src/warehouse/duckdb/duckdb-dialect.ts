@@ -13,6 +13,13 @@ const literal = (ms: number) => `TIMESTAMP '${timestampText(ms)}'`;
 
 /** DuckDB's SQL for what differs between engines (see `sql-dialect.ts`). Timestamps are UTC `TIMESTAMP`s. */
 export const duckDbDialect: SqlDialect = {
+  rollupReadShape: 'branch_per_segment',
+  summingRead: (sql) => sql,
+  // Not used by DuckDB's own shape; spelled out plainly for a scan_per_grain read (tests run both shapes).
+  segmentIndex: (bucket, _grainMs, segments) =>
+    segments.length === 0
+      ? '-1'
+      : `CASE ${segments.map((s) => `WHEN ${bucket} >= ${literal(s.from)} AND ${bucket} < ${literal(s.to)} THEN ${s.index}`).join(' ')} ELSE -1 END`,
   timestamp: literal,
   timestampParam: (index) => `$${index}::TIMESTAMP`,
   epochMs: (expr) => `epoch_ms(${expr})`,
