@@ -5,36 +5,19 @@
 import type { RowOf } from '../../src/warehouse/tables.js';
 import type { Warehouse } from '../../src/warehouse/warehouse-port.js';
 import { warehousePayment } from '../harness/warehouse-payments.js';
+import { warehouseRow } from '../harness/warehouse-rows.js';
 
 let seq = 0;
 
 export function behaviourEvent(eventType: string, userHash: string | null, time: Date): RowOf<'behaviour_events'> {
   seq++;
-  return {
+  return warehouseRow('behaviour_events', {
     event_id: `ev-${seq}-${Math.random().toString(36).slice(2)}`,
     event_type: eventType,
     event_time: time,
     session_hash: `s-${seq}`,
     user_hash: userHash,
-    anonymous_hash: null,
-    device_type: null,
-    os: null,
-    browser: null,
-    traffic_source: null,
-    traffic_medium: null,
-    campaign: null,
-    customer_segment: null,
-    country: null,
-    region: null,
-    merchant_id: null,
-    product_id: null,
-    category: null,
-    checkout_id: null,
-    amount_minor: null,
-    currency: null,
-    quantity: null,
-    properties: null,
-  };
+  });
 }
 
 export interface TestPurchase {

@@ -6,6 +6,7 @@ import { changeExperimentStatus, findExperiment, insertExperiment } from '../../
 import type { RowOf } from '../../src/warehouse/tables.js';
 import { type TestStore, describeEachStore } from '../harness/stores.js';
 import { warehousePayment } from '../harness/warehouse-payments.js';
+import { warehouseRow } from '../harness/warehouse-rows.js';
 import { type TestWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 
 /**
@@ -55,69 +56,30 @@ async function seed(p: Plan): Promise<void> {
         country: null,
       });
       if (i < (p.errors[variant] ?? 0)) {
-        events.push({
-          event_id: `e-${unit}`,
-          event_type: 'checkout.error',
-          event_time: new Date(at.getTime() + 60_000),
-          session_hash: unit,
-          ...Object.fromEntries(
-            [
-              'user_hash',
-              'anonymous_hash',
-              'device_type',
-              'os',
-              'browser',
-              'traffic_source',
-              'traffic_medium',
-              'campaign',
-              'customer_segment',
-              'country',
-              'region',
-              'merchant_id',
-              'product_id',
-              'category',
-              'checkout_id',
-              'amount_minor',
-              'currency',
-              'quantity',
-              'properties',
-            ].map((c) => [c, null]),
-          ),
-        } as RowOf<'behaviour_events'>);
+        events.push(
+          warehouseRow('behaviour_events', {
+            event_id: `e-${unit}`,
+            event_type: 'checkout.error',
+            event_time: new Date(at.getTime() + 60_000),
+            session_hash: unit,
+          }),
+        );
       }
       if (i < (p.payments[variant] ?? 0)) {
         const ref = `ref-${unit}`;
         const failed = i < (p.failed[variant] ?? 0);
-        orders.push({
-          order_id: `o-${unit}`,
-          status: failed ? 'cancelled' : 'placed',
-          session_hash: unit,
-          currency: 'INR',
-          total_minor: 10_000,
-          reference_number: ref,
-          placed_at: new Date(at.getTime() + 120_000),
-          status_time: new Date(at.getTime() + 120_000),
-          ...Object.fromEntries(
-            [
-              'customer_hash',
-              'merchant_id',
-              'seller_id',
-              'channel',
-              'subtotal_minor',
-              'discount_minor',
-              'shipping_minor',
-              'tax_minor',
-              'item_count',
-              'items',
-              'coupon_code',
-              'country',
-              'region',
-              'cancel_reason',
-              'completed_at',
-              'cancelled_at',
-            ].map((c) => [c, null]),
-          ),
-        } as RowOf<'orders'>);
+        orders.push(
+          warehouseRow('orders', {
+            order_id: `o-${unit}`,
+            status: failed ? 'cancelled' : 'placed',
+            session_hash: unit,
+            currency: 'INR',
+            total_minor: 10_000,
+            reference_number: ref,
+            placed_at: new Date(at.getTime() + 120_000),
+            status_time: new Date(at.getTime() + 120_000),
+          }),
+        );
         payments.push(
           warehousePayment(ref, { status: failed ? 'failed' : 'captured', failure_category: failed ? 'insufficient_funds' : null }),
         );

@@ -5,6 +5,7 @@ import { experimentDefinitionSchema } from '../../src/contracts/experiment-defin
 import type { RowOf } from '../../src/warehouse/tables.js';
 import { type TestWarehouse, describeEachWarehouse, openTestWarehouse } from '../harness/warehouses.js';
 import { warehousePayment } from '../harness/warehouse-payments.js';
+import { warehouseRow } from '../harness/warehouse-rows.js';
 
 /**
  * The experiment summaries read from the warehouse (portable SQL, both engines) against a
@@ -38,31 +39,7 @@ interface World {
 }
 
 function behaviour(id: string, type: string, session: string, at: Date): RowOf<'behaviour_events'> {
-  return {
-    event_id: id,
-    event_type: type,
-    event_time: at,
-    session_hash: session,
-    user_hash: null,
-    anonymous_hash: null,
-    device_type: null,
-    os: null,
-    browser: null,
-    traffic_source: null,
-    traffic_medium: null,
-    campaign: null,
-    customer_segment: null,
-    country: null,
-    region: null,
-    merchant_id: null,
-    product_id: null,
-    category: null,
-    checkout_id: null,
-    amount_minor: null,
-    currency: null,
-    quantity: null,
-    properties: null,
-  };
+  return warehouseRow('behaviour_events', { event_id: id, event_type: type, event_time: at, session_hash: session });
 }
 
 function order(id: string, session: string, at: Date, status: string, currency: string, total: number, reference: string): RowOf<'orders'> {
