@@ -74,12 +74,18 @@ describe('POST /api/v1/events (errors)', () => {
     expect(await outboxRows(t.app.store, [recorded.id])).toEqual([]);
   });
 
-  it('refuses payment.status_changed, which only the ledger emits', async () => {
-    const changed = captureEvent('payment.status_changed');
-    const res = await postEvents(t.url, [changed]);
-    expect(res.body).toMatchObject({ accepted: 0, rejected: 1 });
-    expect(res.body.results?.[0]).toMatchObject({ status: 'rejected', error: { code: 'EVENT_TYPE_NOT_CAPTURABLE' } });
-    expect(await outboxRows(t.app.store, [changed.id])).toEqual([]);
+  it('refuses the types only Payscope emits (ledger changes, segment changes, experiment status changes)', async () => {
+    const types = ['payment.status_changed', 'customer.segment_changed', 'experiment.status_changed'];
+    const events = types.map((type) => captureEvent(type));
+    const res = await postEvents(t.url, events);
+    expect(res.body).toMatchObject({ accepted: 0, rejected: types.length });
+    for (const r of res.body.results ?? []) expect(r).toMatchObject({ status: 'rejected', error: { code: 'EVENT_TYPE_NOT_CAPTURABLE' } });
+    expect(
+      await outboxRows(
+        t.app.store,
+        events.map((e) => e.id),
+      ),
+    ).toEqual([]);
   });
 
   it('rejects an event whose free-form content holds what the store cannot (NUL, an unpaired surrogate) and keeps the rest', async () => {

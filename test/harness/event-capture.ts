@@ -13,10 +13,11 @@ import { request } from 'node:http';
 import type { CaptureResponse } from '../../src/api/routes/events-route.js';
 import { adminKeyFor } from './app.js';
 import { EVENT_CONTRACTS, type EventType } from '../../src/contracts/index.js';
+import { PAYSCOPE_ONLY_EVENT_TYPES } from '../../src/sources/events/event-intake.js';
 
 /** Every type another service may send (all but `payment.recorded` and `payment.status_changed`, which only Payscope emits). */
 export const CAPTURABLE_TYPES: readonly EventType[] = [...new Set(EVENT_CONTRACTS.map((c) => c.type))].filter(
-  (t) => t !== 'payment.recorded' && t !== 'payment.status_changed',
+  (t) => !PAYSCOPE_ONLY_EVENT_TYPES.includes(t),
 );
 
 export type TestCloudEvent = Record<string, unknown> & { id: string; type: string; data: Record<string, unknown> };

@@ -29,6 +29,9 @@ const NOT_CAPTURABLE: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
+/** The event types another service may not send (Payscope emits them itself). */
+export const PAYSCOPE_ONLY_EVENT_TYPES: readonly string[] = [...NOT_CAPTURABLE.keys()];
+
 export type CaptureStatus = 'accepted' | 'duplicate' | 'rejected';
 
 /** What happened to one input of a batch. */
