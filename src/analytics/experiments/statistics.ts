@@ -88,21 +88,48 @@ export function twoProportionZTest(
   const var2 = p2 * (1 - p2);
   const se = Math.sqrt(var1 / control.units + var2 / treatment.units);
   const zc = zCritical(alpha);
-  const n = control.units + treatment.units;
-  const seqHalf = sequentialHalfWidth(se * se * n, n, alpha, options.sequentialTuning);
   const rel = relativeLift(p1, var1, control.units, p2, var2, treatment.units, zc);
   const pValue = pooledSe === 0 ? 1 : normalTwoSidedP(z);
   return {
     controlRate: p1,
     treatmentRate: p2,
-    difference,
     z,
-    pValue,
-    ci: { lower: difference - zc * se, upper: difference + zc * se },
-    sequentialCi: { lower: difference - seqHalf, upper: difference + seqHalf },
-    relativeLift: rel?.lift ?? null,
-    relativeLiftCi: rel?.ci ?? null,
-    significant: pValue < alpha,
+    ...intervalsOf({
+      difference,
+      se,
+      critical: zc,
+      n: control.units + treatment.units,
+      pValue,
+      rel,
+      alpha,
+      tuning: options.sequentialTuning,
+    }),
+  };
+}
+
+/**
+ * What both tests report around a difference: the fixed-horizon interval (±critical·se), the
+ * always-valid one over the same variance, the relative lift and significance at `alpha`.
+ */
+function intervalsOf(r: {
+  difference: number;
+  se: number;
+  critical: number;
+  n: number;
+  pValue: number;
+  rel: { lift: number; ci: Interval } | null;
+  alpha: number;
+  tuning: number | undefined;
+}): Pick<ProportionTest, 'difference' | 'pValue' | 'ci' | 'sequentialCi' | 'relativeLift' | 'relativeLiftCi' | 'significant'> {
+  const seqHalf = sequentialHalfWidth(r.se * r.se * r.n, r.n, r.alpha, r.tuning);
+  return {
+    difference: r.difference,
+    pValue: r.pValue,
+    ci: { lower: r.difference - r.critical * r.se, upper: r.difference + r.critical * r.se },
+    sequentialCi: { lower: r.difference - seqHalf, upper: r.difference + seqHalf },
+    relativeLift: r.rel?.lift ?? null,
+    relativeLiftCi: r.rel?.ci ?? null,
+    significant: r.pValue < r.alpha,
   };
 }
 
@@ -148,19 +175,11 @@ export function welchTTest(
   const t = se === 0 ? 0 : difference / se;
   const pValue = se === 0 ? (difference === 0 ? 1 : 0) : tTwoSidedP(t, df);
   const tc = tQuantile(1 - alpha / 2, df);
-  const n = control.n + treatment.n;
-  const seqHalf = sequentialHalfWidth(se * se * n, n, alpha, options.sequentialTuning);
   const rel = relativeLift(control.mean, control.variance, control.n, treatment.mean, treatment.variance, treatment.n, zCritical(alpha));
   return {
-    difference,
     t,
     df,
-    pValue,
-    ci: { lower: difference - tc * se, upper: difference + tc * se },
-    sequentialCi: { lower: difference - seqHalf, upper: difference + seqHalf },
-    relativeLift: rel?.lift ?? null,
-    relativeLiftCi: rel?.ci ?? null,
-    significant: pValue < alpha,
+    ...intervalsOf({ difference, se, critical: tc, n: control.n + treatment.n, pValue, rel, alpha, tuning: options.sequentialTuning }),
   };
 }
 
